@@ -1,0 +1,39 @@
+# Two entry points for a new machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: run test install model index bench clean
+
+# torch comes first, pinned to the local CPU build: a bare `torch` requirement
+# would pull a multi-GB CUDA build on a fresh machine.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: install
+	$(PY) -c "from index.convert import default_model_dir, ensure_model; ensure_model(default_model_dir())"
+
+index: model
+	$(VENV)/bin/verbatim build --corpus corpus
+
+# Builds the index if missing or stale (serve does it), then serves the chat.
+run: model
+	$(VENV)/bin/verbatim serve --corpus corpus --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q
+
+bench: model
+	$(PY) -m bench
+
+clean:
+	rm -rf corpus/.index corpus/.index.* .pytest_cache

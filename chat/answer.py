@@ -1,0 +1,184 @@
+"""Answers made only of quotes: the exact sentences that answer, with their attribution."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.model import Chunk
+from index.embed import Embedder
+from index.lexical import analyze
+from index.settings import Settings
+from index.store import Hit, Index
+
+_FR_HINTS = frozenset(
+    "le la les un une des du de et est que qui quoi quel quelle quels quelles pourquoi comment combien où "
+    "ce cette ces il elle ils elles nous vous sur dans pour avec sont était a-t-il qu'est-ce".split()
+)
+_EN_HINTS = frozenset(
+    "the a an of and is are was were what who whom which why how when where does do did in on for with "
+    "about to from this that".split()
+)
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given; the message says why and what to do."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def detect_language(text: str) -> str:
+    """``"fr"`` or ``"en"``: a vote of common words, French on a tie (the corpus is French)."""
+    words = re.findall(r"[\w'’-]+", text.lower())
+    fr = sum(w in _FR_HINTS for w in words) + 2 * bool(re.search(r"[éèêàçùœ«»]", text.lower()))
+    en = sum(w in _EN_HINTS for w in words)
+    return "en" if en > fr else "fr"
+
+
+def clean_question(question: str, settings: Settings) -> tuple[str, str | None]:
+    """Normalise a question; return it with a notice when it had to be shortened.
+
+    Control characters are dropped and Unicode is put in NFC form so that a pasted
+    question matches the corpus the way a typed one does.
+    """
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text (got {type(question).__name__})", "not_text")
+    text = unicodedata.normalize("NFC", question)
+    text = "".join(c if (c.isprintable() or c in "\t\n") else " " for c in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty: type a question, e.g. « Qui a ouvert la série de rencontres ? »", "empty")
+    if not any(c.isalnum() for c in text):
+        raise QuestionError(f"the question has no letter or digit (got {question[:40]!r}): type words", "no_words")
+    notice = None
+    if len(text) > settings.max_question_chars:
+        text = text[: settings.max_question_chars].rsplit(" ", 1)[0]
+        notice = f"the question was longer than {settings.max_question_chars} characters and was shortened"
+    return text, notice
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One quoted passage of an answer."""
+
+    quote: str
+    start: int
+    end: int
+    context: str
+    context_start: int
+    context_end: int
+    score: float
+    confidence: float
+    chunk: Chunk
+    source: dict
+
+    def to_dict(self) -> dict:
+        c = self.chunk
+        return {
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "context": self.context,
+            "context_start": self.context_start,
+            "context_end": self.context_end,
+            "score": round(self.score, 6),
+            "confidence": round(self.confidence, 4),
+            "source": self.source,
+            "paragraph": c.paragraph,
+            "page": c.page,
+            "section": c.section,
+            "speaker": c.speaker,
+            "role": c.role,
+            "reported": list(c.reported),
+            "links": list(c.links),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What Verbatim says to a question: quotes, or that the corpus does not answer."""
+
+    question: str
+    answered: bool
+    passages: tuple[Passage, ...]
+    language: str
+    notice: str | None = None
+    confidence: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = {
+            "question": self.question,
+            "answered": self.answered,
+            "language": self.language,
+            "confidence": round(self.confidence, 4),
+            "passages": [p.to_dict() for p in self.passages],
+        }
+        if self.notice:
+            out["notice"] = self.notice
+        return out
+
+
+def _choose_quote(index: Index, hit: Hit, qvec: np.ndarray, qterms: set[str]) -> tuple[int, int, float]:
+    """The sentence, or run of adjacent sentences, of a passage that best answers."""
+    spans = hit.chunk.sentences
+    text = index.texts[hit.chunk.source_id]
+    sims = index.sentence_vectors_of(hit.row) @ qvec
+    scores = []
+    for (s, e), sim in zip(spans, sims):
+        terms = set(analyze(text[s:e]))
+        overlap = len(terms & qterms) / len(qterms) if qterms else 0.0
+        scores.append(float(sim) + 0.05 * overlap)
+    best = int(np.argmax(scores))
+    lo = hi = best
+    # Take a neighbour in when it answers almost as well: the answer spans both.
+    for j in (best - 1, best + 1):
+        if 0 <= j < len(spans) and scores[j] >= scores[best] - 0.01:
+            lo, hi = min(lo, j), max(hi, j)
+    return spans[lo][0], spans[hi][1], float(max(sims))
+
+
+def source_record(index: Index, source_id: str) -> dict:
+    s = index.sources[source_id]
+    return {"id": s.id, "title": s.title, "url": s.url, "author": s.author, "publisher": s.publisher, "date": s.date, "kind": s.kind}
+
+
+def answer(question: str, index: Index, embedder: Embedder, settings: Settings) -> Answer:
+    """Answer a question with the best quoted passages of the index."""
+    text, notice = clean_question(question, settings)
+    language = detect_language(text)
+    qvec = embedder.encode([text], query=True)[0]
+    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings)
+    qterms = set(analyze(text))
+    passages: list[Passage] = []
+    taken: list[tuple[str, int, int]] = []
+    for hit in hits:
+        start, end, best_sim = _choose_quote(index, hit, qvec, qterms)
+        key = (hit.chunk.source_id, start, end)
+        if any(src == key[0] and start < e and s < end for src, s, e in taken):
+            continue  # the same words are already quoted
+        taken.append(key)
+        src_text = index.texts[hit.chunk.source_id]
+        passages.append(
+            Passage(
+                quote=src_text[start:end],
+                start=start,
+                end=end,
+                context=hit.chunk.text,
+                context_start=hit.chunk.start,
+                context_end=hit.chunk.end,
+                score=hit.score,
+                confidence=max(hit.dense, best_sim),
+                chunk=hit.chunk,
+                source=source_record(index, hit.chunk.source_id),
+            )
+        )
+        if len(passages) == settings.top_k:
+            break
+    confidence = max((p.confidence for p in passages), default=0.0)
+    answered = bool(passages) and confidence >= settings.min_confidence
+    return Answer(text, answered, tuple(passages), language, notice, confidence)

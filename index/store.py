@@ -1,0 +1,319 @@
+"""The index: dense vectors (FAISS), BM25, passages and source texts, saved as a folder.
+
+On disk an index is a folder holding ``vectors.faiss``, ``chunks.jsonl`` (row i is
+FAISS id i), ``sentences.npy`` (one vector per sentence of every passage, in order),
+``lexical/`` (BM25), ``sources.json`` (metadata and extracted text of every source)
+and ``meta.json`` (model, dimension, settings, corpus hash, versions, checksums).
+The path the user names is a symbolic link to the current version of that folder,
+so that replacing an index is one atomic rename: a reader sees the old index or the
+new one, never a half-written one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Chunk, Document, Source
+from index.embed import Embedder
+from index.lexical import LexicalIndex
+from index.settings import Settings
+
+FORMAT = 1
+_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "sources.json")
+ProgressFn = Callable[[int, int], None]
+
+
+class IndexLoadError(RuntimeError):
+    """The index on disk is missing, incomplete or corrupt."""
+
+
+class StaleIndexError(RuntimeError):
+    """The index does not match the corpus, the model or the settings."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage found for a question, with the evidence behind its rank."""
+
+    row: int
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    dense: float  # cosine between question and passage
+    lexical: float  # BM25 score
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("verbatim", "faiss-cpu", "bm25s", "sentence-transformers", "numpy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def passage_text(chunk: Chunk, settings: Settings) -> str:
+    """The text embedded for a passage: an answer is read with the question it answers."""
+    if settings.section_context and chunk.section and chunk.role == "interviewee":
+        return f"{chunk.section}\n{chunk.text}"
+    return chunk.text
+
+
+class Index:
+    """Passages of a corpus with their dense and lexical indexes."""
+
+    def __init__(
+        self,
+        chunks: list[Chunk],
+        sources: dict[str, Source],
+        texts: dict[str, str],
+        vectors,  # faiss.Index
+        sentence_vectors: np.ndarray,
+        lexical: LexicalIndex,
+        meta: dict,
+    ) -> None:
+        self.chunks = chunks
+        self.sources = sources
+        self.texts = texts
+        self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
+        self.lexical = lexical
+        self.meta = meta
+        counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+        self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
+
+    # -- building -----------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        chunks: Sequence[Chunk],
+        embedder: Embedder,
+        settings: Settings,
+        corpus_hash: str,
+        model_info: dict,
+        progress: ProgressFn | None = None,
+        batch_size: int = 64,
+    ) -> Index:
+        """Embed every passage and every sentence, and index them."""
+        import faiss
+
+        chunks = list(chunks)
+        if not chunks:
+            raise ValueError("the corpus has no passage to index (are all its documents empty?)")
+        texts = {d.source.id: d.text for d in documents}
+        passages = [passage_text(c, settings) for c in chunks]
+        sentences = [texts[c.source_id][s:e] for c in chunks for s, e in c.sentences]
+        todo = len(passages) + len(sentences)
+        done = 0
+
+        def embed(items: list[str]) -> np.ndarray:
+            nonlocal done
+            parts = []
+            for i in range(0, len(items), batch_size):
+                batch = items[i : i + batch_size]
+                parts.append(embedder.encode(batch))
+                done += len(batch)
+                if progress:
+                    progress(done, todo)
+            return np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+
+        passage_vectors = embed(passages)
+        sentence_vectors = embed(sentences)
+        vectors = faiss.IndexFlatIP(embedder.dim)
+        vectors.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+        lexical = LexicalIndex.build([c.text for c in chunks])
+        meta = {
+            "format": FORMAT,
+            "model": model_info,
+            "dimension": embedder.dim,
+            "settings": settings.index_params(),
+            "search": settings.search_params(),
+            "corpus_hash": corpus_hash,
+            "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+            "versions": _versions(),
+            "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        sources = {d.source.id: d.source for d in documents}
+        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta)
+
+    # -- searching ----------------------------------------------------------------
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """The vectors of the sentences of passage ``row``, in order."""
+        return self.sentence_vectors[self._sentence_start[row] : self._sentence_start[row + 1]]
+
+    def search(self, question: str, question_vector: np.ndarray, k: int, settings: Settings) -> list[Hit]:
+        """The ``k`` best passages for a question, by fused dense and lexical rank."""
+        n = len(self.chunks)
+        depth = min(n, max(50, 10 * k))
+        q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
+        dense_scores, dense_rows = self.vectors.search(q, depth)
+        dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
+        dense_rank = {r: i for i, r in enumerate(dense)}
+        lex_all = self.lexical.scores(question)
+        lex_rows = np.argsort(-lex_all, kind="stable")[:depth]
+        lex_rows = [int(r) for r in lex_rows if lex_all[r] > 0]
+        lexical_rank = {r: i for i, r in enumerate(lex_rows)}
+        candidates = set(dense) | set(lex_rows)
+        if settings.fusion == "dense":
+            fused = {r: dense.get(r, -1.0) for r in candidates}
+        elif settings.fusion == "lexical":
+            fused = {r: float(lex_all[r]) for r in candidates}
+        else:
+            fused = {
+                r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
+                + (settings.lexical_weight / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
+                for r in candidates
+            }
+        order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
+        if not dense:
+            return []
+        missing = [r for r in order if r not in dense]
+        if missing:
+            # Passages found by BM25 alone still get their real cosine, for confidence.
+            rec = np.vstack([self.vectors.reconstruct(r) for r in missing])
+            for r, s in zip(missing, rec @ q[0]):
+                dense[r] = float(s)
+        return [
+            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r))
+            for r in order
+        ]
+
+    # -- checking -----------------------------------------------------------------
+    def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
+        """Why this index no longer matches the corpus, model or settings, or None."""
+        if self.meta.get("format") != FORMAT:
+            return f"it was written in format {self.meta.get('format')} and this version reads format {FORMAT}"
+        if corpus_hash is not None and self.meta.get("corpus_hash") != corpus_hash:
+            return "the corpus has changed since it was built"
+        if self.meta.get("settings") != settings.index_params():
+            return "it was built with other chunking settings"
+        if model_info is not None:
+            built = self.meta.get("model", {})
+            if built.get("id") != model_info.get("id"):
+                return f"it was built with the model {built.get('name')!r} and the current model is {model_info.get('name')!r}"
+            if self.meta.get("dimension") != model_info.get("dimension", self.meta.get("dimension")):
+                return f"its vectors have dimension {self.meta.get('dimension')} and the model gives {model_info.get('dimension')}"
+        return None
+
+    # -- saving and loading -------------------------------------------------------
+    def save(self, path: Path) -> Path:
+        """Write the index to ``path`` atomically; return the folder written."""
+        import faiss
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        target = path.parent / f"{path.name}.v-{stamp}"
+        tmp = path.parent / f"{path.name}.tmp-{stamp}"
+        tmp.mkdir()
+        try:
+            faiss.write_index(self.vectors, str(tmp / "vectors.faiss"))
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+                for c in self.chunks:
+                    f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+            np.save(tmp / "sentences.npy", self.sentence_vectors)
+            with open(tmp / "sources.json", "w", encoding="utf-8") as f:
+                json.dump(
+                    [{"source": asdict(s), "text": self.texts[sid]} for sid, s in self.sources.items()],
+                    f,
+                    ensure_ascii=False,
+                )
+            self.lexical.save(tmp / "lexical")
+            meta = dict(self.meta)
+            meta["files"] = {name: _sha256(tmp / name) for name in _FILES}
+            meta["files"].update({f"lexical/{p.name}": _sha256(p) for p in sorted((tmp / "lexical").iterdir())})
+            with open(tmp / "meta.json", "w", encoding="utf-8") as f:
+                json.dump(meta, f, ensure_ascii=False, indent=2)
+            for p in [*tmp.iterdir(), *(tmp / "lexical").iterdir()]:
+                if p.is_file():
+                    with open(p, "rb") as f:
+                        os.fsync(f.fileno())
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        link = path.parent / f"{path.name}.link-{stamp}"
+        os.symlink(target.name, link)
+        if path.exists() and not path.is_symlink():
+            # A plain folder from elsewhere cannot be swapped atomically: move it aside first.
+            os.rename(path, path.parent / f"{path.name}.v-old-{stamp}")
+        os.replace(link, path)
+        _fsync_dir(path.parent)
+        self.meta = meta
+        for old in path.parent.glob(f"{path.name}.v-*"):
+            if old.name != target.name:
+                shutil.rmtree(old, ignore_errors=True)
+        for leftover in path.parent.glob(f"{path.name}.tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(cls, path: Path, verify: bool = True) -> Index:
+        """Read an index folder, checking that every file is present and intact."""
+        import faiss
+
+        path = Path(path)
+        rebuild = "rebuild it with: verbatim build"
+        if not path.exists():
+            raise IndexLoadError(f"no index at {path}; {rebuild}")
+        meta_path = path / "meta.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError) as exc:
+            raise IndexLoadError(f"the index at {path} has no readable meta.json ({exc}); {rebuild}") from exc
+        files = meta.get("files", {})
+        for name in [*_FILES, *[f for f in files if f.startswith("lexical/")]]:
+            p = path / name
+            if not p.is_file():
+                raise IndexLoadError(f"the index at {path} is incomplete: {name} is missing; {rebuild}")
+            if verify and files.get(name) != _sha256(p):
+                raise IndexLoadError(f"the index at {path} is corrupt: {name} does not match its checksum; {rebuild}")
+        try:
+            vectors = faiss.read_index(str(path / "vectors.faiss"))
+            chunks = [Chunk.from_dict(json.loads(line)) for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+            sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
+            records = json.loads((path / "sources.json").read_text(encoding="utf-8"))
+            lexical = LexicalIndex.load(path / "lexical")
+        except Exception as exc:  # any parse failure means the same thing to the user
+            raise IndexLoadError(f"the index at {path} cannot be read ({type(exc).__name__}: {exc}); {rebuild}") from exc
+        if vectors.ntotal != len(chunks) or vectors.d != meta.get("dimension"):
+            raise IndexLoadError(
+                f"the index at {path} is inconsistent ({vectors.ntotal} vectors of dimension {vectors.d}, "
+                f"{len(chunks)} passages, dimension {meta.get('dimension')} expected); {rebuild}"
+            )
+        sources = {r["source"]["id"]: Source(**r["source"]) for r in records}
+        texts = {r["source"]["id"]: r["text"] for r in records}
+        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

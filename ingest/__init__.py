@@ -1,0 +1,1 @@
+"""Verbatim: ingest."""

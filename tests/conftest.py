@@ -1,0 +1,95 @@
+"""Shared fixtures: the real corpus, a deterministic fake embedder, the real model once per session."""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.lexical import analyze
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+INTERVIEW = CORPUS / "contre-sommet-ia-interview.txt"
+
+
+class FakeEmbedder:
+    """Hashes analysed words into a normalised bag-of-words vector: same text, same vector."""
+
+    name = "fake"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls = 0
+
+    def encode(self, texts, *, query: bool = False) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in analyze(t) or re.findall(r"\w+", t.lower()) or ["∅"]:
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+            out[i] /= np.linalg.norm(out[i]) or 1.0
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def interview_text() -> str:
+    return INTERVIEW.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def documents():
+    """The real corpus, parsed and attributed (spaCy loads once)."""
+    from index.build import load_documents
+
+    return load_documents(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def interview(documents):
+    return next(d for d in documents if d.source.kind == "interview")
+
+
+@pytest.fixture(scope="session")
+def real_model_dir(tmp_path_factory) -> Path:
+    """The bundled model, converted once per session into a temporary folder."""
+    from index.convert import convert
+
+    return convert(tmp_path_factory.mktemp("model") / "e5")
+
+
+@pytest.fixture(scope="session")
+def real_embedder(real_model_dir):
+    from index.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(real_model_dir)
+
+
+@pytest.fixture(scope="session")
+def real_settings(real_model_dir):
+    from index.settings import Settings
+
+    return Settings(model_dir=real_model_dir)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, real_settings, real_embedder):
+    """The real corpus indexed with the real model, once per session."""
+    from index.build import build_index
+
+    path = tmp_path_factory.mktemp("index") / "idx"
+    return build_index(CORPUS, path, real_settings, real_embedder, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def dev_questions() -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (CORPUS / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,132 @@
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index, open_index
+from index.settings import Settings
+from index.store import Index, IndexLoadError, StaleIndexError
+from ingest.chunk import ChunkSettings
+from tests.conftest import CORPUS, FakeEmbedder
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest, ignore=shutil.ignore_patterns(".index*"))
+    return dest
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    model = tmp_path / "fake-model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    return Settings(model_dir=model)
+
+
+def test_save_load_round_trip(corpus, tmp_path, settings, fake_embedder):
+    built = build_index(corpus, tmp_path / "idx", settings, fake_embedder, quiet=True)
+    loaded = Index.load(tmp_path / "idx")
+    assert [c.id for c in loaded.chunks] == [c.id for c in built.chunks]
+    assert loaded.vectors.ntotal == len(loaded.chunks)
+    assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+    assert loaded.texts == built.texts
+    for c in loaded.chunks:  # offsets still point into the stored text
+        assert loaded.texts[c.source_id][c.start : c.end] == c.text
+    q = "Thierry Breton"
+    qv = fake_embedder.encode([q], query=True)[0]
+    assert [h.row for h in loaded.search(q, qv, 5, settings)] == [h.row for h in built.search(q, qv, 5, settings)]
+    meta = json.loads((tmp_path / "idx" / "meta.json").read_text())
+    assert meta["dimension"] == fake_embedder.dim
+    assert meta["settings"]["chunking"] == {"max_sentences": 3, "max_chars": 600}
+    assert set(meta["files"]) >= {"vectors.faiss", "chunks.jsonl", "sentences.npy", "sources.json"}
+    assert len(meta["corpus_hash"]) == 64 and "faiss-cpu" in meta["versions"]
+
+
+def test_chunks_jsonl_row_i_is_faiss_id_i(corpus, tmp_path, settings, fake_embedder):
+    index = build_index(corpus, tmp_path / "idx", settings, fake_embedder, quiet=True)
+    rows = (tmp_path / "idx" / "chunks.jsonl").read_text().splitlines()
+    for i in (0, len(rows) // 2, len(rows) - 1):
+        from index.store import passage_text
+
+        expect = fake_embedder.encode([passage_text(index.chunks[i], settings)])[0]
+        assert np.allclose(index.vectors.reconstruct(i), expect, atol=1e-6)
+        assert json.loads(rows[i])["id"] == index.chunks[i].id
+
+
+def test_stale_when_corpus_settings_or_model_change(corpus, tmp_path, settings, fake_embedder):
+    path = tmp_path / "idx"
+    build_index(corpus, path, settings, fake_embedder, quiet=True)
+    calls = fake_embedder.calls
+    open_index(corpus, path, settings, fake_embedder, rebuild="never")  # fresh: no error, no rebuild
+    assert fake_embedder.calls == calls
+
+    other = replace(settings, chunking=ChunkSettings(max_sentences=2))
+    with pytest.raises(StaleIndexError, match="chunking settings.*verbatim build"):
+        open_index(corpus, path, other, fake_embedder, rebuild="never")
+
+    (settings.model_dir / "config.json").write_text('{"changed": true}')
+    with pytest.raises(StaleIndexError, match="model"):
+        open_index(corpus, path, settings, fake_embedder, rebuild="never")
+    (settings.model_dir / "config.json").write_text("{}")
+
+    txt = corpus / "contre-sommet-ia-interview.txt"
+    txt.write_text(txt.read_text() + "\nUne ligne de plus.\n")
+    with pytest.raises(StaleIndexError, match="corpus has changed"):
+        open_index(corpus, path, settings, fake_embedder, rebuild="never")
+    rebuilt = open_index(corpus, path, settings, fake_embedder)  # auto: rebuilds
+    assert any("Une ligne de plus." in c.text for c in rebuilt.chunks)
+    assert open_index(corpus, path, settings, fake_embedder, rebuild="never").meta["corpus_hash"] == rebuilt.meta["corpus_hash"]
+
+
+@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "meta.json", "sentences.npy", "sources.json"])
+def test_missing_or_corrupt_files_are_detected(corpus, tmp_path, settings, fake_embedder, victim):
+    path = tmp_path / "idx"
+    build_index(corpus, path, settings, fake_embedder, quiet=True)
+    target = path / victim
+    data = target.read_bytes()
+    target.write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(IndexLoadError, match="verbatim build"):
+        Index.load(path)
+    target.unlink()
+    with pytest.raises(IndexLoadError, match="verbatim build"):
+        Index.load(path)
+    # open_index repairs it by rebuilding
+    repaired = open_index(corpus, path, settings, fake_embedder)
+    assert Index.load(path).meta["counts"] == repaired.meta["counts"]
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    with pytest.raises(IndexLoadError, match="no index at .*verbatim build"):
+        Index.load(tmp_path / "nowhere")
+
+
+def test_a_failed_save_keeps_the_previous_index(corpus, tmp_path, settings, fake_embedder, monkeypatch):
+    path = tmp_path / "idx"
+    first = build_index(corpus, path, settings, fake_embedder, quiet=True)
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        first.save(path)
+    monkeypatch.undo()
+    again = Index.load(path)
+    assert [c.id for c in again.chunks] == [c.id for c in first.chunks]
+    assert not list(tmp_path.glob("idx.tmp-*"))  # no debris left behind
+    assert len(list(tmp_path.glob("idx.v-*"))) == 1  # one version on disk
+
+
+def test_an_index_of_another_dimension_is_refused(corpus, tmp_path, settings):
+    path = tmp_path / "idx"
+    build_index(corpus, path, settings, FakeEmbedder(dim=32), quiet=True)
+    meta = json.loads((path / "meta.json").read_text())
+    meta["dimension"] = 48
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(IndexLoadError, match="dimension"):
+        Index.load(path)
