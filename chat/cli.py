@@ -74,6 +74,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from chat.evaluate import MODES, evaluate, format_report, read_questions
+
+    settings = _settings(args)
+    path = Path(args.file) if args.file else Path(args.corpus) / "dev_questions.jsonl"
+    if not path.is_file():
+        raise UserError(f"no question file at {path}; pass one: verbatim eval FILE")
+    rows = read_questions(path)
+    index, embedder = _open(args, settings, quiet=args.quiet or args.json)
+    modes = MODES if not args.fused_only else ("fused",)
+    report = evaluate(rows, index, embedder, settings, modes=modes)
+    report["file"] = str(path)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from chat.web import serve
 
@@ -103,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
     p.add_argument("--top-k", type=int, default=3, help="number of passages (1-50, default 3)")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="retrieval and abstention figures on a question file")
+    common(p)
+    p.add_argument("file", nargs="?", default=None, help="JSON lines {q, gold, kind} (default: CORPUS/dev_questions.jsonl)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--fused-only", action="store_true", help="skip the dense-only and lexical-only runs")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat page")
     common(p)

@@ -35,7 +35,11 @@ class SentenceTransformerEmbedder:
         # Everything is local; never let a library reach for a hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise on every start
 
         try:
             self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
@@ -43,7 +47,8 @@ class SentenceTransformerEmbedder:
             raise ModelNotFoundError(f"cannot load the model in {model_dir}: {exc}; rebuild it with 'verbatim build' or pass --model DIR") from exc
         self._prompts = set(getattr(self._model, "prompts", {}) or {})
         self.name = model_dir.name
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim())
         self.batch_size = batch_size
         self.max_tokens = int(self._model.max_seq_length)
 

@@ -1,0 +1,91 @@
+import shutil
+
+import pytest
+
+from chat.answer import QuestionError, answer, clean_question, detect_language
+from chat.render import render_text
+from index.build import build_index
+from index.settings import Settings
+from tests.conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def fake_setup(tmp_path_factory):
+    from tests.conftest import FakeEmbedder
+
+    tmp = tmp_path_factory.mktemp("fake")
+    corpus = tmp / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns(".index*"))
+    model = tmp / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    settings = Settings(model_dir=model, min_confidence=0.0)
+    emb = FakeEmbedder()
+    index = build_index(corpus, tmp / "idx", settings, emb, quiet=True)
+    return index, emb, settings
+
+
+def test_quotes_are_exact_slices_and_carry_attribution(fake_setup):
+    index, emb, settings = fake_setup
+    ans = answer("Thierry Breton ex-commissaire européen série de rencontres ouverte", index, emb, settings)
+    assert ans.passages
+    for p in ans.passages:
+        assert index.texts[p.source["id"]][p.start : p.end] == p.quote
+        assert p.context_start <= p.start < p.end <= p.context_end
+        assert p.quote in p.context
+    top = ans.passages[0]
+    assert top.chunk.paragraph == 6
+    assert "Thierry Breton" in top.quote
+    assert top.chunk.speaker == "Olivier Griffith"
+    assert top.chunk.reported == ("Thierry Breton, ex-commissaire européen",)
+    d = ans.to_dict()
+    assert set(d["passages"][0]) >= {"quote", "start", "end", "context", "score", "source", "paragraph", "page", "section", "speaker", "role", "reported"}
+    assert d["passages"][0]["source"]["url"].startswith("https://dubasque.org/")
+
+
+def test_no_passage_is_quoted_twice(fake_setup):
+    index, emb, settings = fake_setup
+    ans = answer("numérique travail social", index, emb, Settings(model_dir=settings.model_dir, top_k=10, min_confidence=0.0))
+    spans = [(p.source["id"], p.start, p.end) for p in ans.passages]
+    for i, (s1, a1, b1) in enumerate(spans):
+        for s2, a2, b2 in spans[i + 1 :]:
+            assert not (s1 == s2 and a1 < b2 and a2 < b1)
+
+
+def test_below_the_threshold_the_answer_is_no_answer(fake_setup):
+    index, emb, settings = fake_setup
+    strict = Settings(model_dir=settings.model_dir, min_confidence=1.01)
+    ans = answer("Thierry Breton", index, emb, strict)
+    assert not ans.answered and ans.passages  # closest passages are still offered
+    assert "ne contient pas de réponse" in render_text(ans)
+
+
+@pytest.mark.parametrize("q,code", [("", "empty"), ("   \n\t ", "empty"), ("?!… ", "no_words"), ("\x00\x01", "empty")])
+def test_bad_questions_raise_a_clear_error(q, code):
+    with pytest.raises(QuestionError) as err:
+        clean_question(q, Settings(model_dir="x"))
+    assert err.value.code == code
+
+
+def test_huge_questions_are_shortened_with_a_notice():
+    text, notice = clean_question("mot " * 100_000, Settings(model_dir="x"))
+    assert len(text) <= 2000 and notice and "shortened" in notice
+
+
+def test_control_characters_are_dropped_and_unicode_normalised():
+    text, _ = clean_question("Qui\x07 a ouvert\u200b la se\u0301rie ?", Settings(model_dir="x"))
+    assert "\x07" not in text and "série" in text
+
+
+@pytest.mark.parametrize(
+    "q,lang",
+    [("Qui a ouvert la série de rencontres ?", "fr"), ("Who organised the counter-summit?", "en"), ("Pharmakon", "fr"), ("What is the CAF algorithm?", "en")],
+)
+def test_language_detection(q, lang):
+    assert detect_language(q) == lang
+
+
+def test_english_labels_for_english_questions(fake_setup):
+    index, emb, settings = fake_setup
+    ans = answer("What did Thierry Breton say?", index, emb, Settings(model_dir=settings.model_dir, min_confidence=1.01))
+    assert "The corpus does not answer this question." in render_text(ans)

@@ -1,0 +1,103 @@
+"""The real model on the real corpus, end to end (slow: the model loads once per session)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from chat.answer import answer
+from tests.conftest import CORPUS, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_breton_question_quotes_paragraph_6(real_index, real_embedder, real_settings):
+    ans = answer("Qui a ouvert la série de rencontres ?", real_index, real_embedder, real_settings)
+    assert ans.answered
+    top = ans.passages[0]
+    assert top.chunk.paragraph == 6
+    assert "ouverte par Thierry Breton" in top.quote
+    assert top.chunk.speaker == "Olivier Griffith" and top.chunk.role == "interviewee"
+    assert top.chunk.reported == ("Thierry Breton, ex-commissaire européen",)
+    assert top.chunk.section == "Peux tu nous présenter les éléments forts de cette journée ?"
+
+
+def test_every_dev_answer_is_verbatim(real_index, real_embedder, real_settings, dev_questions):
+    assert len(dev_questions) >= 20
+    for q in dev_questions:
+        ans = answer(q["q"], real_index, real_embedder, real_settings).to_dict()
+        assert ans["passages"], q["q"]
+        for p in ans["passages"]:
+            text = real_index.texts[p["source"]["id"]]
+            assert text[p["start"] : p["end"]] == p["quote"]
+            assert p["quote"].strip() == p["quote"] and p["quote"]
+            # whole words: the quote neither starts nor ends inside a word
+            assert p["start"] == 0 or not (text[p["start"] - 1].isalnum() and p["quote"][0].isalnum())
+            assert p["end"] == len(text) or not (text[p["end"]].isalnum() and p["quote"][-1].isalnum())
+
+
+def test_dev_recall(real_index, real_embedder, real_settings, dev_questions):
+    answerable = [q for q in dev_questions if q["gold"]]
+    r1 = sum(answer(q["q"], real_index, real_embedder, real_settings).passages[0].chunk.paragraph in q["gold"] for q in answerable)
+    assert r1 / len(answerable) >= 0.85, f"Recall@1 {r1}/{len(answerable)}"
+
+
+def _cli(*args, stdin=None, model=None, index=None):
+    cmd = [sys.executable, "-m", "chat.cli", *args]
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_paths(real_index, real_model_dir, tmp_path_factory):
+    # The CLI reads the session's index (already built) and model folder.
+    from index.store import Index
+
+    path = tmp_path_factory.mktemp("cli") / "idx"
+    real_index.save(path)
+    assert Index.load(path)
+    return ["--corpus", str(CORPUS), "--index", str(path), "--model", str(real_model_dir)]
+
+
+def test_cli_json_contract(cli_paths):
+    out = _cli("ask", "--json", "Qui a ouvert la série de rencontres ?", *cli_paths)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["answered"] is True and data["question"] == "Qui a ouvert la série de rencontres ?"
+    p = data["passages"][0]
+    assert p["paragraph"] == 6 and p["page"] is None and p["speaker"] == "Olivier Griffith"
+    assert p["source"]["id"] == "contre-sommet-ia-interview"
+    assert p["reported"] == ["Thierry Breton, ex-commissaire européen"]
+    assert len(data["passages"]) == 3
+
+
+def test_cli_json_lines_from_stdin_in_order(cli_paths, dev_questions):
+    qs = [q["q"] for q in dev_questions[:5]] + [""]
+    out = _cli("ask", "--json", "-", "--top-k", "2", *cli_paths, stdin="\n".join(qs) + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["question"] for r in rows[:5]] == qs[:5]
+    assert all(len(r["passages"]) == 2 for r in rows[:5])
+    assert rows[5]["error_code"] == "empty" and rows[5]["passages"] == []
+
+
+def test_cli_human_output(cli_paths):
+    out = _cli("ask", "Qui a ouvert la série de rencontres ?", *cli_paths)
+    assert out.returncode == 0, out.stderr
+    assert "« Cette série de rencontres a été ouverte par Thierry Breton" in out.stdout
+    assert "Olivier Griffith (interviewé), rapportant Thierry Breton" in out.stdout
+    assert "§ 6" in out.stdout and "https://dubasque.org/" in out.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_cli_user_mistakes_exit_2_without_traceback(cli_paths, question):
+    out = _cli("ask", question, *cli_paths)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and out.stderr.startswith("verbatim: error:")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_missing_corpus_and_model_are_clear(cli_paths, tmp_path):
+    out = _cli("ask", "test", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "--model", cli_paths[-1])
+    assert out.returncode == 2 and "corpus folder not found" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("ask", "test", "--corpus", str(CORPUS), "--index", str(tmp_path / "i"), "--model", str(tmp_path / "no-model"))
+    assert out.returncode == 2 and "no sentence-transformers model" in out.stderr and "Traceback" not in out.stderr

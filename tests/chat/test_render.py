@@ -1,0 +1,29 @@
+from dataclasses import replace
+
+from chat.answer import Answer, Passage
+from chat.web import render_html
+from ingest.model import Chunk
+
+
+def _passage(text: str) -> Passage:
+    chunk = Chunk(id="x", source_id="s", text=text, start=0, end=len(text), paragraph=1, page=None,
+                  section="<b>Q</b> ?", speaker="<img src=x onerror=alert(1)>", role="interviewee",
+                  reported=("<script>alert(2)</script>",), sentences=((0, len(text)),), links=("javascript:alert(3)",))
+    return Passage(quote=text, start=0, end=len(text), context=text, context_start=0, context_end=len(text), score=1.0,
+                   confidence=1.0, chunk=chunk, source={"id": "s", "title": "<i>T</i>", "url": "https://ex.org/?a=<b>", "author": None})
+
+
+def test_document_text_is_shown_as_text_never_as_html():
+    p = _passage('Texte <script>alert("x")</script> et <iframe src="https://evil"></iframe>.')
+    page = render_html(Answer("q", True, (p,), "fr"))
+    assert "<script>" not in page and "<iframe" not in page and "<img" not in page and "<b>Q" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page  # only http(s) links become links
+
+
+def test_no_answer_is_said_in_the_question_language():
+    p = _passage("Un passage.")
+    fr = render_html(Answer("q", False, (p,), "fr"))
+    en = render_html(Answer("q", False, (p,), "en"))
+    assert "Le corpus ne contient pas de réponse à cette question." in fr and "<details>" in fr
+    assert "The corpus does not answer this question." in en
