@@ -11,7 +11,7 @@ from ingest.model import Chunk
 from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
-from index.store import Hit, Index
+from index.store import Filter, Hit, Index
 
 _FR_HINTS = frozenset(
     "le la les un une des du de et est que qui quoi quel quelle quels quelles pourquoi comment combien où "
@@ -147,12 +147,12 @@ def source_record(index: Index, source_id: str) -> dict:
     return {"id": s.id, "title": s.title, "url": s.url, "author": s.author, "publisher": s.publisher, "date": s.date, "kind": s.kind}
 
 
-def answer(question: str, index: Index, embedder: Embedder, settings: Settings) -> Answer:
-    """Answer a question with the best quoted passages of the index."""
+def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
+    """Answer a question with the best quoted passages of the index (optionally filtered)."""
     text, notice = clean_question(question, settings)
     language = detect_language(text)
     qvec = embedder.encode([text], query=True)[0]
-    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings)
+    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where)
     qterms = set(analyze(text))
     passages: list[Passage] = []
     taken: list[tuple[str, int, int]] = []

@@ -42,6 +42,31 @@ class StaleIndexError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Filter:
+    """Restrict a search to some sources and to passages said or reported by some people."""
+
+    sources: frozenset[str] = frozenset()
+    people: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.people)
+
+    def admits(self, chunk: Chunk) -> bool:
+        if self.sources and chunk.source_id not in self.sources:
+            return False
+        if self.people:
+            names = {chunk.speaker} | {person_name(r) for r in chunk.reported}
+            if not names & self.people:
+                return False
+        return True
+
+
+def person_name(label: str) -> str:
+    """"Katia Roux, Amnesty France" -> "Katia Roux"."""
+    return label.split(",", 1)[0].strip()
+
+
+@dataclass(frozen=True)
 class Hit:
     """One passage found for a question, with the evidence behind its rank."""
 
@@ -164,15 +189,38 @@ class Index:
         """The vectors of the sentences of passage ``row``, in order."""
         return self.sentence_vectors[self._sentence_start[row] : self._sentence_start[row + 1]]
 
-    def search(self, question: str, question_vector: np.ndarray, k: int, settings: Settings) -> list[Hit]:
+    def facets(self) -> dict[str, list]:
+        """What a search can be restricted to: sources, and people who speak or are reported."""
+        speakers = sorted({c.speaker for c in self.chunks if c.speaker})
+        reported = sorted({person_name(r) for c in self.chunks for r in c.reported} - set(speakers))
+        return {
+            "sources": [(s.id, s.title) for s in self.sources.values()],
+            "speakers": speakers,
+            "reported": reported,
+        }
+
+    def search(self, question: str, question_vector: np.ndarray, k: int, settings: Settings, where: Filter | None = None) -> list[Hit]:
         """The ``k`` best passages for a question, by fused dense and lexical rank."""
+        import faiss
+
         n = len(self.chunks)
         depth = min(n, max(50, 10 * k))
         q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
-        dense_scores, dense_rows = self.vectors.search(q, depth)
+        params = None
+        allowed = None
+        if where:
+            allowed = np.array([where.admits(c) for c in self.chunks], dtype=bool)
+            if not allowed.any():
+                return []
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            depth = min(depth, len(ids))
+        dense_scores, dense_rows = self.vectors.search(q, depth, params=params)
         dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
         dense_rank = {r: i for i, r in enumerate(dense)}
         lex_all = self.lexical.scores(question)
+        if allowed is not None:
+            lex_all = np.where(allowed, lex_all, 0.0).astype(np.float32)
         lex_rows = np.argsort(-lex_all, kind="stable")[:depth]
         lex_rows = [int(r) for r in lex_rows if lex_all[r] > 0]
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}

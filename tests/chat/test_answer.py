@@ -89,3 +89,21 @@ def test_english_labels_for_english_questions(fake_setup):
     index, emb, settings = fake_setup
     ans = answer("What did Thierry Breton say?", index, emb, Settings(model_dir=settings.model_dir, min_confidence=1.01))
     assert "The corpus does not answer this question." in render_text(ans)
+
+
+def test_filters_restrict_to_sources_and_people(fake_setup):
+    from index.store import Filter
+
+    index, emb, settings = fake_setup
+    facets = index.facets()
+    assert "Olivier Griffith" in facets["speakers"]
+    assert "Katia Roux" in facets["reported"] and "Thierry Breton" in facets["reported"]
+    assert facets["sources"][0][0] == "contre-sommet-ia-interview"
+    q = "numérique surveillance algorithmes droits"
+    only_katia = answer(q, index, emb, settings, Filter(people=frozenset({"Katia Roux"})))
+    assert only_katia.passages
+    assert all(any(r.startswith("Katia Roux") for r in p.chunk.reported) for p in only_katia.passages)
+    commenter = answer(q, index, emb, settings, Filter(people=frozenset({"Un lecteur (commentaire)"})))
+    assert commenter.passages and all(p.chunk.role == "commenter" for p in commenter.passages)
+    none = answer(q, index, emb, settings, Filter(sources=frozenset({"no-such-source"})))
+    assert none.passages == () and not none.answered
