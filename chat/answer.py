@@ -152,16 +152,21 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
     text, notice = clean_question(question, settings)
     language = detect_language(text)
     qvec = embedder.encode([text], query=True)[0]
-    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where)
-    qterms = set(analyze(text))
+    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
+    terms = analyze(text)
+    qterms = set(terms)
+    background = float(qvec @ index.centroid)
+    bonus = _vocabulary_bonus(index, terms, language, settings)
     passages: list[Passage] = []
-    taken: list[tuple[str, int, int]] = []
+    taken: set[tuple[str, int, int | None]] = set()
     for hit in hits:
+        # One passage per paragraph (or page): the best one. A second passage of the
+        # same paragraph would repeat its context and crowd out other evidence.
+        key = (hit.chunk.source_id, hit.chunk.paragraph, hit.chunk.page)
+        if key in taken:
+            continue
+        taken.add(key)
         start, end, best_sim = _choose_quote(index, hit, qvec, qterms)
-        key = (hit.chunk.source_id, start, end)
-        if any(src == key[0] and start < e and s < end for src, s, e in taken):
-            continue  # the same words are already quoted
-        taken.append(key)
         src_text = index.texts[hit.chunk.source_id]
         passages.append(
             Passage(
@@ -172,7 +177,7 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
                 context_start=hit.chunk.start,
                 context_end=hit.chunk.end,
                 score=hit.score,
-                confidence=max(hit.dense, best_sim),
+                confidence=max(hit.dense, best_sim) - background + bonus,
                 chunk=hit.chunk,
                 source=source_record(index, hit.chunk.source_id),
             )
@@ -182,3 +187,15 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
     confidence = max((p.confidence for p in passages), default=0.0)
     answered = bool(passages) and confidence >= settings.min_confidence
     return Answer(text, answered, tuple(passages), language, notice, confidence)
+
+
+def _vocabulary_bonus(index: Index, qterms: list[str], language: str, settings: Settings) -> float:
+    """A small push up when the question's words are the corpus's words, down when not.
+
+    Only for questions in the corpus's language: an English question shares no word
+    with a French corpus and must not be penalised for it.
+    """
+    if not qterms or language != index.language:
+        return 0.0
+    known = sum(index.lexical.knows(t) for t in qterms) / len(qterms)
+    return settings.vocabulary_weight * (known - 0.5)

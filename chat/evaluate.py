@@ -68,7 +68,7 @@ def evaluate(rows: list[dict], index: Index, embedder: Embedder, settings: Setti
     report: dict = {"settings": settings.search_params() | {"top_k": max(settings.top_k, 3)}, "modes": {}}
     fused_answers: list[Answer] = []
     for mode in modes:
-        s = replace(settings, fusion="rrf" if mode == "fused" else mode, top_k=max(settings.top_k, 3))
+        s = replace(settings, fusion=settings.fusion if mode == "fused" else mode, top_k=max(settings.top_k, 3))
         answers = []
         for r in rows:
             answers.append(answer(r["q"], index, embedder, s))
@@ -124,7 +124,9 @@ def format_report(report: dict) -> str:
         lines.append("")
         lines.append("calibration (fused): threshold -> abstention on unanswerable / false abstention on answerable")
         for c in report["calibration"]:
-            lines.append(f"  {c['threshold']:.3f}  {c['abstention_rate'] if c['abstention_rate'] is not None else '-':>5}  {c['false_abstention_rate']}")
+            ab, fa = c["abstention_rate"], c["false_abstention_rate"]
+            mark = "  <- min_confidence" if abs(c["threshold"] - report["settings"]["min_confidence"]) < 1e-9 else ""
+            lines.append(f"  {c['threshold']:.3f}   {'-' if ab is None else f'{ab:.2f}':>5} / {'-' if fa is None else f'{fa:.2f}':>5}{mark}")
     if report.get("wrong"):
         lines.append("")
         lines.append(f"wrong ({len(report['wrong'])}):")

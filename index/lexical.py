@@ -58,6 +58,10 @@ class LexicalIndex:
         retriever.index(tokens, show_progress=False)
         return cls(retriever)
 
+    def knows(self, term: str) -> bool:
+        """Whether an analysed term occurs anywhere in the indexed passages."""
+        return term in self._vocab
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage (row order of the index)."""
         tokens = [t for t in analyze(query) if t in self._vocab]

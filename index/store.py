@@ -28,8 +28,8 @@ from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.settings import Settings
 
-FORMAT = 1
-_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "sources.json")
+FORMAT = 2
+_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
 ProgressFn = Callable[[int, int], None]
 
 
@@ -99,10 +99,27 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _people(chunk: Chunk) -> str:
+    names = [chunk.speaker or "", *(person_name(r) for r in chunk.reported)]
+    return ", ".join(n for n in names if n)
+
+
 def passage_text(chunk: Chunk, settings: Settings) -> str:
-    """The text embedded for a passage: an answer is read with the question it answers."""
+    """The text embedded for a passage: an answer is read with the question it answers,
+    and a passage with the people who say it or are reported in it."""
+    parts = []
     if settings.section_context and chunk.section and chunk.role == "interviewee":
-        return f"{chunk.section}\n{chunk.text}"
+        parts.append(chunk.section)
+    if settings.people_context and (chunk.speaker or chunk.reported):
+        parts.append(_people(chunk) + " :")
+    parts.append(chunk.text)
+    return "\n".join(parts)
+
+
+def lexical_text(chunk: Chunk, settings: Settings) -> str:
+    """The text BM25 sees: the passage, and the names of who says it and whom it reports."""
+    if settings.people_context:
+        return f"{_people(chunk)}\n{chunk.text}"
     return chunk.text
 
 
@@ -118,6 +135,7 @@ class Index:
         sentence_vectors: np.ndarray,
         lexical: LexicalIndex,
         meta: dict,
+        centroid: np.ndarray | None = None,
     ) -> None:
         self.chunks = chunks
         self.sources = sources
@@ -126,6 +144,9 @@ class Index:
         self.sentence_vectors = sentence_vectors
         self.lexical = lexical
         self.meta = meta
+        # The mean passage vector: q · centroid is the mean cosine of q to all passages,
+        # the background a relevant passage must stand out from.
+        self.centroid = centroid if centroid is not None else np.zeros(vectors.d, dtype=np.float32)
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
 
@@ -169,7 +190,7 @@ class Index:
         sentence_vectors = embed(sentences)
         vectors = faiss.IndexFlatIP(embedder.dim)
         vectors.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
-        lexical = LexicalIndex.build([c.text for c in chunks])
+        lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
         meta = {
             "format": FORMAT,
             "model": model_info,
@@ -182,9 +203,16 @@ class Index:
             "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         sources = {d.source.id: d.source for d in documents}
-        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta)
+        centroid = passage_vectors.mean(axis=0).astype(np.float32)
+        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid)
 
     # -- searching ----------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        """The language most of the corpus's sources are written in."""
+        langs = [s.language for s in self.sources.values()]
+        return max(set(langs), key=langs.count) if langs else "fr"
+
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """The vectors of the sentences of passage ``row``, in order."""
         return self.sentence_vectors[self._sentence_start[row] : self._sentence_start[row + 1]]
@@ -199,8 +227,21 @@ class Index:
             "reported": reported,
         }
 
-    def search(self, question: str, question_vector: np.ndarray, k: int, settings: Settings, where: Filter | None = None) -> list[Hit]:
-        """The ``k`` best passages for a question, by fused dense and lexical rank."""
+    def search(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        k: int,
+        settings: Settings,
+        where: Filter | None = None,
+        same_language: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best passages for a question, by fused dense and lexical evidence.
+
+        ``same_language`` is false for a question in another language than the corpus:
+        the words it shares with the corpus are then accidents ("social" in English and
+        French), and the lexical side is damped so that it does not drown the dense one.
+        """
         import faiss
 
         n = len(self.chunks)
@@ -230,11 +271,22 @@ class Index:
         elif settings.fusion == "lexical":
             fused = {r: float(lex_all[r]) for r in candidates}
         else:
-            fused = {
-                r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
-                + (settings.lexical_weight / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
-                for r in candidates
-            }
+            w_lex = settings.lexical_weight * (1.0 if same_language else settings.cross_language_lexical_weight)
+            if settings.fusion == "rrf":
+                fused = {
+                    r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
+                    + (w_lex / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
+                    for r in candidates
+                }
+            else:  # "weighted": scores scaled to [0, 1] over the candidates, then mixed
+                d_lo = min(dense.values())
+                d_span = (max(dense.values()) - d_lo) or 1.0
+                l_hi = float(lex_all.max()) or 1.0
+                fused = {
+                    r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0)
+                    + w_lex * float(lex_all[r]) / l_hi
+                    for r in candidates
+                }
         order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
         if not dense:
             return []
@@ -283,6 +335,7 @@ class Index:
                 for c in self.chunks:
                     f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
             np.save(tmp / "sentences.npy", self.sentence_vectors)
+            np.save(tmp / "centroid.npy", self.centroid)
             with open(tmp / "sources.json", "w", encoding="utf-8") as f:
                 json.dump(
                     [{"source": asdict(s), "text": self.texts[sid]} for sid, s in self.sources.items()],
@@ -345,6 +398,7 @@ class Index:
             vectors = faiss.read_index(str(path / "vectors.faiss"))
             chunks = [Chunk.from_dict(json.loads(line)) for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
             sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
+            centroid = np.load(path / "centroid.npy", allow_pickle=False)
             records = json.loads((path / "sources.json").read_text(encoding="utf-8"))
             lexical = LexicalIndex.load(path / "lexical")
         except Exception as exc:  # any parse failure means the same thing to the user
@@ -356,7 +410,7 @@ class Index:
             )
         sources = {r["source"]["id"]: Source(**r["source"]) for r in records}
         texts = {r["source"]["id"]: r["text"] for r in records}
-        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta)
+        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta, centroid)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -34,6 +34,19 @@ def _word_before(text: str, end: int) -> str:
     return text[j:end]
 
 
+def _inside_quote(text: str, start: int, pos: int, end: int) -> bool:
+    """True inside « … » that closes soon after: a quoted title or question is one sentence.
+
+    Only a closing » nearby counts, so that an unclosed « (a typo) does not glue the
+    rest of a paragraph into one sentence.
+    """
+    before = text[start:pos]
+    opened = before.rfind("«")
+    if opened < 0 or before.rfind("»") > opened:
+        return False
+    return "»" in text[pos : min(end, pos + 250)]
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` into sentences; return absolute ``(start, end)`` offsets.
 
@@ -47,6 +60,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for m in _BOUNDARY.finditer(text, start, end):
         stop = m.end()
         if not _starts_sentence(text, stop) or stop >= end:
+            continue
+        if _inside_quote(text, start, m.start(), end):
             continue
         punct = m.group(0)
         if punct.startswith(".") and not punct.startswith(".."):

@@ -43,9 +43,12 @@ def test_quotes_are_exact_slices_and_carry_attribution(fake_setup):
     assert d["passages"][0]["source"]["url"].startswith("https://dubasque.org/")
 
 
-def test_no_passage_is_quoted_twice(fake_setup):
+def test_no_passage_or_paragraph_is_quoted_twice(fake_setup):
     index, emb, settings = fake_setup
     ans = answer("numérique travail social", index, emb, Settings(model_dir=settings.model_dir, top_k=10, min_confidence=0.0))
+    assert len(ans.passages) == 10
+    paragraphs = [(p.source["id"], p.chunk.paragraph) for p in ans.passages]
+    assert len(set(paragraphs)) == len(paragraphs)
     spans = [(p.source["id"], p.start, p.end) for p in ans.passages]
     for i, (s1, a1, b1) in enumerate(spans):
         for s2, a2, b2 in spans[i + 1 :]:

@@ -39,7 +39,7 @@ def test_every_dev_answer_is_verbatim(real_index, real_embedder, real_settings, 
 def test_dev_recall(real_index, real_embedder, real_settings, dev_questions):
     answerable = [q for q in dev_questions if q["gold"]]
     r1 = sum(answer(q["q"], real_index, real_embedder, real_settings).passages[0].chunk.paragraph in q["gold"] for q in answerable)
-    assert r1 / len(answerable) >= 0.85, f"Recall@1 {r1}/{len(answerable)}"
+    assert r1 / len(answerable) >= 0.95, f"Recall@1 {r1}/{len(answerable)}"
 
 
 def _cli(*args, stdin=None, model=None, index=None):

@@ -39,3 +39,13 @@ def test_offsets_are_exact_and_within_the_range():
 
 def test_text_without_punctuation_is_one_sentence():
     assert _split("sans ponctuation finale") == ["sans ponctuation finale"]
+
+
+def test_a_quoted_title_with_a_question_mark_is_not_split():
+    text = "Un contre-sommet intitulé : « Réinventer l’IA ? Pour une technologie humaine ». Cette journée était organisée."
+    assert _split(text) == ["Un contre-sommet intitulé : « Réinventer l’IA ? Pour une technologie humaine ».", "Cette journée était organisée."]
+
+
+def test_an_unclosed_guillemet_does_not_swallow_the_paragraph():
+    text = "Sous prétexte de « sécurité. Les algorithmes progressent. " + "Ils gagnent du terrain. " * 15 + "Fin."
+    assert len(_split(text)) > 10
