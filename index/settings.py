@@ -22,6 +22,8 @@ class Settings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     section_context: bool = True  # embed an answer with the question it answers
     people_context: bool = True  # make who speaks and whom they report searchable
+    exact_max_passages: int = 100_000  # above it, an approximate (IVF, 8-bit) vector index
+    ivf_nprobe: int = 48
     fusion: str = "weighted"
     rrf_k: int = 60
     dense_weight: float = 1.0
@@ -52,6 +54,7 @@ class Settings:
             "chunking": asdict(self.chunking),
             "section_context": self.section_context,
             "people_context": self.people_context,
+            "exact_max_passages": self.exact_max_passages,
         }
 
     def search_params(self) -> dict:
@@ -63,4 +66,5 @@ class Settings:
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
             "min_confidence": self.min_confidence,
             "vocabulary_weight": self.vocabulary_weight,
+            "ivf_nprobe": self.ivf_nprobe,
         }

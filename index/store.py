@@ -27,6 +27,7 @@ from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.settings import Settings
+from index.vectors import configure, make_vector_index
 
 FORMAT = 2
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
@@ -77,6 +78,16 @@ class Hit:
     lexical: float  # BM25 score
     dense_rank: int | None
     lexical_rank: int | None
+
+
+def top_rows(scores: np.ndarray, k: int) -> list[int]:
+    """Rows of the ``k`` highest positive scores, best first (ties by row), without a full sort."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        part = np.argpartition(-scores[positive], k - 1)[:k]
+        positive = positive[part]
+    order = np.lexsort((positive, -scores[positive]))
+    return [int(r) for r in positive[order]]
 
 
 def _sha256(path: Path) -> str:
@@ -164,8 +175,6 @@ class Index:
         batch_size: int = 64,
     ) -> Index:
         """Embed every passage and every sentence, and index them."""
-        import faiss
-
         chunks = list(chunks)
         if not chunks:
             raise ValueError("the corpus has no passage to index (are all its documents empty?)")
@@ -188,8 +197,7 @@ class Index:
 
         passage_vectors = embed(passages)
         sentence_vectors = embed(sentences)
-        vectors = faiss.IndexFlatIP(embedder.dim)
-        vectors.add(np.ascontiguousarray(passage_vectors, dtype=np.float32))
+        vectors, vector_index = make_vector_index(passage_vectors, settings.exact_max_passages, settings.ivf_nprobe)
         lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
         meta = {
             "format": FORMAT,
@@ -197,6 +205,7 @@ class Index:
             "dimension": embedder.dim,
             "settings": settings.index_params(),
             "search": settings.search_params(),
+            "vector_index": vector_index,
             "corpus_hash": corpus_hash,
             "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
             "versions": _versions(),
@@ -262,8 +271,7 @@ class Index:
         lex_all = self.lexical.scores(question)
         if allowed is not None:
             lex_all = np.where(allowed, lex_all, 0.0).astype(np.float32)
-        lex_rows = np.argsort(-lex_all, kind="stable")[:depth]
-        lex_rows = [int(r) for r in lex_rows if lex_all[r] > 0]
+        lex_rows = top_rows(lex_all, depth)
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         candidates = set(dense) | set(lex_rows)
         if settings.fusion == "dense":
@@ -396,6 +404,7 @@ class Index:
                 raise IndexLoadError(f"the index at {path} is corrupt: {name} does not match its checksum; {rebuild}")
         try:
             vectors = faiss.read_index(str(path / "vectors.faiss"))
+            configure(vectors, meta.get("vector_index", {}))
             chunks = [Chunk.from_dict(json.loads(line)) for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
             sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
             centroid = np.load(path / "centroid.npy", allow_pickle=False)

@@ -1,0 +1,77 @@
+import shutil
+
+import numpy as np
+import pytest
+
+from chat.answer import answer
+from chat.evaluate import read_questions
+from index.build import build_index
+from index.settings import Settings
+from index.store import Index, top_rows
+from index.vectors import ivf_lists, make_vector_index
+from tests.conftest import CORPUS, ROOT
+
+
+def _unit(n, d, seed=0):
+    x = np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_small_corpora_get_exact_search():
+    index, desc = make_vector_index(_unit(500, 32), exact_max_passages=1000, nprobe=8)
+    assert desc["type"] == "flat" and index.ntotal == 500
+
+
+def test_above_the_threshold_an_ivf_index_with_the_same_neighbours():
+    x = _unit(4000, 32)
+    index, desc = make_vector_index(x, exact_max_passages=1000, nprobe=ivf_lists(4000))
+    assert desc["type"] == "ivf-sq8" and desc["nlist"] == ivf_lists(4000) and index.ntotal == 4000
+    q = _unit(20, 32, seed=1)
+    _, got = index.search(q, 10)
+    exact = np.argsort(-(q @ x.T), axis=1)[:, :10]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got, exact)])
+    assert recall >= 0.95  # every list probed: only 8-bit rounding differs
+    assert np.allclose(index.reconstruct(7), x[7], atol=0.02)
+
+
+def test_top_rows_matches_a_full_sort():
+    rng = np.random.default_rng(3)
+    s = np.where(rng.random(1000) < 0.3, rng.random(1000), 0.0)
+    s[10] = s[20] = 0.99  # a tie: the lower row first
+    full = [int(r) for r in np.argsort(-s, kind="stable") if s[r] > 0][:50]
+    assert top_rows(s, 50) == full
+    assert top_rows(np.zeros(5), 3) == []
+
+
+@pytest.fixture(scope="module")
+def two_indexes(tmp_path_factory):
+    from tests.conftest import FakeEmbedder
+
+    tmp = tmp_path_factory.mktemp("switch")
+    corpus = tmp / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns(".index*"))
+    model = tmp / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    emb = FakeEmbedder(dim=64)
+    flat_settings = Settings(model_dir=model)
+    # Forced threshold: the small corpus gets the approximate index; nprobe covers all lists.
+    ivf_settings = Settings(model_dir=model, exact_max_passages=10, ivf_nprobe=1000)
+    flat = build_index(corpus, tmp / "flat", flat_settings, emb, quiet=True)
+    build_index(corpus, tmp / "ivf", ivf_settings, emb, quiet=True)
+    return emb, (flat, flat_settings), (Index.load(tmp / "ivf"), ivf_settings)
+
+
+def test_same_results_after_the_index_type_switch(two_indexes):
+    emb, (flat, fs), (ivf, is_) = two_indexes
+    assert flat.meta["vector_index"]["type"] == "flat"
+    assert ivf.meta["vector_index"]["type"] == "ivf-sq8"
+    rows = read_questions(CORPUS / "dev_questions.jsonl") + read_questions(ROOT / "tests" / "data" / "extra_questions.jsonl")
+    same_top = 0
+    for r in rows:
+        a = answer(r["q"], flat, emb, fs)
+        b = answer(r["q"], ivf, emb, is_)
+        same_top += bool(a.passages) and bool(b.passages) and a.passages[0].chunk.id == b.passages[0].chunk.id
+        for p in b.passages:  # still verbatim
+            assert ivf.texts[p.source["id"]][p.start : p.end] == p.quote
+    assert same_top >= 0.95 * len(rows), f"{same_top}/{len(rows)}"
