@@ -1,5 +1,15 @@
-"""Text renderings of an answer for people: labels in the question's language."""
+"""Text renderings of an answer for people: labels in the question's language.
+
+Besides the terminal rendering, this module holds the pure functions behind the chat
+page: the link that opens a source at a quote, the ready-to-paste citation of a
+passage, the Markdown and CSL-JSON exports of an answer, and the cutting of a text
+into plain and quoted segments (for the highlight in context and the full-text view).
+"""
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote as _pct, urlsplit
 
 from chat.answer import Answer, Passage
 
@@ -14,6 +24,25 @@ LABELS = {
         "paragraph": "§",
         "page": "p.",
         "roles": {"interviewee": "interviewé", "interviewer": "intervieweur", "commenter": "commentaire", "publisher": "éditeur", "author": "auteur"},
+        "in": "dans",
+        "asked": "Question posée",
+        "answers_question": "En réponse à la question",
+        "open_at_quote": "Ouvrir la source à la citation",
+        "open_source": "Ouvrir la source",
+        "show_in_text": "Voir dans le texte",
+        "copy": "Copier la citation",
+        "copied": "Citation copiée",
+        "copy_failed": "Copie impossible : sélectionnez le texte ci-dessous",
+        "cited_links": "Liens cités",
+        "citation": "Citation",
+        "filtered": "Recherche restreinte à",
+        "full_text": "Texte complet de la source",
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+        "errors": {
+            "empty": "La question est vide : tapez une question, par exemple « Qui a ouvert la série de rencontres ? »",
+            "no_words": "La question ne contient ni lettre ni chiffre : tapez des mots.",
+            "not_text": "La question doit être du texte.",
+        },
     },
     "en": {
         "no_answer": "The corpus does not answer this question.",
@@ -25,6 +54,25 @@ LABELS = {
         "paragraph": "§",
         "page": "p.",
         "roles": {"interviewee": "interviewee", "interviewer": "interviewer", "commenter": "comment", "publisher": "publisher", "author": "author"},
+        "in": "in",
+        "asked": "Question asked",
+        "answers_question": "Answering the question",
+        "open_at_quote": "Open the source at the quote",
+        "open_source": "Open the source",
+        "show_in_text": "Show in the text",
+        "copy": "Copy citation",
+        "copied": "Citation copied",
+        "copy_failed": "Cannot copy: select the text below",
+        "cited_links": "Links cited",
+        "citation": "Citation",
+        "filtered": "Search restricted to",
+        "full_text": "Full text of the source",
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+        "errors": {
+            "empty": "The question is empty: type a question, e.g. “Who opened the series of meetings?”",
+            "no_words": "The question has no letter or digit: type words.",
+            "not_text": "The question must be text.",
+        },
     },
 }
 
@@ -75,3 +123,235 @@ def render_text(ans: Answer) -> str:
             if url:
                 lines.append(f"   {L['link']} : {url}")
     return "\n".join(lines)
+
+
+# -- the chat page's pure functions ----------------------------------------------------
+
+_FRAGMENT_WORDS = 4  # words at each end of a long quote in a text fragment
+
+
+def _fragment_part(words: Sequence[str]) -> str:
+    """Percent-encode words for a text directive: ``-``, ``,`` and ``&`` are syntax there."""
+    return _pct(" ".join(words), safe="").replace("-", "%2D")
+
+
+def is_web_url(url: str | None) -> bool:
+    return bool(url) and url.startswith(("http://", "https://"))
+
+
+def is_pdf_url(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(".pdf")
+
+
+def quote_link(url: str | None, quote: str, page: int | None = None) -> str | None:
+    """A link that opens ``url`` at ``quote``, or None when the source is not on the web.
+
+    Web pages get a URL text fragment (``#:~:text=start,end``) built from the first and
+    last words of the quote (the whole quote when it is short); a PDF gets ``#page=N``
+    when the page is known (PDF viewers do not follow text fragments). Any fragment the
+    URL already had is replaced.
+    """
+    if not is_web_url(url):
+        return None
+    base = url.split("#", 1)[0]
+    if is_pdf_url(base):
+        return f"{base}#page={int(page)}" if page else base
+    words = quote.split()
+    if not words:
+        return base
+    if len(words) <= 2 * _FRAGMENT_WORDS:
+        directive = _fragment_part(words)
+    else:
+        directive = f"{_fragment_part(words[:_FRAGMENT_WORDS])},{_fragment_part(words[-_FRAGMENT_WORDS:])}"
+    return f"{base}#:~:text={directive}"
+
+
+def human_date(date: str | None, lang: str) -> str | None:
+    """``2025-02`` -> ``février 2025``; ``2025-02-07`` -> ``7 février 2025``; anything else as is."""
+    if not date:
+        return None
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return date
+    month = LABELS[lang]["months"][int(m.group(2)) - 1]
+    day = f"{int(m.group(3))} " if m.group(3) else ""
+    return f"{day}{month} {m.group(1)}"
+
+
+def location(p: Passage, lang: str) -> str:
+    """``p. 12`` when the page is known, else ``§ 6``."""
+    L = LABELS[lang]
+    return f"{L['page']} {p.chunk.page}" if p.chunk.page else f"{L['paragraph']} {p.chunk.paragraph}"
+
+
+def speaker_line(p: Passage, lang: str) -> str | None:
+    """Who says it and whom they report: ``Olivier Griffith (rapportant Thierry Breton, …)``."""
+    who = p.chunk.speaker or p.source.get("author")
+    reported = " ; ".join(p.chunk.reported)
+    if who and reported:
+        return f"{who} ({LABELS[lang]['reporting']} {reported})"
+    return who or reported or None
+
+
+def citation(p: Passage, lang: str = "fr") -> str:
+    """A ready-to-paste citation, French style.
+
+    « quote » — speaker (rapportant X), dans *Title*, publisher, date, § N (or p. N), URL
+    The URL opens the source at the quote when the source is on the web.
+    """
+    L = LABELS[lang]
+    parts = [f"« {' '.join(p.quote.split())} »"]
+    who = speaker_line(p, lang)
+    head = f"{parts[0]} — {who}" if who else parts[0]
+    tail = [f"{L['in']} *{p.source.get('title') or p.source.get('id', '?')}*"]
+    if p.source.get("publisher"):
+        tail.append(p.source["publisher"])
+    if p.source.get("date"):
+        tail.append(human_date(p.source["date"], lang))
+    tail.append(location(p, lang))
+    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
+    if link:
+        tail.append(link)
+    return f"{head}, " + ", ".join(tail)
+
+
+def group_by_paragraph(passages: Iterable[Passage]) -> list[list[Passage]]:
+    """Passages gathered by (source, paragraph), in the order their first passage comes.
+
+    The chat shows a paragraph once, with every quote of the answer marked in it.
+    """
+    groups: dict[tuple[str, int], list[Passage]] = {}
+    for p in passages:
+        groups.setdefault((p.source.get("id", ""), p.chunk.paragraph), []).append(p)
+    return list(groups.values())
+
+
+def merged_context(group: Sequence[Passage], source_text: str | None = None) -> tuple[str, int]:
+    """The context shared by passages of one paragraph, and its offset in the source text.
+
+    With the source text it is an exact slice; without, contexts are joined on their
+    offsets (a gap between two passages of a paragraph is whitespace).
+    """
+    lo = min(p.context_start for p in group)
+    hi = max(p.context_end for p in group)
+    if source_text is not None:
+        return source_text[lo:hi], lo
+    out = ""
+    for p in sorted(group, key=lambda p: p.context_start):
+        end = lo + len(out)
+        if p.context_end <= end:
+            continue
+        if p.context_start > end:
+            out += " " * (p.context_start - end)
+            end = p.context_start
+        out += p.context[end - p.context_start :]
+    return out, lo
+
+
+def mark_segments(text: str, offset: int, spans: Iterable[tuple[int, int, object]]) -> list[tuple[str, object | None]]:
+    """Cut ``text`` (which starts at ``offset`` in its source) into plain and marked segments.
+
+    ``spans`` are absolute ``(start, end, label)``; a segment is ``(text, label)``, with
+    ``None`` for plain text. Spans outside the text are clipped; overlaps keep the first.
+    """
+    out: list[tuple[str, object | None]] = []
+    pos = 0
+    for start, end, label in sorted(spans, key=lambda s: (s[0], s[1])):
+        s, e = max(start - offset, pos), min(end - offset, len(text))
+        if e <= s:
+            continue
+        if s > pos:
+            out.append((text[pos:s], None))
+        out.append((text[s:e], label))
+        pos = e
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown shows as typed (no emphasis, link or HTML made from a document)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def export_markdown(ans: Answer) -> str:
+    """All the passages of an answer as a Markdown document, each with its citation."""
+    L = LABELS[ans.language]
+    lines = [f"# {md_escape(ans.question)}", ""]
+    if not ans.answered:
+        lines += [f"**{L['no_answer']}**", ""]
+        if ans.passages:
+            lines += [f"*{L['closest']}*", ""]
+    for i, p in enumerate(ans.passages, 1):
+        lines.append(f"## {i}. {md_escape(speaker_line(p, ans.language) or '?')} — {location(p, ans.language)}")
+        lines.append("")
+        lines.append(f"> {md_escape(' '.join(p.quote.split()))}")
+        lines.append("")
+        lines.append(f"— {md_escape(attribution_line(p, ans.language))}  ")
+        if p.chunk.section:
+            lines.append(f"{L['answers_question']} : *{md_escape(p.chunk.section)}*  ")
+        where = [f"*{md_escape(p.source.get('title') or '?')}*"]
+        where += [md_escape(x) for x in (p.source.get("publisher"), human_date(p.source.get("date"), ans.language)) if x]
+        where.append(location(p, ans.language))
+        lines.append(f"{L['source']} : " + ", ".join(where) + "  ")
+        link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
+        if link:
+            lines.append(f"<{link}>  ")
+        lines.append("")
+        lines.append(f"{L['citation']} : {md_escape(citation(p, ans.language))}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _csl_name(name: str) -> dict:
+    parts = name.split()
+    if len(parts) == 2 and all(w[:1].isupper() for w in parts):
+        return {"given": parts[0], "family": parts[1]}
+    return {"literal": name}
+
+
+def _csl_type(source: dict) -> str:
+    url = source.get("url") or ""
+    if source.get("kind") == "interview":
+        return "interview"
+    if source.get("kind") == "pdf" or (is_web_url(url) and is_pdf_url(url)):
+        return "report"
+    return "webpage" if is_web_url(url) else "document"
+
+
+def export_csl(ans: Answer) -> list[dict]:
+    """The passages of an answer as CSL-JSON items, for reference managers (Zotero, Pandoc…).
+
+    One item per passage: the source's bibliographic record, with the quote, who says it
+    and where (paragraph or page) in ``note``, and the page in ``page`` when known.
+    """
+    items = []
+    for p in ans.passages:
+        s = p.source
+        item: dict = {"id": f"{s.get('id', 'source')}-{p.start}-{p.end}", "type": _csl_type(s), "title": s.get("title") or s.get("id", "?")}
+        author = s.get("author")
+        if item["type"] == "interview" and p.chunk.role == "interviewee" and p.chunk.speaker:
+            item["author"] = [_csl_name(p.chunk.speaker)]
+            if author:
+                item["interviewer"] = [_csl_name(author)]
+        elif author:
+            item["author"] = [_csl_name(author)]
+        if s.get("publisher"):
+            item["container-title" if item["type"] in ("interview", "webpage") and is_web_url(s.get("url")) else "publisher"] = s["publisher"]
+        date = s.get("date") or ""
+        m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", date.strip())
+        if m:
+            item["issued"] = {"date-parts": [[int(x) for x in m.groups() if x]]}
+        elif date:
+            item["issued"] = {"raw": date}
+        if is_web_url(s.get("url")):
+            item["URL"] = s["url"]
+        if p.chunk.page:
+            item["page"] = str(p.chunk.page)
+        who = speaker_line(p, "fr")
+        item["note"] = f"« {' '.join(p.quote.split())} »" + (f" — {who}" if who else "") + f", {location(p, 'fr')}"
+        items.append(item)
+    return items
