@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install model index bench clean
+.PHONY: run test install browser model index bench clean
 
 # torch comes first, pinned to the local CPU build: a bare `torch` requirement
 # would pull a multi-GB CUDA build on a fresh machine.
@@ -29,7 +29,21 @@ index: model
 run: model
 	$(VENV)/bin/verbatim serve --corpus corpus --host $(HOST) --port $(PORT)
 
-test: install
+# The browser tests (tests/chat/test_browser.py) drive Debian's Chromium through Playwright's
+# driver (never `playwright install`). As root, install it when it is missing; otherwise say
+# so: those tests then fail with the same advice rather than skip.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "$(CHROMIUM) is missing and this is not root: run 'sudo apt-get install chromium' or the browser tests fail" >&2; \
+	  fi; \
+	fi
+
+test: install browser
 	$(PY) -m pytest -q
 
 bench: model

@@ -1,0 +1,400 @@
+"""The chat page in a real browser: Debian's headless Chromium, driven by Playwright.
+
+Every test starts from a page served on 127.0.0.1 by a server this module starts, and
+records every request the page makes: one to any other host fails the test. Chromium
+must be at /usr/bin/chromium (``make test`` installs it when run as root); when it is
+missing these tests fail and say how to install it, they do not skip.
+
+The helpers at the top (``launch_browser``, ``open_page``, ``ask``…) are also used by
+``tests/chat/screenshot.py`` and ``bench/browser_latency.py``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("VERBATIM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BRETON = "Qui a ouvert la série de rencontres ?"
+BLANQUETTE = "Quelle est la recette de la blanquette de veau ?"
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+# -- helpers (also used by the screenshot script and the latency bench) ------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        return (
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium. "
+            "Install it with `make test` as root (it runs `apt-get install -y chromium`) "
+            "or `sudo apt-get install chromium`, or point VERBATIM_CHROMIUM at a Chromium binary."
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is missing: `pip install -e '.[test]'` (only the package; never `playwright install`)."
+    return None
+
+
+def launch_browser(playwright):
+    """Debian's Chromium, headless, with every background connection switched off."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+class Recorder:
+    """Every request, websocket and CSP complaint of a browser context."""
+
+    def __init__(self, context, base_url: str) -> None:
+        self.origin = urlsplit(base_url).netloc
+        self.requests: list[str] = []
+        self.csp: list[str] = []
+        context.on("request", lambda r: self.requests.append(r.url))
+
+    def watch(self, page) -> None:
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+        page.on("console", lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def foreign(self) -> list[str]:
+        """Requests to any host but the server's (data: and blob: URLs stay in the page)."""
+        return [u for u in self.requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != self.origin]
+
+
+def open_page(browser, base_url: str, width: int = 1400, height: int = 1000):
+    """A fresh context and page on the chat, with clipboard rights and a request recorder."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    recorder = Recorder(context, base_url)
+    page = context.new_page()
+    recorder.watch(page)
+    page.goto(base_url)
+    page.wait_for_selector("#vb-question textarea")
+    page.wait_for_selector("#vb-answer .vb-empty")
+    return context, page, recorder
+
+
+def ask(page, question: str, timeout: float = 60_000) -> None:
+    """Type a question, press Enter, and wait until its answer is on the page."""
+    box = page.locator("#vb-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    wait_for_answer(page, question, timeout)
+
+
+def wait_for_answer(page, question: str, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        """(q) => { const a = document.querySelector('#vb-answer');
+                    const asked = a && a.querySelector('.vb-asked q');
+                    return (asked && asked.textContent === q) || (a && a.querySelector('.vb-error')); }""",
+        arg=question,
+        timeout=timeout,
+    )
+
+
+def pick_option(page, dropdown: str, label: str) -> None:
+    """Choose ``label`` in a Gradio multiselect dropdown (``dropdown`` is its elem_id selector)."""
+    page.click(f"{dropdown} input")
+    page.keyboard.type(label.split(" — ")[0])
+    page.get_by_role("option", name=label).click()
+    page.keyboard.press("Escape")
+
+
+def serve_corpus(corpus: str | Path = "corpus", *cli_args: str):
+    """Serve a corpus as ``verbatim serve`` does (model prepared, index built if stale); returns (url, app)."""
+    from chat.cli import _open, _settings, build_parser
+    from chat.web import serve
+
+    args = build_parser().parse_args(["serve", "--corpus", str(corpus), "--quiet", *cli_args])
+    settings = _settings(args)
+    index, embedder = _open(args, settings, quiet=True)
+    port = free_port()
+    app = serve(index, embedder, settings, host="127.0.0.1", port=port, block=False)
+    return f"http://127.0.0.1:{port}/", app
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = missing_browser()
+    if reason:
+        pytest.fail(reason, pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(real_index, real_embedder, real_settings):
+    from chat.web import serve
+
+    port = free_port()
+    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context, page, recorder = open_page(browser, server)
+    page.recorder = recorder
+    yield page
+    context.close()
+    assert recorder.requests, "no request was recorded: the recorder is broken"
+    assert not recorder.foreign(), f"the page made requests to other hosts than {recorder.origin}: {recorder.foreign()}"
+    assert not recorder.csp, f"the page tried to load something the Content-Security-Policy blocks: {recorder.csp}"
+
+
+def _answer(real_index, real_embedder, real_settings, question, where=None):
+    from chat.answer import answer
+
+    return answer(question, real_index, real_embedder, real_settings, where)
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+
+def test_a_french_question_shows_the_quote_highlighted_in_context_with_its_attribution(page, real_index, real_embedder, real_settings):
+    ans = _answer(real_index, real_embedder, real_settings, BRETON)
+    ask(page, BRETON)
+    first = page.locator("#vb-answer .vb-passage").first
+    quote = first.locator("mark.vb-quote").first
+    assert quote.text_content() == ans.passages[0].quote
+    assert "Cette série de rencontres a été ouverte par Thierry Breton" in quote.text_content()
+    context = first.locator(".vb-context")
+    assert f"« {ans.passages[0].quote} »" in context.text_content()
+    assert "Il nous a rappelé l’histoire de l’informatique" in context.text_content()  # the sentence after, as context
+    # The quote is marked (a background), the context is lighter than the quote.
+    style = page.evaluate(
+        """() => { const m = document.querySelector('#vb-answer mark.vb-quote'), c = m.closest('.vb-context');
+                   const s = getComputedStyle(m), t = getComputedStyle(c);
+                   return {bg: s.backgroundColor, quote: s.color, context: t.color}; }"""
+    )
+    assert style["bg"] not in ("rgba(0, 0, 0, 0)", "transparent") and style["quote"] != style["context"]
+    attr = first.locator(".vb-attr").inner_text()
+    assert "Olivier Griffith (interviewé), rapportant Thierry Breton, ex-commissaire européen" in attr
+    assert "Peux tu nous présenter les éléments forts de cette journée ?" in attr
+    assert "Le blog de Didier Dubasque, février 2025, § 6" in attr
+    link = first.locator("a.vb-open").get_attribute("href")
+    assert link.startswith("https://dubasque.org/") and "#:~:text=Cette%20s%C3%A9rie%20de%20rencontres," in link
+    assert first.locator("a.vb-open").get_attribute("rel") == "noopener noreferrer"
+    assert page.locator("#vb-examples").is_hidden()  # examples are for the empty chat
+
+
+def test_the_full_text_panel_shows_the_quote_in_place(page, real_index, real_embedder, real_settings):
+    ans = _answer(real_index, real_embedder, real_settings, BRETON)
+    ask(page, BRETON)
+    page.locator("#vb-answer .vb-browse").first.click()
+    mark = page.locator("#vb-source #vb-q-1")
+    assert mark.text_content() == ans.passages[0].quote
+    page.wait_for_function("document.querySelector('#vb-q-1').classList.contains('vb-focus')")
+    panel = page.locator("#vb-source .vb-fulltext")
+    box, m = panel.bounding_box(), mark.bounding_box()
+    assert box["y"] <= m["y"] and m["y"] + m["height"] <= box["y"] + box["height"], "the quote is scrolled into the panel's view"
+    assert real_index.texts[ans.passages[0].source["id"]] in panel.text_content()  # the whole source, unaltered
+
+
+def test_an_unanswerable_question_says_so_and_folds_the_closest_passages(page):
+    ask(page, BLANQUETTE)
+    assert page.locator("#vb-answer .vb-none").inner_text() == "Le corpus ne contient pas de réponse à cette question."
+    details = page.locator("#vb-answer details")
+    assert details.count() == 1 and details.get_attribute("open") is None
+    assert "Passages les plus proches" in details.locator("summary").inner_text()
+    assert details.locator(".vb-passage").count() >= 1 and not details.locator(".vb-passage").first.is_visible()
+
+
+def test_an_english_question_gets_english_labels(page):
+    q = "Who opened the series of meetings?"
+    ask(page, q)
+    answer_box = page.locator("#vb-answer .vb-answer")
+    assert answer_box.get_attribute("lang") == "en"
+    text = answer_box.text_content()
+    assert "Question asked" in text and "Question posée" not in text
+    assert "Copy citation" in text or "The corpus does not answer this question." in text
+    assert "Copier la citation" not in text
+
+
+def test_the_speaker_filter_restricts_the_answer(page, real_index, real_embedder, real_settings):
+    from index.store import Filter
+
+    reader = "Un lecteur (commentaire)"
+    page.locator("#vb-filters").get_by_text("Filtres").click()
+    pick_option(page, "#vb-filter-people", f"{reader} — parle")
+    ask(page, BRETON)
+    who = page.locator("#vb-answer .vb-who").all_text_contents()
+    assert who and all(w.startswith(f"— {reader}") for w in who), who
+    assert "Thierry Breton, l’ex-commissaire" not in page.locator("#vb-answer").text_content()
+    assert reader in page.locator("#vb-answer .vb-filter-note").inner_text()
+    expected = _answer(real_index, real_embedder, real_settings, BRETON, Filter(people=frozenset({reader})))
+    assert page.locator("#vb-answer mark.vb-quote").first.text_content() == expected.passages[0].quote
+
+
+def test_copy_citation_puts_a_ready_citation_in_the_clipboard(page, real_index, real_embedder, real_settings):
+    from chat.render import citation
+
+    ans = _answer(real_index, real_embedder, real_settings, BRETON)
+    expected = citation(ans.passages[0], "fr")
+    ask(page, BRETON)
+    button = page.locator("#vb-answer .vb-copy").first
+    button.click()
+    page.wait_for_function("document.querySelector('#vb-answer .vb-copied').textContent.length > 0")
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    shown = page.locator("#vb-answer .vb-copied").first
+    assert shown.text_content() == expected and shown.get_attribute("data-status") == "copied"
+    assert button.inner_text() == "Citation copiée"
+    assert expected.startswith("« Cette série de rencontres a été ouverte par Thierry Breton")
+    assert "— Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans *Contre-sommet" in expected
+    assert ", Le blog de Didier Dubasque, février 2025, § 6, https://dubasque.org/" in expected
+
+
+def test_the_answer_downloads_as_markdown_and_csl_json(page, real_index, real_embedder, real_settings):
+    ans = _answer(real_index, real_embedder, real_settings, BRETON)
+    ask(page, BRETON)
+    with page.expect_download() as md:
+        page.click("#vb-export-md")
+    with page.expect_download() as csl:
+        page.click("#vb-export-csl")
+    text = Path(md.value.path()).read_text(encoding="utf-8")
+    assert md.value.suggested_filename.endswith(".md") and ans.passages[0].quote in text
+    items = json.loads(Path(csl.value.path()).read_text(encoding="utf-8"))
+    assert len(items) == len(ans.passages) and items[0]["URL"].startswith("https://dubasque.org/")
+    assert ans.passages[0].quote in items[0]["note"]
+
+
+def test_an_example_question_runs_from_the_empty_chat(page):
+    from chat.web import EXAMPLES
+
+    examples = page.locator("#vb-examples button")
+    assert examples.count() == len(EXAMPLES) and examples.first.is_visible()
+    examples.first.click()
+    wait_for_answer(page, EXAMPLES[0])
+    assert page.locator("#vb-question textarea").input_value() == EXAMPLES[0]
+
+
+def test_a_script_in_the_question_is_shown_as_text_and_never_runs(page):
+    ask(page, EVIL)
+    assert page.locator("#vb-answer .vb-asked q").text_content() == EVIL
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#vb-answer script, #vb-answer img").count() == 0
+
+
+def test_the_page_loads_nothing_from_outside_and_uses_local_fonts(page, server):
+    ask(page, BRETON)
+    page.locator("#vb-answer .vb-copy").first.click()
+    page.locator("#vb-answer .vb-browse").first.click()
+    rec = page.recorder
+    assert rec.requests and all(urlsplit(u).netloc == "127.0.0.1:" + str(urlsplit(server).port) for u in rec.requests if u.startswith("http"))
+    fonts = page.evaluate("getComputedStyle(document.querySelector('#vb-answer .vb-answer')).fontFamily")
+    assert "system-ui" in fonts
+
+
+# -- a corpus whose documents hold HTML and scripts ------------------------------------------
+
+HOSTILE_TEXT = (
+    "Un texte piégé <script>window.__pwned = 3</script> sur la cantine scolaire.\n"
+    'La cantine scolaire sert <img src=x onerror="window.__pwned = 4"> des repas <b>bio</b> le mardi.\n'
+    "Le menu de la cantine affiche ${window.__pwned = 5} et {{constructor.constructor('window.__pwned = 6')()}} sans rien exécuter.\n"
+    # Paragraphs no cantine question quotes: they reach the page only through the full-text panel.
+    "Le vélo du facteur <script>window.__pwned = 9</script> roule vite.\n"
+    'La bibliothèque prête des romans <img src=x onerror="window.__pwned = 10"> aux lecteurs.\n'
+    'Le jardin partagé <iframe srcdoc="<script>parent.__pwned = 11</script>"></iframe> fleurit <style>body { display: none }</style> au printemps.\n'
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    from chat.web import serve
+    from index.build import build_index
+    from index.settings import Settings
+    from tests.conftest import FakeEmbedder
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "piege.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
+    (corpus / "sources.toml").write_text(
+        '[[source]]\nid = "piege"\nfile = "piege.txt"\ntitle = "<i>Piège</i> <script>window.__pwned = 7</script>"\n'
+        'kind = "text"\nauthor = "<b>Mallory</b>"\npublisher = "<img src=x onerror=\\"window.__pwned = 8\\">"\n'
+        'url = "https://example.org/piege?a=<b>"\nlanguage = "fr"\ndate = "2025-03"\n',
+        encoding="utf-8",
+    )
+    model = tmp / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    settings = Settings(model_dir=model, min_confidence=0.0)
+    emb = FakeEmbedder()
+    index = build_index(corpus, tmp / "idx", settings, emb, quiet=True)
+    port = free_port()
+    app = serve(index, emb, settings, host="127.0.0.1", port=port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_html_and_scripts_in_a_source_show_as_text_and_never_run(browser, hostile_server):
+    context, page, recorder = open_page(browser, hostile_server)
+    try:
+        q = "Que sert la cantine scolaire ?"
+        ask(page, q)
+        answer_text = page.locator("#vb-answer").text_content()
+        assert "<script>window.__pwned = 3</script>" in answer_text or '<img src=x onerror="window.__pwned = 4">' in answer_text
+        assert "<i>Piège</i> <script>window.__pwned = 7</script>" in answer_text
+        source = page.locator("#vb-source .vb-fulltext").text_content()
+        for needle in ("<script>window.__pwned = 3</script>", '<img src=x onerror="window.__pwned = 4">', "<b>bio</b>",
+                       "${window.__pwned = 5}", "{{constructor.constructor('window.__pwned = 6')()}}",
+                       "<script>window.__pwned = 9</script>", '<img src=x onerror="window.__pwned = 10">',
+                       '<iframe srcdoc="<script>parent.__pwned = 11</script>"></iframe>', "<style>body { display: none }</style>"):
+            assert needle in source, needle
+        ask(page, "menu de la cantine")
+        assert "${window.__pwned = 5}" in page.locator("#vb-source .vb-fulltext").text_content()
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert "vélo" not in answer_text  # so the paragraphs after it reach the page through the panel alone
+        assert page.locator(":is(#vb-answer, #vb-source) :is(script, img, iframe, style)").count() == 0
+        made = page.evaluate("[...document.querySelectorAll('#vb-answer b, #vb-answer i, #vb-source b, #vb-source i')].map(e => e.textContent)")
+        assert "bio" not in made and "Mallory" not in made and "Piège" not in made, made
+    finally:
+        context.close()
+    assert not recorder.foreign(), recorder.foreign()
+
+
+def test_the_recorder_catches_a_load_from_another_host(browser, server):
+    """The guard of the other tests works: an image from another origin (on loopback) is seen."""
+    context, page, recorder = open_page(browser, server)
+    other = f"http://localhost:{urlsplit(server).port}/favicon.ico"
+    page.evaluate("(u) => new Promise((done) => { const i = new Image(); i.onload = i.onerror = done; i.src = u; })", other)
+    page.wait_for_timeout(200)
+    context.close()
+    assert recorder.csp or other in recorder.foreign(), (recorder.requests, recorder.csp)
+
+
+def test_a_missing_chromium_fails_with_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    reason = missing_browser()
+    assert reason and "apt-get install" in reason and "make test" in reason and "no-chromium" in reason
