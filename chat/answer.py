@@ -23,6 +23,10 @@ _EN_HINTS = frozenset(
 )
 
 
+# The model reads at most 512 tokens, its prompt and special tokens included.
+MAX_QUESTION_TOKENS = 500
+
+
 class QuestionError(ValueError):
     """The question cannot be asked as given; the message says why and what to do."""
 
@@ -39,11 +43,13 @@ def detect_language(text: str) -> str:
     return "en" if en > fr else "fr"
 
 
-def clean_question(question: str, settings: Settings) -> tuple[str, str | None]:
+def clean_question(question: str, settings: Settings, embedder: Embedder | None = None) -> tuple[str, str | None]:
     """Normalise a question; return it with a notice when it had to be shortened.
 
     Control characters are dropped and Unicode is put in NFC form so that a pasted
-    question matches the corpus the way a typed one does.
+    question matches the corpus the way a typed one does. A question is cut to
+    ``settings.max_question_chars`` characters and, when the embedder counts tokens, to
+    ``MAX_QUESTION_TOKENS`` tokens (the model reads no further), at a word boundary.
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text (got {type(question).__name__})", "not_text")
@@ -56,9 +62,30 @@ def clean_question(question: str, settings: Settings) -> tuple[str, str | None]:
         raise QuestionError(f"the question has no letter or digit (got {question[:40]!r}): type words", "no_words")
     notice = None
     if len(text) > settings.max_question_chars:
-        text = text[: settings.max_question_chars].rsplit(" ", 1)[0]
+        text = _cut_at_word(text, settings.max_question_chars)
         notice = f"the question was longer than {settings.max_question_chars} characters and was shortened"
+    count = getattr(embedder, "count_tokens", None)
+    if count is not None and count(text) > MAX_QUESTION_TOKENS:
+        # The largest prefix within the limit, by bisection: a dozen cheap tokenizer calls.
+        lo, hi = 1, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count(text[:mid]) <= MAX_QUESTION_TOKENS:
+                lo = mid
+            else:
+                hi = mid - 1
+        text = _cut_at_word(text, lo)
+        notice = f"the question was longer than the model reads ({MAX_QUESTION_TOKENS} tokens) and was shortened"
     return text, notice
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at the last space when there is one near the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space >= limit * 0.8 else cut
 
 
 @dataclass(frozen=True)
@@ -149,7 +176,7 @@ def source_record(index: Index, source_id: str) -> dict:
 
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
     """Answer a question with the best quoted passages of the index (optionally filtered)."""
-    text, notice = clean_question(question, settings)
+    text, notice = clean_question(question, settings, embedder)
     language = detect_language(text)
     qvec = embedder.encode([text], query=True)[0]
     hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)

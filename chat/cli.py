@@ -90,12 +90,50 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def serve_auth(host: str, auth: str | None, no_auth: bool, environ=os.environ) -> tuple[str, str] | None:
+    """The (user, password) the page asks for, or None; refuses to expose the page unprotected.
+
+    Binding to anything but the loopback needs ``--auth USER:PASSWORD`` (or
+    ``VERBATIM_AUTH=user:password``) or an explicit ``--no-auth``.
+    """
+    spec = auth if auth is not None else environ.get("VERBATIM_AUTH") or None
+    if spec is not None and no_auth:
+        raise UserError("--no-auth and a password (--auth or VERBATIM_AUTH) contradict each other; drop one")
+    if spec is not None:
+        user, sep, password = spec.partition(":")
+        if not sep or not user.strip() or not password:
+            origin = "--auth" if auth is not None else "VERBATIM_AUTH"
+            raise UserError(f"{origin} must be USER:PASSWORD (both non-empty), e.g. VERBATIM_AUTH=team:a-long-passphrase")
+        return user.strip(), password
+    if not is_loopback(host) and not no_auth:
+        raise UserError(
+            f"refusing to serve on {host} without a password: anyone who can reach it could use the chat; "
+            "set VERBATIM_AUTH=user:password (or --auth USER:PASSWORD), or pass --no-auth to expose it unprotected"
+        )
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from chat.web import serve
 
+    auth = serve_auth(args.host, args.auth, args.no_auth)  # before any slow loading
+    if auth is None and not is_loopback(args.host):
+        print(f"verbatim: warning: serving on {args.host} with no password (--no-auth)", file=sys.stderr)
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet)
-    serve(index, embedder, settings, host=args.host, port=args.port)
+    serve(index, embedder, settings, host=args.host, port=args.port, auth=auth)
     return 0
 
 
@@ -129,8 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the chat page")
     common(p)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other needs --auth or --no-auth)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                   help="ask for this user and password (or set VERBATIM_AUTH=user:password, which other users cannot see in ps)")
+    p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(func=cmd_serve)
     return parser

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from ingest.model import Document, Source
 from ingest.parse import extract_links, parse
 
 MANIFEST = "sources.toml"
+MAX_DOCUMENT_BYTES = 50_000_000  # one text file; larger ones are refused unread
 _SOURCE_FIELDS = ("id", "title", "author", "url", "kind", "date", "publisher", "language",
                   "interviewee", "interviewer", "file")
 
@@ -44,11 +46,23 @@ def read_manifest(corpus_dir: Path) -> list[Source]:
 
 
 def read_text(path: Path) -> str:
-    """The text of a document file, decoded as UTF-8 (a leading BOM is dropped)."""
+    """The text of a document file, decoded as UTF-8 (a leading BOM is dropped).
+
+    A file over ``MAX_DOCUMENT_BYTES`` is refused before it is read into memory.
+    """
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size <= MAX_DOCUMENT_BYTES:
+                raw = f.read(MAX_DOCUMENT_BYTES + 1)  # bounded even if the file grows meanwhile
+                size = max(size, len(raw))
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc.strerror or exc}; check that the file exists and is readable") from exc
+    if size > MAX_DOCUMENT_BYTES:
+        raise CorpusError(
+            f"{path} is too large ({size / 1e6:.0f} MB; the limit is {MAX_DOCUMENT_BYTES / 1e6:.0f} MB per document); "
+            "split it into smaller documents"
+        )
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CorpusError(f"{path} looks binary (it contains NUL bytes); only text documents can be indexed")
     try:
@@ -79,7 +93,9 @@ def corpus_hash(corpus_dir: Path) -> str:
         path = corpus_dir / (source.file or "")
         h.update(source.id.encode() + b"\x00")
         try:
-            h.update(path.read_bytes())
+            with open(path, "rb") as f:  # by blocks: a huge file is hashed, never held in memory
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
         except OSError:
             h.update(b"<missing>")
     return h.hexdigest()

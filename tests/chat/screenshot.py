@@ -1,0 +1,55 @@
+"""Take the README's screenshot of the chat page answering a question, in headless Chromium.
+
+    .venv/bin/python -m tests.chat.screenshot [--out docs/chat-page.png] [--question "…"]
+
+It serves ``corpus/`` as ``verbatim serve`` does (the index is built if missing), asks
+the question, opens the first quote in the full-text panel and saves the page as PNG.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.chat.test_browser import BRETON, ask, launch_browser, missing_browser, open_page, serve_corpus  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "chat-page.png"))
+    parser.add_argument("--question", default=BRETON)
+    parser.add_argument("--corpus", default=str(ROOT / "corpus"))
+    parser.add_argument("--width", type=int, default=1280)
+    args = parser.parse_args(argv)
+    reason = missing_browser()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    url, app = serve_corpus(args.corpus)
+    try:
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            context, page, recorder = open_page(browser, url, width=args.width, height=900)
+            ask(page, args.question)
+            page.locator("#vb-answer .vb-browse").first.click()
+            page.wait_for_timeout(300)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=args.out, full_page=True)
+            context.close()
+            browser.close()
+        if recorder.foreign():
+            print(f"the page made requests to other hosts: {recorder.foreign()}", file=sys.stderr)
+            return 1
+    finally:
+        app.close()
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
