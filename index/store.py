@@ -349,11 +349,22 @@ class Index:
 
     # -- saving and loading -------------------------------------------------------
     def save(self, path: Path) -> Path:
-        """Write the index to ``path`` atomically; return the folder written."""
-        import faiss
+        """Write the index to ``path`` atomically; return the folder written.
+
+        Saves to one path take turns (a lock file beside it): the clean-up of one never
+        removes the version another is about to swap in.
+        """
+        import fcntl
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.parent / f"{path.name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            return self._save(path)
+
+    def _save(self, path: Path) -> Path:
+        import faiss
+
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         target = path.parent / f"{path.name}.v-{stamp}"
         tmp = path.parent / f"{path.name}.tmp-{stamp}"
@@ -398,14 +409,33 @@ class Index:
                 shutil.rmtree(old, ignore_errors=True)
         for leftover in path.parent.glob(f"{path.name}.tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in path.parent.glob(f"{path.name}.link-*"):  # a save killed before its swap
+            leftover.unlink(missing_ok=True)
         return target
 
     @classmethod
     def load(cls, path: Path, verify: bool = True) -> Index:
-        """Read an index folder, checking that every file is present and intact."""
+        """Read an index folder, checking that every file is present and intact.
+
+        The link is resolved once, so that every file comes from one version; when a
+        rebuild swaps in a new version (and removes the old one) while it is read, the
+        new one is read instead.
+        """
+        path = Path(path)
+        for attempt in range(3):
+            folder = path.resolve()
+            try:
+                return cls._load(folder, verify)
+            except IndexLoadError as exc:
+                if attempt < 2 and path.resolve() != folder:
+                    continue
+                raise IndexLoadError(str(exc).replace(str(folder), str(path))) from exc.__cause__
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load(cls, path: Path, verify: bool) -> Index:
         import faiss
 
-        path = Path(path)
         rebuild = "rebuild it with: verbatim build"
         if not path.exists():
             raise IndexLoadError(f"no index at {path}; {rebuild}")
