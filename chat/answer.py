@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.links import quote_link
 from ingest.model import Chunk
 from index.embed import Embedder
 from index.lexical import analyze
@@ -122,6 +123,7 @@ class Passage:
             "role": c.role,
             "reported": list(c.reported),
             "links": list(c.links),
+            "quote_url": quote_link(self.source.get("url"), self.source.get("kind"), self.quote, c.page),
         }
 
 
@@ -171,7 +173,8 @@ def _choose_quote(index: Index, hit: Hit, qvec: np.ndarray, qterms: set[str]) ->
 
 def source_record(index: Index, source_id: str) -> dict:
     s = index.sources[source_id]
-    return {"id": s.id, "title": s.title, "url": s.url, "author": s.author, "publisher": s.publisher, "date": s.date, "kind": s.kind}
+    return {"id": s.id, "title": s.title, "url": s.url, "author": s.author, "publisher": s.publisher, "date": s.date, "kind": s.kind,
+            "linked_from": getattr(s, "linked_from", None)}
 
 
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:

@@ -41,11 +41,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     embedder = make_embedder(settings, quiet=args.quiet)
-    index = build_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet)
+    index = build_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet, full=args.full)
     if not args.quiet:
         n = index.meta["counts"]
         print(f"Indexed {n['sources']} source(s), {n['chunks']} passages, {n['sentences']} sentences into {_index_dir(args)}", file=sys.stderr)
-    return 0
+    return 1 if index.meta.get("ingest", {}).get("failed") else 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -137,6 +137,327 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the corpus: add, remove, list, fetch, show -----------------------------------------
+
+
+def _looks_like_url(target: str) -> bool:
+    return "://" in target or target.lower().startswith(("http:", "https:", "www."))
+
+
+def _check_date(date: str | None) -> str | None:
+    import re
+
+    if date is not None and not re.fullmatch(r"\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?", date):
+        raise UserError(f"--date must be YYYY, YYYY-MM or YYYY-MM-DD (got {date!r}), e.g. --date 2024-03-12")
+    return date
+
+
+def _check_id(source_id: str | None) -> str | None:
+    import re
+
+    if source_id is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,79}", source_id):
+        raise UserError(f"--id must be lowercase letters, digits, '-' or '_' (at most 80), starting with a letter or digit (got {source_id!r})")
+    return source_id
+
+
+def _fetch_options(args: argparse.Namespace) -> dict:
+    if args.timeout <= 0 or args.max_size <= 0:
+        raise UserError(f"--timeout and --max-size must be positive (got {args.timeout} s, {args.max_size} MB)")
+    return {"allow_private": args.allow_private, "timeout": args.timeout, "max_bytes": int(args.max_size * 1024 * 1024)}
+
+
+def _update(args: argparse.Namespace):
+    """Bring the index up to date after a change to the corpus (only what changed is redone)."""
+    from index.build import build_index, make_embedder
+
+    settings = _settings(args)
+    embedder = make_embedder(settings, quiet=args.quiet)
+    return build_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet)
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from ingest.corpus import slug, unique_id
+    from ingest.load import MANIFEST, read_manifest
+    from ingest.manifest import add_entry
+
+    corpus = Path(args.corpus)
+    _check_date(args.date)
+    _check_id(args.id)
+    if not corpus.is_dir():
+        if not corpus.parent.is_dir():
+            raise UserError(f"corpus folder not found: {corpus}, nor its parent folder; create it or pass --corpus DIR")
+        corpus.mkdir()  # a new corpus: its manifest is written below
+    existing = read_manifest(corpus, allow_empty=True) if (corpus / MANIFEST).is_file() else []
+    taken = {s.id for s in existing}
+    if args.id and args.id in taken:
+        raise UserError(f"a source with id {args.id!r} is already in the corpus; choose another --id")
+    if _looks_like_url(args.target):
+        fields, rc = _add_url(args, corpus, existing)
+    else:
+        fields, rc = _add_file(args, corpus, existing)
+    fields["id"] = args.id or unique_id(slug(fields.pop("_stem", None) or fields.get("title") or "source"), taken)
+    add_entry(corpus, fields)
+    where = fields.get("file") or fields.get("url")
+    _say(args, f"Added {fields['id']} ({fields.get('kind') or 'web'}): « {fields.get('title')} » — {where}")
+    index = _update(args)
+    info = index.meta.get("ingest", {})
+    if fields["id"] in info.get("failed", {}):
+        raise UserError(f"{fields['id']} is in the manifest but could not be indexed: {info['failed'][fields['id']]}")
+    n = info.get("sources", {}).get(fields["id"], {}).get("chunks")
+    if n is not None:
+        _say(args, f"Indexed {fields['id']}: {n} passages ({info.get('embedded', 0)} texts embedded, {info.get('reused_vectors', 0)} reused)")
+    return rc
+
+
+def _metadata_fields(args: argparse.Namespace, metadata: dict, fmt: str | None) -> dict:
+    fields = {
+        "title": args.title or metadata.get("title"),
+        "kind": args.kind or fmt,
+        "author": args.author or metadata.get("author"),
+        "date": args.date or metadata.get("date"),
+        "publisher": args.publisher or metadata.get("publisher"),
+        "language": args.language or (metadata.get("language") if metadata.get("language") in ("fr", "en") else None),
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, int]:
+    import hashlib
+    import os
+    import tempfile
+
+    from ingest.corpus import slug
+    from ingest.formats import extract, format_of
+
+    path = Path(args.target)
+    if not path.is_file():
+        raise UserError(f"no file at {args.target}; give the path of a .txt, .md, .html, .pdf or .docx file, or an http(s) URL")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from exc
+    fmt = format_of(path.name, data[:4096])
+    extracted = extract(data, fmt, path.name, base_url=args.url)  # refuses empty and scanned documents
+    digest = hashlib.sha256(data).hexdigest()
+    for s in existing:
+        f = corpus / (s.file or "")
+        if s.file and f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == digest:
+            raise UserError(f"{path} is already in the corpus as {s.id} ({s.file}); remove it first to add it again")
+    try:
+        rel = path.resolve().relative_to(corpus.resolve()).as_posix()
+    except ValueError:
+        rel = None
+    if rel is None:  # copy it in, under a name no other file has
+        stem = slug(path.stem, 80)
+        name, n = f"{stem}{path.suffix.lower()}", 2
+        while (corpus / name).exists():
+            name, n = f"{stem}-{n}{path.suffix.lower()}", n + 1
+        fd, tmp = tempfile.mkstemp(prefix=".add-", dir=corpus)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, corpus / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        rel = name
+    fields = _metadata_fields(args, extracted.metadata, fmt)
+    fields.setdefault("title", path.stem.replace("_", " ").replace("-", " "))
+    fields["file"] = rel
+    fields["_stem"] = path.stem
+    if args.url:
+        fields["url"] = args.url
+    pages = f", {extracted.pages} pages" if extracted.pages else ""
+    if extracted.empty_pages:
+        _say(args, f"verbatim: note: {len(extracted.empty_pages)} page(s) of {path.name} have no text (scanned?): {', '.join(map(str, extracted.empty_pages[:10]))}")
+    _say(args, f"Read {path.name}: {fmt}{pages}")
+    return fields, 0
+
+
+def _add_url(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, int]:
+    from ingest.corpus import url_slug
+    from ingest.fetch import FetchCache, check_url, normalise_url
+    from ingest.formats import extract
+
+    url = args.target if "://" in args.target else f"https://{args.target}"
+    try:
+        check_url(url, allow_private=True)  # scheme and host; the address is checked when fetching
+    except Exception as exc:
+        raise UserError(str(exc)) from exc
+    for s in existing:
+        if s.url and normalise_url(s.url) == normalise_url(url):
+            raise UserError(f"{url} is already in the corpus as {s.id}")
+    cache = FetchCache(corpus)
+    record = cache.fetch(url, **_fetch_options(args))
+    if record.get("status") != "fetched":
+        _say(args, f"verbatim: could not fetch {url} now: {record.get('error')}; it is recorded and waits: run 'verbatim fetch' later")
+        fields = _metadata_fields(args, {}, None)
+        fields.setdefault("title", args.title or url_slug(url).replace("-", " "))
+        fields["url"] = url
+        fields["_stem"] = url_slug(url)
+        return fields, 1
+    data = (corpus / record["file"]).read_bytes()
+    extracted = extract(data, record["format"], url, base_url=url)
+    fields = _metadata_fields(args, extracted.metadata, record["format"])
+    fields.setdefault("title", url_slug(url).replace("-", " "))
+    fields["url"] = url
+    fields["_stem"] = url_slug(url)
+    _say(args, f"Fetched {url}: {record['content_type']}, {record['size']} bytes")
+    return fields, 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.incremental import read_meta
+    from ingest.load import read_manifest
+    from ingest.manifest import remove_entry
+
+    corpus = Path(args.corpus)
+    sources = read_manifest(corpus, allow_empty=True)
+    ids = [s.id for s in sources]
+    if args.source_id not in ids:
+        linked = read_meta(_index_dir(args)).get("ingest", {}).get("linked", {})
+        if args.source_id in linked:
+            raise UserError(
+                f"{args.source_id} is a linked source (cited by {linked[args.source_id]['linked_from']}), not a source of the manifest; "
+                "it goes when the document citing it goes"
+            )
+        raise UserError(f"no source {args.source_id!r} in {corpus} (sources: {', '.join(ids) or 'none'}); see: verbatim sources")
+    if len(ids) == 1:
+        raise UserError(f"{args.source_id} is the only source of {corpus}; add another before removing it")
+    removed = remove_entry(corpus, args.source_id)
+    _say(args, f"Removed {args.source_id} from {corpus / 'sources.toml'}")
+    f = removed.get("file")
+    if f:
+        others = [s for s in sources if s.id != args.source_id and s.file == f]
+        if args.delete_file and not others and (corpus / f).is_file():
+            (corpus / f).unlink()
+            _say(args, f"Deleted {corpus / f}")
+        elif (corpus / f).is_file():
+            _say(args, f"Its file {corpus / f} stays in the folder (pass --delete-file to delete it)")
+    index = _update(args)
+    _say(args, f"Index updated: {index.meta['counts']['sources']} source(s), {index.meta['counts']['chunks']} passages")
+    return 0
+
+
+_STATE_LABELS = {
+    "indexed": "indexed",
+    "stale": "stale",
+    "waiting": "waiting to be fetched",
+    "fetch-failed": "fetch failed",
+    "failed": "failed",
+}
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from index.incremental import source_states
+
+    rows = source_states(Path(args.corpus), _index_dir(args), _settings(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    header = ("STATE", "KIND", "PASSAGES", "ID", "TITLE")
+    cells = [header] + [
+        (_STATE_LABELS.get(r["state"], r["state"]), r["kind"] or "", str(r["chunks"]), ("↳ " if r["linked_from"] else "") + r["id"], r["title"] or "")
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in cells) for i in range(4)]
+    for i, c in enumerate(cells):
+        print("  ".join(x.ljust(w) for x, w in zip(c[:4], widths)) + "  " + c[4])
+        if i == 0:
+            continue
+        r = rows[i - 1]
+        if r["linked_from"]:
+            print(" " * (sum(widths) + 8) + f"  linked from {r['linked_from']}" + (f", § {r['cited_in']}" if r.get("cited_in") else "") + f": {r['url']}")
+        if r["reason"] and r["state"] != "indexed":
+            print(" " * (sum(widths) + 8) + f"  {r['reason']}")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from ingest.corpus import linked_sources, web_links
+    from ingest.fetch import FetchCache
+    from ingest.load import load_document, manifest_links, read_manifest
+
+    corpus = Path(args.corpus)
+    options = _fetch_options(args)
+    manifest = read_manifest(corpus)
+    cache = FetchCache(corpus)
+    targets: list[tuple[str, str]] = [(s.url, s.id) for s in manifest if s.url and not s.file]
+    refs = []
+    for s in manifest:
+        if not s.file:
+            continue
+        try:
+            refs.extend(web_links(s.id, load_document(corpus, s).links))
+        except Exception as exc:  # a source that cannot be read has no links to follow
+            _say(args, f"verbatim: skipped the links of {s.id}: {exc}")
+    targets += [(s.url, f"{s.id}, linked from {s.linked_from}") for s in linked_sources(refs, manifest, manifest_links(corpus))]
+    failed = 0
+    todo = [(u, label) for u, label in targets if args.refresh or not cache.fetched(u)]
+    if not todo:
+        _say(args, f"Nothing to fetch: {len(targets)} web source(s), all in the cache")
+    for url, label in todo:
+        record = cache.fetch(url, **options)
+        if record.get("status") == "fetched" and not record.get("last_error"):
+            print(f"fetched  {url} ({label}): {record['content_type']}, {record['size']} bytes")
+        else:
+            failed += 1
+            print(f"could not fetch {url} ({label}): {record.get('last_error') or record.get('error')}")
+    if not args.no_index:
+        index = _update(args)
+        info = index.meta.get("ingest", {})
+        _say(args, f"Index updated: {index.meta['counts']['sources']} source(s), {index.meta['counts']['chunks']} passages"
+                   + (f"; waiting: {', '.join(info['waiting'])}" if info.get("waiting") else ""))
+    return 1 if failed else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from index.store import Index
+    from ingest.parse import iter_lines
+
+    index = Index.load(_index_dir(args), verify=False)
+    sid = args.source_id
+    if sid not in index.texts:
+        raise UserError(f"no source {sid!r} in the index {_index_dir(args)} (sources: {', '.join(index.texts)}); see: verbatim sources")
+    text = index.texts[sid]
+    info = index.meta.get("ingest", {}).get("sources", {}).get(sid, {})
+    if args.paragraph is not None:
+        paragraphs = info.get("paragraphs") or [[n, s, e, None] for n, s, e in iter_lines(text)]
+        match = [p for p in paragraphs if p[0] == args.paragraph]
+        if not match:
+            numbers = [p[0] for p in paragraphs]
+            raise UserError(f"{sid} has no paragraph {args.paragraph} (paragraphs {numbers[0]} to {numbers[-1]})")
+        n, s, e, page = match[0]
+        if not args.quiet:
+            print(f"{sid} § {n}" + (f" (p. {page})" if page else "") + f" [{s}:{e}]", file=sys.stderr)
+        print(text[s:e])
+        return 0
+    if args.page is not None:
+        pages = [tuple(p) for p in info.get("pages", [])]
+        if not pages:
+            raise UserError(f"{sid} has no pages (it is a {index.sources[sid].kind} source); use --paragraph N")
+        last = max(p for _, p in pages)
+        if not 1 <= args.page <= last or args.page not in {p for _, p in pages}:
+            raise UserError(f"{sid} has no text on page {args.page} (pages with text: 1 to {last})")
+        start = min(o for o, p in pages if p == args.page)
+        later = [o for o, p in pages if p > args.page]
+        end = min(later) if later else len(text)
+        if not args.quiet:
+            print(f"{sid} p. {args.page} [{start}:{end}]", file=sys.stderr)
+        print(text[start:end].strip())
+        return 0
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="verbatim", description="Answers with exact, attributed quotes from a corpus.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="(re)build the index of a corpus")
     common(p)
+    p.add_argument("--full", action="store_true", help="redo every source and every vector (default: only what changed)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("ask", help="ask a question; '-' reads one question per line from stdin")
@@ -174,6 +496,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(func=cmd_serve)
+
+    def fetching(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--allow-private", action="store_true",
+                       help="allow private, loopback and link-local addresses (refused by default)")
+        p.add_argument("--timeout", type=float, default=20.0, help="seconds for each network step (default 20)")
+        p.add_argument("--max-size", type=float, default=50.0, help="largest download in MB (default 50)")
+
+    p = sub.add_parser("add", help="add a document (a file: .txt .md .html .pdf .docx; or an http(s) URL) and index it")
+    common(p)
+    p.add_argument("target", metavar="PATH_OR_URL")
+    p.add_argument("--title", help="title (default: the document's own, else its file name)")
+    p.add_argument("--author", help="author (default: the document's metadata)")
+    p.add_argument("--date", help="date, YYYY[-MM[-DD]] (default: the document's metadata)")
+    p.add_argument("--publisher", help="publisher or site")
+    p.add_argument("--language", choices=("fr", "en"), help="language of the document (default fr)")
+    p.add_argument("--kind", help="kind: text, markdown, html, pdf, docx, or interview (default: the format)")
+    p.add_argument("--url", help="for a file: the address it is published at (links in answers point there)")
+    p.add_argument("--id", help="source id (default: made from the title)")
+    fetching(p)
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="take a source out of the manifest and the index")
+    common(p)
+    p.add_argument("source_id", metavar="SOURCE_ID")
+    p.add_argument("--delete-file", action="store_true", help="delete its file from the corpus folder too")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("sources", help="list every source with its kind, title, passages and state")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("fetch", help="download the web sources and linked documents not fetched yet, then index them")
+    common(p)
+    fetching(p)
+    p.add_argument("--refresh", action="store_true", help="download again the ones already in the cache")
+    p.add_argument("--no-index", action="store_true", help="only download; do not update the index")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("show", help="print the text of a source as indexed (what offsets point into)")
+    common(p)
+    p.add_argument("source_id", metavar="SOURCE_ID")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--paragraph", type=int, metavar="N", help="only paragraph N")
+    where.add_argument("--page", type=int, metavar="N", help="only page N (PDF)")
+    p.set_defaults(func=cmd_show)
     return parser
 
 

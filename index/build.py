@@ -69,19 +69,25 @@ def build_index(
     settings: Settings,
     embedder: Embedder,
     quiet: bool = False,
+    full: bool = False,
 ) -> Index:
-    """Build the index of ``corpus_dir`` and save it atomically to ``index_dir``."""
-    docs = load_documents(corpus_dir)
-    chunks = [c for d in docs for c in chunk(d, settings.chunking)]
-    bar, progress = _progress(quiet)
-    try:
-        if bar:
-            bar.start()
-        index = Index.build(docs, chunks, embedder, settings, corpus_hash(corpus_dir), model_info(settings.model_dir, embedder), progress)
-    finally:
-        if bar:
-            bar.stop()
-    index.save(index_dir)
+    """Build the index of ``corpus_dir`` and save it atomically to ``index_dir``.
+
+    Sources unchanged since the index on disk keep their passages and vectors (see
+    ``index.incremental``); ``full=True`` redoes everything. A source that cannot be read
+    is reported (on stderr unless ``quiet``, and in ``meta["ingest"]["failed"]``) and the
+    others are indexed.
+    """
+    from index.incremental import update_index
+
+    index = update_index(corpus_dir, index_dir, settings, embedder, full=full, quiet=quiet)
+    if not quiet:
+        report = index.meta.get("ingest", {})
+        for sid, reason in report.get("failed", {}).items():
+            print(f"verbatim: skipped {sid}: {reason}", file=sys.stderr)
+        waiting = report.get("waiting", {})
+        if waiting:
+            print(f"verbatim: {len(waiting)} web source(s) waiting to be fetched ({', '.join(waiting)}); run: verbatim fetch", file=sys.stderr)
     return index
 
 

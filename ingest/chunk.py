@@ -9,7 +9,7 @@ from ingest.sentences import split_sentences
 
 # Paragraphs that frame the text but answer nothing: they stay in the source text
 # (and in attributions, as the section a passage answers) but are not passages.
-NOT_PASSAGES = frozenset({"question", "closing", "comment-header"})
+NOT_PASSAGES = frozenset({"question", "closing", "comment-header", "heading"})
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ class Source:
     interviewee: str | None = None
     interviewer: str | None = None
     file: str | None = None
+    linked_from: str | None = None  # id of the source whose text links this one
+    fetched_at: str | None = None  # when a web source was downloaded (ISO 8601, UTC)
+    sha256: str | None = None  # digest of the bytes indexed
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,5 @@ class Document:
     text: str
     paragraphs: tuple[Paragraph, ...]
     links: tuple[Link, ...] = ()
+    # Where pages start in ``text``: ``(offset, page)`` in order (empty when not paged).
+    pages: tuple[tuple[int, int], ...] = ()

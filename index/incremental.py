@@ -1,0 +1,326 @@
+"""Update an index by redoing only what changed.
+
+Two caches make an update cost what changed, and nothing else:
+
+- per source: a source whose fingerprint (record, bytes, ingest code, index
+  parameters; see ``ingest.corpus``) is the one the previous index recorded keeps its
+  passages, attribution included (spaCy is the slow part of ingest);
+- per text: ``CachingEmbedder`` wraps the embedder and returns the previous index's
+  vector for any passage or sentence text it already embedded (keyed by the sha256 of
+  the text), so that only new texts reach the model.
+
+``Index.build`` then runs as for a full build, on the same passages in the same
+order, so the result is the same as a rebuild from nothing (a test checks it). The
+index is written by ``Index.save``, atomically: an interrupted update leaves the
+previous index in place.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from index.embed import Embedder
+from index.settings import Settings
+from index.store import Index, IndexLoadError, passage_text
+from ingest.chunk import chunk
+from ingest.corpus import LinkedRef, fingerprint, ingest_version, linked_sources, web_links
+from ingest.errors import CorpusError, NoTextError, NotFetchedError
+from ingest.fetch import FetchCache
+from ingest.load import corpus_hash, load_document, manifest_links, page_at, read_manifest, resolve_source
+from ingest.model import Chunk, Document, Source
+from ingest.people import attribute
+
+
+class CachingEmbedder:
+    """An embedder that embeds each distinct passage text once, and remembers earlier vectors."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "embedder")
+        self.dim = inner.dim
+        self._vectors: dict[bytes, np.ndarray] = {}
+        self.computed = 0  # texts sent to the model
+        self.reused = 0  # texts answered from the cache
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.sha256(text.encode("utf-8")).digest()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def seed(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        for text, vector in zip(texts, vectors):
+            self._vectors[self.key(text)] = vector
+
+    def seed_from_index(self, index: Index, settings: Settings) -> None:
+        """Remember every vector of a previous index built with the same model."""
+        if index.meta.get("dimension") != self.dim:
+            return
+        for row, c in enumerate(index.chunks):
+            text = index.texts.get(c.source_id, "")
+            self.seed([text[s:e] for s, e in c.sentences], index.sentence_vectors_of(row))
+        # Passage vectors are exact only in a flat index (an IVF one keeps 8-bit codes), and
+        # their texts are those of the settings the index was built with.
+        flat = index.meta.get("vector_index", {}).get("type", "flat") == "flat"
+        if flat and index.meta.get("settings") == settings.index_params() and index.vectors.ntotal:
+            vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
+            self.seed([passage_text(c, settings) for c in index.chunks], vectors)
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        if query:
+            return self.inner.encode(texts, query=True)
+        keys = [self.key(t) for t in texts]
+        todo: dict[bytes, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in self._vectors and k not in todo:
+                todo[k] = t
+        if todo:
+            vectors = self.inner.encode(list(todo.values()))
+            for k, v in zip(todo, np.asarray(vectors, dtype=np.float32)):
+                self._vectors[k] = v
+            self.computed += len(todo)
+        self.reused += len(texts) - len(todo)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
+
+
+@dataclass
+class _Plan:
+    docs: list[Document] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    sources: dict[str, dict] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    failed_fingerprints: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)
+    links: list[LinkedRef] = field(default_factory=list)
+    linked: dict[str, dict] = field(default_factory=dict)  # id -> {url, linked_from}
+
+
+def previous_index(index_dir: Path) -> Index | None:
+    """The index now on disk, or None when there is none that can be read."""
+    try:
+        return Index.load(index_dir)
+    except IndexLoadError:
+        return None
+
+
+def _display(source: Source) -> str:
+    if source.file and not source.file.startswith(".cache/"):
+        return source.file
+    return source.url or source.id
+
+
+def process_source(
+    corpus_dir: Path,
+    source: Source,
+    settings: Settings,
+    cache: FetchCache,
+    prev: Index | None,
+    prev_chunks: dict[str, list[Chunk]],
+    plan: _Plan,
+) -> None:
+    """Add one source's passages to the plan: reused when unchanged, else read again."""
+    try:
+        resolved = resolve_source(corpus_dir, source, cache)
+    except NotFetchedError as exc:
+        plan.waiting[source.id] = str(exc)
+        return
+    except CorpusError as exc:
+        plan.failed[source.id] = str(exc)
+        return
+    fp = fingerprint(resolved, settings.index_params())
+    old = prev.meta.get("ingest", {}).get("sources", {}).get(resolved.id) if prev else None
+    if old and old.get("fingerprint") == fp and resolved.id in prev.texts and prev_chunks.get(resolved.id):
+        doc = Document(prev.sources[resolved.id], prev.texts[resolved.id], ())
+        chunks = prev_chunks[resolved.id]
+        info = dict(old)
+        refs = [LinkedRef(**d) for d in old.get("links", [])]
+    else:
+        try:
+            doc = load_document(corpus_dir, resolved)
+            s = doc.source
+            exclude = tuple(x for x in (s.interviewee, s.author) if x)
+            doc = replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude)))
+            chunks = chunk(doc, settings.chunking)
+            if doc.pages:
+                chunks = [replace(c, page=page_at(doc.pages, c.start)) for c in chunks]
+            if not chunks:
+                raise NoTextError(
+                    f"{_display(resolved)} has text but no passage to index (only headings, questions or links); "
+                    "check that it is the document you meant"
+                )
+        except CorpusError as exc:
+            plan.failed[resolved.id] = str(exc)
+            plan.failed_fingerprints[resolved.id] = fp
+            return
+        refs = web_links(doc.source.id, doc.links)
+        info = {
+            "fingerprint": fp,
+            "paragraphs": [[p.number, p.start, p.end, p.page] for p in doc.paragraphs],
+            "pages": [list(x) for x in doc.pages],
+            "links": [r.to_dict() for r in refs],
+        }
+    info["chunks"] = len(chunks)
+    plan.sources[doc.source.id] = info
+    plan.docs.append(doc)
+    plan.chunks.extend(chunks)
+    if not doc.source.linked_from:
+        plan.links.extend(refs)
+
+
+def update_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    quiet: bool = False,
+) -> Index:
+    """Build the index of ``corpus_dir`` into ``index_dir``, reusing the previous one unless ``full``.
+
+    A source that cannot be read is reported in ``meta["ingest"]["failed"]`` (with the
+    reason) and the others are indexed; a web source not fetched yet is reported in
+    ``meta["ingest"]["waiting"]``. Raises ``CorpusError`` when no source can be indexed.
+    """
+    from index.build import _progress, model_info
+
+    corpus_dir = Path(corpus_dir)
+    digest = corpus_hash(corpus_dir)
+    manifest = read_manifest(corpus_dir)
+    cache = FetchCache(corpus_dir)
+    info = model_info(settings.model_dir, embedder)
+    prev = None if full else previous_index(index_dir)
+    prev_chunks: dict[str, list[Chunk]] = {}
+    if prev is not None:
+        for c in prev.chunks:
+            prev_chunks.setdefault(c.source_id, []).append(c)
+
+    plan = _Plan()
+    for source in manifest:
+        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan)
+    for source in linked_sources(plan.links, manifest, manifest_links(corpus_dir)):
+        plan.linked[source.id] = {"url": source.url, "linked_from": source.linked_from}
+        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan)
+
+    if not plan.chunks:
+        problems = {**plan.failed, **{k: v for k, v in plan.waiting.items() if k not in plan.linked}}
+        detail = "; ".join(f"{k}: {v}" for k, v in problems.items()) or "the manifest lists nothing readable"
+        raise CorpusError(f"no source of {corpus_dir} could be indexed ({detail})")
+
+    caching = CachingEmbedder(embedder)
+    if prev is not None and prev.meta.get("model", {}).get("id") == info.get("id"):
+        caching.seed_from_index(prev, settings)
+    bar, progress = _progress(quiet)
+    try:
+        if bar:
+            bar.start()
+        index = Index.build(plan.docs, plan.chunks, caching, settings, digest, info, progress)
+    finally:
+        if bar:
+            bar.stop()
+    index.meta["ingest"] = {
+        "version": ingest_version(),
+        "sources": plan.sources,
+        "failed": plan.failed,
+        "failed_fingerprints": plan.failed_fingerprints,
+        "waiting": plan.waiting,
+        "linked": plan.linked,
+        "titles": {d.source.id: {"title": d.source.title} for d in plan.docs},
+        "links": [r.to_dict() for r in plan.links],
+        "embedded": caching.computed,
+        "reused_vectors": caching.reused,
+        "reused_sources": sorted(
+            sid for sid, s in plan.sources.items()
+            if prev is not None and prev.meta.get("ingest", {}).get("sources", {}).get(sid, {}).get("fingerprint") == s["fingerprint"]
+        ),
+    }
+    index.save(index_dir)
+    return index
+
+
+def read_meta(index_dir: Path) -> dict:
+    """The index's meta.json, or {} when there is no index (no model, no FAISS needed)."""
+    import json
+
+    try:
+        data = json.loads((Path(index_dir) / "meta.json").read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def source_states(corpus_dir: Path, index_dir: Path, settings: Settings) -> list[dict]:
+    """Every source, the manifest's then the linked ones, with its state against the index.
+
+    States: ``indexed``; ``stale`` (new or changed since the index was built);
+    ``waiting`` (a web source not fetched yet); ``fetch-failed`` and ``failed``, with
+    the reason. Reads meta.json only: no model is loaded.
+    """
+    from ingest.corpus import cache_state
+
+    corpus_dir = Path(corpus_dir)
+    manifest = read_manifest(corpus_dir, allow_empty=True)
+    cache = FetchCache(corpus_dir)
+    ingest = read_meta(index_dir).get("ingest", {})
+    indexed = ingest.get("sources", {})
+    params = settings.index_params()
+    rows: list[dict] = []
+
+    def state_of(source: Source) -> dict:
+        row = {
+            "id": source.id,
+            "kind": source.kind if source.file else (source.kind if source.kind != "text" else "web"),
+            "title": source.title or _display(source),
+            "file": source.file,
+            "url": source.url,
+            "linked_from": source.linked_from,
+            "chunks": 0,
+            "state": "stale",
+            "reason": None,
+        }
+        if source.url and not source.file:
+            fetch_state, why = cache_state(cache, source.url)
+            if fetch_state == "failed":
+                return dict(row, state="fetch-failed", reason=why)
+            if fetch_state == "waiting":
+                return dict(row, state="waiting", reason="not fetched yet; run: verbatim fetch")
+        try:
+            resolved = resolve_source(corpus_dir, source, cache)
+        except CorpusError as exc:
+            return dict(row, state="failed", reason=str(exc))
+        row["kind"] = resolved.kind
+        fp = fingerprint(resolved, params)
+        info = indexed.get(source.id)
+        if info and info.get("fingerprint") == fp:
+            row.update(state="indexed", chunks=info.get("chunks", 0))
+        elif ingest.get("failed_fingerprints", {}).get(source.id) == fp:
+            row.update(state="failed", reason=ingest.get("failed", {}).get(source.id))
+        elif info:
+            row.update(reason="changed since the index was built; it is updated by the next build, add, fetch or ask")
+        else:
+            row.update(reason="not in the index yet; it is indexed by the next build, add, fetch or ask")
+        return row
+
+    titles = {sid: t.get("title") for sid, t in ingest.get("titles", {}).items()}
+    for source in manifest:
+        row = state_of(source)
+        row["title"] = source.title or titles.get(source.id) or row["title"]
+        rows.append(row)
+    refs = [LinkedRef(**d) for d in ingest.get("links", [])]
+    by_url = {r.url: r for r in refs}
+    for source in linked_sources(refs, manifest, manifest_links(corpus_dir)):
+        row = state_of(source)
+        row["title"] = titles.get(source.id) or source.title or source.url
+        ref = by_url.get(source.url)
+        if ref:
+            row["cited_in"] = ref.paragraph
+            row["citing_text"] = ref.citing_text
+        rows.append(row)
+    return rows

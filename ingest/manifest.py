@@ -1,0 +1,101 @@
+"""Write the manifest: add a ``[[source]]``, take one out, keeping everything else as it was.
+
+A new source is appended as TOML text at the end of ``sources.toml`` (comments, order
+and layout of the rest stay untouched); a source is removed with tomlkit, which keeps
+the other entries and their comments. Every write checks that the result reads back
+as the intended manifest, then replaces the file atomically, under a lock so that two
+commands never lose each other's changes.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import tomlkit
+
+from ingest.errors import CorpusError
+from ingest.fetch import CACHE_DIR, ensure_cache_dir, locked
+from ingest.load import MANIFEST
+
+HEADER = (
+    "# The corpus manifest: one [[source]] per document. `file` is relative to this folder;\n"
+    "# a source with a `url` and no `file` is a web page or document kept in .cache/.\n"
+    "# Add and remove sources with: verbatim add PATH_OR_URL / verbatim remove ID\n"
+)
+_ORDER = ("id", "file", "url", "title", "kind", "author", "publisher", "date", "language", "interviewee", "interviewer")
+
+
+def _write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def editing(corpus_dir: Path) -> Iterator[Path]:
+    """Hold the corpus's manifest lock; yield the manifest's path."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}; create it or pass --corpus DIR")
+    ensure_cache_dir(corpus_dir)
+    with locked(corpus_dir / CACHE_DIR / "manifest.lock"):
+        yield corpus_dir / MANIFEST
+
+
+def _entries(text: str) -> list[dict]:
+    return list(tomllib.loads(text).get("source", []))
+
+
+def add_entry(corpus_dir: Path, fields: dict[str, str]) -> None:
+    """Append one ``[[source]]`` with ``fields`` (``id`` must be new)."""
+    entry = {k: str(fields[k]) for k in _ORDER if fields.get(k)}
+    entry.update({k: str(v) for k, v in fields.items() if k not in entry and v})
+    with editing(corpus_dir) as path:
+        text = path.read_text(encoding="utf-8") if path.is_file() else HEADER
+        before = _entries(text)
+        if any(e.get("id") == entry["id"] for e in before):
+            raise CorpusError(f"a source with id {entry['id']!r} is already in {path}; choose another with --id")
+        block = tomlkit.dumps({"source": [entry]})
+        new = text.rstrip("\n") + "\n\n" + block
+        after = _entries(new)
+        if len(after) != len(before) + 1 or after[-1].get("id") != entry["id"]:
+            raise CorpusError(f"could not append to {path} without changing its other entries; add the source by hand")
+        _write(path, new)
+
+
+def remove_entry(corpus_dir: Path, source_id: str) -> dict:
+    """Take the ``[[source]]`` with this id out of the manifest; return what it said."""
+    with editing(corpus_dir) as path:
+        if not path.is_file():
+            raise CorpusError(f"no manifest at {path}; there is nothing to remove")
+        text = path.read_text(encoding="utf-8")
+        doc = tomlkit.parse(text)
+        aot = doc.get("source")
+        ids = [str(e.get("id")) for e in (aot or [])]
+        if source_id not in ids:
+            raise CorpusError(f"no source {source_id!r} in {path} (sources: {', '.join(ids) or 'none'}); see: verbatim sources")
+        i = ids.index(source_id)
+        removed = {k: v for k, v in _entries(text)[i].items()}
+        del aot[i]
+        if not len(aot):
+            del doc["source"]
+        new = tomlkit.dumps(doc)
+        after = [e.get("id") for e in _entries(new)]
+        if after != ids[:i] + ids[i + 1 :]:
+            raise CorpusError(f"could not remove {source_id!r} from {path} without changing other entries; remove it by hand")
+        _write(path, new)
+        return removed
