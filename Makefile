@@ -46,8 +46,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
+# `make bench BENCH_ARGS=--full` adds the 1M-passage scale case.
+BENCH_ARGS ?=
 bench: model
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf corpus/.index corpus/.index.* .pytest_cache
