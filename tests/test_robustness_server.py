@@ -1,0 +1,106 @@
+"""The running chat server: a password keeps strangers out, and bad questions never stop it."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chat.answer import answer
+from tests.test_robustness import BAD_QUESTIONS
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def small_index():
+    """The interview indexed with the FakeEmbedder, without attribution (no spaCy): a server in seconds."""
+    from index.settings import Settings
+    from index.store import Index
+    from ingest.chunk import chunk
+    from ingest.model import Document, Source
+    from ingest.parse import extract_links, parse
+    from tests.conftest import INTERVIEW, FakeEmbedder
+
+    text = INTERVIEW.read_text(encoding="utf-8")
+    source = Source(id="itw", title="Contre-sommet", kind="interview", interviewee="Olivier Griffith")
+    paragraphs = parse(text, source)
+    doc = Document(source=source, text=text, paragraphs=tuple(paragraphs), links=tuple(extract_links(paragraphs)))
+    settings = Settings(model_dir="fake", min_confidence=0.0)
+    emb = FakeEmbedder()
+    index = Index.build([doc], chunk(doc, settings.chunking), emb, settings, "h", {"name": "fake", "id": "fake", "dimension": emb.dim})
+    return index, emb, settings
+
+
+@pytest.fixture(scope="module")
+def protected(small_index):
+    from chat.web import serve
+
+    index, emb, settings = small_index
+    port = _free_port()
+    app = serve(index, emb, settings, host="127.0.0.1", port=port, block=False, auth=("team", "correct horse battery"))
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_without_the_password_nothing_but_the_login_page_answers(protected):
+    import httpx
+
+    for path in ("config", "gradio_api/info", "gradio_api/openapi.json"):
+        r = httpx.get(protected + path, timeout=30)
+        assert r.status_code == 401, (path, r.status_code)
+    r = httpx.post(protected + "gradio_api/call/ask", json={"data": ["Qui a ouvert la série ?"]}, timeout=30)
+    assert r.status_code == 401
+    r = httpx.post(protected + "gradio_api/queue/join", json={"data": ["Qui ?"], "fn_index": 0, "session_hash": "x"}, timeout=30)
+    assert r.status_code in (401, 403)
+    bad = httpx.post(protected + "login", data={"username": "team", "password": "wrong"}, timeout=30)
+    assert bad.status_code in (400, 401)
+
+
+def test_gradio_client_needs_the_password(protected, small_index):
+    from gradio_client import Client
+
+    with pytest.raises(Exception, match="credentials were not provided|login|401|Not authenticated"):
+        Client(protected, verbose=False)
+    with pytest.raises(Exception, match="login|401|Not authenticated"):
+        Client(protected, verbose=False, auth=("team", "wrong"))
+    client = Client(protected, verbose=False, auth=("team", "correct horse battery"))
+    q = "Qui a ouvert la série de rencontres ?"
+    index, emb, settings = small_index
+    assert client.predict(q, api_name="/ask") == answer(q, index, emb, settings).to_dict()
+
+
+@pytest.fixture(scope="module")
+def real_server(real_index, real_embedder, real_settings):
+    from chat.web import serve
+
+    port = _free_port()
+    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keeps_serving(real_server, real_index, real_embedder, real_settings):
+    from gradio_client import Client
+
+    client = Client(real_server, verbose=False)
+    good = "Qui a ouvert la série de rencontres ?"
+    expected_good = answer(good, real_index, real_embedder, real_settings).to_dict()
+    for label, q, expect in BAD_QUESTIONS:
+        if "\udcff" in q:
+            q = q.replace("\udcff", "\ufffd")  # JSON over HTTP cannot carry a lone surrogate
+        data = client.predict(q, api_name="/ask")
+        if expect in ("empty", "no_words"):
+            assert data["error_code"] == expect and data["error"] and data["passages"] == [], label
+        else:
+            # The same answer as in-process, notice included (the real tokenizer may cut more).
+            assert data == answer(q, real_index, real_embedder, real_settings).to_dict(), label
+            assert "notice" in data if expect == "notice" else True, label
+        page = client.predict(q, api_name="/ask_html")
+        assert "<script" not in page and "<img" not in page, label
+        assert client.predict(good, api_name="/ask") == expected_good, f"after {label!r}"
