@@ -43,12 +43,28 @@ class CachingEmbedder:
         self.name = getattr(inner, "name", "embedder")
         self.dim = inner.dim
         self._vectors: dict[bytes, np.ndarray] = {}
+        self._with_spans: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self.computed = 0  # texts sent to the model
         self.reused = 0  # texts answered from the cache
+        if getattr(inner, "encode_with_spans", None) is not None:
+            # The model reads each passage once and pools its sentences' vectors from it:
+            # a sentence's vector then depends on its passage, so the cache keys the pair.
+            self.encode_with_spans = self._encode_with_spans
 
     @staticmethod
     def key(text: str) -> bytes:
         return hashlib.sha256(text.encode("utf-8")).digest()
+
+    @staticmethod
+    def span_key(text: str, spans: Sequence[tuple[int, int]]) -> bytes:
+        h = hashlib.sha256(text.encode("utf-8"))
+        h.update(repr([(int(a), int(b)) for a, b in spans]).encode())
+        return h.digest()
+
+    @property
+    def sentence_mode(self) -> str:
+        """How sentence vectors are made: ``"spans"`` (pooled in their passage) or ``"texts"``."""
+        return "spans" if hasattr(self, "encode_with_spans") else "texts"
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -58,18 +74,46 @@ class CachingEmbedder:
             self._vectors[self.key(text)] = vector
 
     def seed_from_index(self, index: Index, settings: Settings) -> None:
-        """Remember every vector of a previous index built with the same model."""
+        """Remember every vector of a previous index built with the same model.
+
+        Sentence vectors are reused only when they were made the way this embedder makes
+        them (recorded as ``meta["ingest"]["sentence_mode"]``). Passage vectors are exact
+        only in a flat index (an IVF one keeps 8-bit codes), and their texts are those of
+        the settings the index was built with.
+        """
         if index.meta.get("dimension") != self.dim:
             return
-        for row, c in enumerate(index.chunks):
-            text = index.texts.get(c.source_id, "")
-            self.seed([text[s:e] for s, e in c.sentences], index.sentence_vectors_of(row))
-        # Passage vectors are exact only in a flat index (an IVF one keeps 8-bit codes), and
-        # their texts are those of the settings the index was built with.
+        mode = index.meta.get("ingest", {}).get("sentence_mode")
         flat = index.meta.get("vector_index", {}).get("type", "flat") == "flat"
-        if flat and index.meta.get("settings") == settings.index_params() and index.vectors.ntotal:
+        same_texts = index.meta.get("settings") == settings.index_params()
+        if flat and same_texts and index.vectors.ntotal:
             vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
-            self.seed([passage_text(c, settings) for c in index.chunks], vectors)
+            texts = [passage_text(c, settings) for c in index.chunks]
+            self.seed(texts, vectors)
+            if mode == "spans" == self.sentence_mode:
+                for row, (c, t) in enumerate(zip(index.chunks, texts)):
+                    self._with_spans[self.span_key(t, passage_spans(c, t))] = (vectors[row], index.sentence_vectors_of(row))
+        if mode == "texts" == self.sentence_mode:
+            for row, c in enumerate(index.chunks):
+                text = index.texts.get(c.source_id, "")
+                self.seed([text[s:e] for s, e in c.sentences], index.sentence_vectors_of(row))
+
+    def _encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        keys = [self.span_key(t, sp) for t, sp in zip(texts, spans)]
+        todo: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self._with_spans and k not in todo:
+                todo[k] = i
+        if todo:
+            idx = list(todo.values())
+            pv, sv = self.inner.encode_with_spans([texts[i] for i in idx], [spans[i] for i in idx])
+            for k, p, s in zip(todo, np.asarray(pv, dtype=np.float32), sv):
+                self._with_spans[k] = (p, np.asarray(s, dtype=np.float32))
+            self.computed += len(todo)
+        self.reused += len(texts) - len(todo)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        return np.vstack([self._with_spans[k][0] for k in keys]), [self._with_spans[k][1] for k in keys]
 
     def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         if query:
@@ -88,6 +132,15 @@ class CachingEmbedder:
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def passage_spans(c: Chunk, text: str) -> list[tuple[int, int]]:
+    """The spans of a passage's sentences inside its embedded text, as ``Index.build`` computes them.
+
+    Used only to find earlier vectors: a key that does not match is embedded again.
+    """
+    shift = len(text) - len(c.text) - c.start
+    return [(s + shift, e + shift) for s, e in c.sentences]
 
 
 @dataclass
@@ -234,6 +287,7 @@ def update_index(
         "linked": plan.linked,
         "titles": {d.source.id: {"title": d.source.title} for d in plan.docs},
         "links": [r.to_dict() for r in plan.links],
+        "sentence_mode": caching.sentence_mode,
         "embedded": caching.computed,
         "reused_vectors": caching.reused,
         "reused_sources": sorted(

@@ -10,6 +10,7 @@ from index.incremental import CachingEmbedder
 from index.store import Index, passage_text
 from ingest.manifest import add_entry, remove_entry
 from tests.data import make_samples as samples
+from tests.conftest import FakeEmbedder
 from tests.ingest.helpers import CountingEmbedder, copy_corpus, fake_settings
 
 QUESTIONS = [
@@ -156,3 +157,34 @@ def test_a_long_pdf_pages_and_throughput(tmp_path, capsys):
     assert paragraphs == 480
     with capsys.disabled():
         print(f"\n120-page PDF, fake embedder: {seconds:.1f} s, {120 / seconds:.1f} pages/s, {paragraphs / seconds:.0f} paragraphs/s")
+
+
+class SpanEmbedder(CountingEmbedder):
+    """Like the real model: one pass per passage gives its sentences' vectors, which depend on the passage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passages: list[str] = []
+
+    def encode_with_spans(self, texts, spans):
+        self.passages.extend(texts)
+        pv = FakeEmbedder.encode(self, texts)
+        sv = []
+        for t, sp in zip(texts, spans):
+            v = FakeEmbedder.encode(self, [t[a:b] for a, b in sp]) + 0.1 * FakeEmbedder.encode(self, [t])[0]
+            sv.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        return pv, sv
+
+
+def test_incremental_equals_full_when_sentences_are_pooled_in_their_passage(corpus, tmp_path):
+    settings = fake_settings(tmp_path)
+    build_index(corpus, tmp_path / "idx", settings, SpanEmbedder(), quiet=True)
+    assert Index.load(tmp_path / "idx").meta["ingest"]["sentence_mode"] == "spans"
+    (corpus / "guide.md").write_text(samples.GUIDE_MD, encoding="utf-8")
+    add_entry(corpus, {"id": "guide", "file": "guide.md"})
+    emb = SpanEmbedder()
+    inc = build_index(corpus, tmp_path / "idx", settings, emb, quiet=True)
+    new = [c for c in inc.chunks if c.source_id == "guide"]
+    assert sorted(emb.passages) == sorted(passage_text(c, settings) for c in new) and emb.texts == []
+    full = build_index(corpus, tmp_path / "full", settings, SpanEmbedder(), quiet=True, full=True)
+    same_index(inc, full, emb, settings)
