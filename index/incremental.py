@@ -245,8 +245,8 @@ def update_index(
     from index.build import _progress, model_info
 
     corpus_dir = Path(corpus_dir)
-    digest = corpus_hash(corpus_dir)
     manifest = read_manifest(corpus_dir)
+    digest = corpus_hash(corpus_dir)
     cache = FetchCache(corpus_dir)
     info = model_info(settings.model_dir, embedder)
     prev = None if full else previous_index(index_dir)

@@ -95,15 +95,20 @@ def read_text(path: Path) -> str:
                 size = max(size, len(raw))
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc.strerror or exc}; check that the file exists and is readable") from exc
+    _refuse_if_too_large(path, size)
+    text = decode_text(raw, str(path))
+    if not text.strip():
+        raise CorpusError(f"{path} has no text; remove it from {MANIFEST} or fill it")
+    return text
+
+
+def _refuse_if_too_large(path: Path, size: int) -> None:
+    """Documents over ``MAX_DOCUMENT_BYTES`` are refused before they are read."""
     if size > MAX_DOCUMENT_BYTES:
         raise CorpusError(
             f"{path} is too large ({size / 1e6:.0f} MB; the limit is {MAX_DOCUMENT_BYTES / 1e6:.0f} MB per document); "
             "split it into smaller documents"
         )
-    text = decode_text(raw, str(path))
-    if not text.strip():
-        raise CorpusError(f"{path} has no text; remove it from {MANIFEST} or fill it")
-    return text
 
 
 def resolve_source(corpus_dir: Path, source: Source, cache=None) -> Source:
@@ -122,7 +127,12 @@ def resolve_source(corpus_dir: Path, source: Source, cache=None) -> Source:
         return replace(source, file=record["file"], sha256=record["sha256"], fetched_at=record.get("fetched_at"), kind=kind)
     path = corpus_dir / source.file
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        _refuse_if_too_large(path, path.stat().st_size)
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
     except OSError as exc:
         raise CorpusError(
             f"cannot read {path}: {exc.strerror or exc}; check that the file exists, or take the source out with: verbatim remove {source.id}"
@@ -222,6 +232,7 @@ def load_document(corpus_dir: Path, source: Source) -> Document:
         source = resolve_source(corpus_dir, source)
     path = corpus_dir / (source.file or "")
     try:
+        _refuse_if_too_large(path, path.stat().st_size)
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc.strerror or exc}; check that the file exists and is readable") from exc
@@ -241,10 +252,11 @@ def corpus_hash(corpus_dir: Path) -> str:
     from ingest.fetch import FetchCache
 
     corpus_dir = Path(corpus_dir)
+    sources = read_manifest(corpus_dir, allow_empty=True)  # a missing folder or manifest says so first
     h = hashlib.sha256()
     h.update((corpus_dir / MANIFEST).read_bytes())
     cache = FetchCache(corpus_dir)
-    for source in read_manifest(corpus_dir, allow_empty=True):
+    for source in sources:
         h.update(source.id.encode() + b"\x00")
         if not source.file:
             continue  # a web source: its bytes are counted with the cache below
