@@ -129,11 +129,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from chat.web import serve
 
     auth = serve_auth(args.host, args.auth, args.no_auth)  # before any slow loading
+    if args.concurrency is not None and not 1 <= args.concurrency <= 64:
+        raise UserError(f"--concurrency must be between 1 and 64 (got {args.concurrency})")
+    extra = {} if args.concurrency is None else {"concurrency": args.concurrency}
     if auth is None and not is_loopback(args.host):
         print(f"verbatim: warning: serving on {args.host} with no password (--no-auth)", file=sys.stderr)
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet)
-    serve(index, embedder, settings, host=args.host, port=args.port, auth=auth)
+    serve(index, embedder, settings, host=args.host, port=args.port, auth=auth, **extra)
     return 0
 
 
@@ -494,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
                    help="ask for this user and password (or set VERBATIM_AUTH=user:password, which other users cannot see in ps)")
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
+    p.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="questions answered at once, the others wait in the queue (default: measured by bench/load.py)")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(func=cmd_serve)
 

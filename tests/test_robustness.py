@@ -436,3 +436,12 @@ def test_ask_rebuilds_a_corrupt_index_by_itself(cli, fake, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert json.loads(out)["passages"]
     assert len(Index.load(path).chunks) == len(fake["index"].chunks)
+
+
+def test_the_queue_setting_is_checked_and_passed_on(no_server, capsys):
+    from chat.cli import main
+
+    assert main(["serve", "--concurrency", "0"]) == 2
+    _one_clear_line(capsys.readouterr().err)
+    assert main(["serve", "--concurrency", "3"]) == 0 and no_server["serve"]["concurrency"] == 3
+    assert main(["serve"]) == 0 and "concurrency" not in no_server["serve"]  # serve's own default

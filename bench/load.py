@@ -1,0 +1,226 @@
+"""Load: 20 clients at once through gradio_client, 1,000 questions, against `verbatim serve` on 127.0.0.1.
+
+For each queue setting tried (``verbatim serve --concurrency N``: questions answered at
+once, the others wait in Gradio's queue) it starts the server, asks every question once
+with a single client (the reference answers), then lets 20 clients share 1,000 questions.
+Every answer must equal the single-user answer; errors, mismatches, the median and p99
+latency seen by a client and the throughput are reported. Bounded in count and time: a
+run stops at its deadline and the server is stopped whatever happens.
+
+    python -m bench.load                       # 20 clients, 1,000 questions, settings 1, 2, 4
+    python -m bench.load --concurrency 2 --questions 200
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.common import ROOT, questions, save, summary, table
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`verbatim serve` in a child process on 127.0.0.1; stopped on exit, whatever happens."""
+
+    def __init__(self, concurrency: int, timeout: float = 180.0) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        verbatim = str(Path(sys.executable).with_name("verbatim"))
+        cmd = [verbatim, "serve", "--quiet", "--host", "127.0.0.1", "--port", str(self.port), "--concurrency", str(concurrency)]
+        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"}
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        import httpx
+
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"verbatim serve exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-500:]}")
+            try:
+                if httpx.get(self.url + "config", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"verbatim serve did not start within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+def reference_answers(url: str, pool: list[str]) -> dict[str, dict]:
+    """Each question asked once by a single client: what every client must get."""
+    client = _client(url)
+    return {q: client.predict(q, api_name="/ask") for q in pool}
+
+
+def load(url: str, pool: list[str], reference: dict[str, dict], clients: int, total: int, deadline_s: float) -> dict:
+    """``clients`` threads, each with its own gradio_client, share ``total`` questions."""
+    work: queue.Queue[str] = queue.Queue()
+    for i in range(total):
+        work.put(pool[i % len(pool)])
+    latencies: list[float] = []
+    errors: list[str] = []
+    mismatches: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+    stop_at = [float("inf")]  # the deadline is set once every client is connected
+    per_client: list[int] = []
+
+    def worker() -> None:
+        try:
+            client = _client(url)
+        except Exception as exc:  # noqa: BLE001 - counted, never raised
+            with lock:
+                errors.append(f"connect: {exc!r}")
+            ready.wait()
+            return
+        ready.wait()
+        asked = 0
+        while time.monotonic() < stop_at[0]:
+            try:
+                q = work.get_nowait()
+            except queue.Empty:
+                break
+            asked += 1
+            t = time.perf_counter()
+            try:
+                got = client.predict(q, api_name="/ask")
+            except Exception as exc:  # noqa: BLE001
+                with lock:
+                    errors.append(f"{q[:40]!r}: {exc!r}"[:300])
+                continue
+            dt = time.perf_counter() - t
+            with lock:
+                latencies.append(dt)
+                if got != reference[q]:
+                    mismatches.append(q)
+        with lock:
+            per_client.append(asked)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    t0 = time.monotonic()
+    stop_at[0] = t0 + deadline_s
+    for t in threads:
+        t.join(timeout=max(0.0, stop_at[0] - time.monotonic()) + 60)
+    wall = time.monotonic() - t0
+    asked = len(latencies) + sum(not e.startswith("connect:") for e in errors)
+    out = {
+        "clients": clients,
+        "active_clients": sum(n > 0 for n in per_client),
+        "questions_per_client": [min(per_client, default=0), max(per_client, default=0)],
+        "questions": total,
+        "asked": asked,
+        "not_asked": total - asked,
+        "errors": len(errors),
+        "mismatches": len(mismatches),
+        "wall_s": wall,
+        "throughput_qps": len(latencies) / wall if wall else 0.0,
+        "deadline_hit": time.monotonic() >= stop_at[0],
+        "error_samples": errors[:5],
+        "mismatch_samples": mismatches[:5],
+    }
+    if latencies:
+        out.update(summary(latencies))
+        out["mean_ms"] = statistics.fmean(latencies) * 1e3
+    return out
+
+
+def choose(runs: list[dict]) -> int | None:
+    """The setting with no error and no mismatch, all questions asked, lowest p99 (then median)."""
+    ok = [r for r in runs if r["errors"] == 0 and r["mismatches"] == 0 and r["not_asked"] == 0 and "p99_ms" in r]
+    if not ok:
+        return None
+    return min(ok, key=lambda r: (round(r["p99_ms"], -1), r["median_ms"]))["concurrency"]
+
+
+def run(settings: tuple[int, ...] = (1, 2, 4), clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: bool = False) -> dict:
+    pool = list(dict.fromkeys(questions()))
+    runs = []
+    reference: dict[str, dict] | None = None
+    for concurrency in settings:
+        if not quiet:
+            print(f"load: --concurrency {concurrency}: starting the server…", file=sys.stderr, flush=True)
+        with Server(concurrency) as server:
+            single = reference_answers(server.url, pool)
+            same_as_first = reference is None or single == reference
+            reference = reference or single
+            if not quiet:
+                print(f"load: --concurrency {concurrency}: {clients} clients, {total} questions…", file=sys.stderr, flush=True)
+            r = load(server.url, pool, single, clients, total, deadline_s)
+        r["concurrency"] = concurrency
+        r["reference_same_across_servers"] = same_as_first
+        runs.append(r)
+    chosen = choose(runs)
+    rows = [
+        [r["concurrency"], r["active_clients"], r["asked"], r["errors"], r["mismatches"], r.get("median_ms", float("nan")), r.get("p99_ms", float("nan")),
+         r.get("max_ms", float("nan")), r["throughput_qps"], r["wall_s"]]
+        for r in runs
+    ]
+    print(table(
+        f"Load: {clients} clients through gradio_client, {total} questions ({len(pool)} distinct) per setting, server on 127.0.0.1",
+        ["concurrency", "clients asking", "asked", "errors", "≠ single-user", "median ms", "p99 ms", "max ms", "questions/s", "wall s"],
+        rows,
+    ))
+    print(f"\nChosen queue setting (no error, lowest p99): {chosen}")
+    result = {"clients": clients, "questions": total, "distinct_questions": len(pool), "runs": runs, "chosen_concurrency": chosen}
+    path = save("load", result)
+    if not quiet:
+        print(f"JSON: {path.relative_to(ROOT)}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    p.add_argument("--concurrency", default="1,2,4", help="queue settings to try, comma-separated (default 1,2,4)")
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--questions", type=int, default=1000)
+    p.add_argument("--deadline", type=float, default=300.0, help="seconds per setting before the clients stop (default 300)")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    settings = tuple(int(x) for x in a.concurrency.split(",") if x.strip())
+    result = run(settings, a.clients, a.questions, a.deadline, a.quiet)
+    bad = [r for r in result["runs"] if r["errors"] or r["mismatches"] or r["not_asked"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
