@@ -26,6 +26,7 @@ import ipaddress
 import json
 import os
 import socket
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -180,7 +181,9 @@ def fetch_url(
 # -- the cache -------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one rename (a reader sees the old or the new file),
+    keeping the file's permissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -188,7 +191,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -253,14 +256,14 @@ class FetchCache:
             self._records = self._read()
             self._records[normalise_url(url)] = record
             body = json.dumps({"version": 1, "urls": self._records}, ensure_ascii=False, indent=1, sort_keys=True)
-            _atomic_write(self.index_path, body.encode("utf-8"))
+            atomic_write(self.index_path, body.encode("utf-8"))
 
     def store(self, fetched: Fetched) -> dict:
         digest = hashlib.sha256(fetched.data).hexdigest()
         rel = f"{CACHE_DIR}/fetched/{digest}{EXTENSION_OF[fetched.format]}"
         path = self.corpus_dir / rel
         if not path.is_file():
-            _atomic_write(path, fetched.data)
+            atomic_write(path, fetched.data)
         record = {
             "status": "fetched",
             "url": fetched.url,

@@ -9,9 +9,6 @@ commands never lose each other's changes.
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
-import tempfile
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +16,7 @@ from pathlib import Path
 import tomlkit
 
 from ingest.errors import CorpusError
-from ingest.fetch import CACHE_DIR, ensure_cache_dir, locked
+from ingest.fetch import CACHE_DIR, atomic_write, ensure_cache_dir, locked
 from ingest.load import MANIFEST
 
 HEADER = (
@@ -31,18 +28,7 @@ _ORDER = ("id", "file", "url", "title", "kind", "author", "publisher", "date", "
 
 
 def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text.encode("utf-8"))
 
 
 @contextlib.contextmanager
