@@ -34,6 +34,23 @@ class FakeEmbedder:
         return out
 
 
+def copy_corpus(tmp: Path) -> Path:
+    """A private copy of the real corpus (without its index), safe to modify."""
+    import shutil
+
+    dest = tmp / "corpus"
+    shutil.copytree(CORPUS, dest, ignore=shutil.ignore_patterns(".index*", ".cache"))
+    return dest
+
+
+def fake_model_dir(tmp: Path) -> Path:
+    """A model folder for the FakeEmbedder: its identity is what meta.json records."""
+    model = tmp / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    return model
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

@@ -1,4 +1,3 @@
-import shutil
 
 import pytest
 
@@ -6,20 +5,15 @@ from chat.answer import QuestionError, answer, clean_question, detect_language
 from chat.render import render_text
 from index.build import build_index
 from index.settings import Settings
-from tests.conftest import CORPUS
 
 
 @pytest.fixture(scope="module")
 def fake_setup(tmp_path_factory):
-    from tests.conftest import FakeEmbedder
+    from tests.conftest import FakeEmbedder, copy_corpus, fake_model_dir
 
     tmp = tmp_path_factory.mktemp("fake")
-    corpus = tmp / "corpus"
-    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns(".index*"))
-    model = tmp / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    settings = Settings(model_dir=model, min_confidence=0.0)
+    corpus = copy_corpus(tmp)
+    settings = Settings(model_dir=fake_model_dir(tmp), min_confidence=0.0)
     emb = FakeEmbedder()
     index = build_index(corpus, tmp / "idx", settings, emb, quiet=True)
     return index, emb, settings

@@ -1,5 +1,4 @@
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,22 +9,17 @@ from index.build import build_index, open_index
 from index.settings import Settings
 from index.store import Index, IndexLoadError, StaleIndexError
 from ingest.chunk import ChunkSettings
-from tests.conftest import CORPUS, FakeEmbedder
+from tests.conftest import FakeEmbedder, copy_corpus, fake_model_dir
 
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
-    dest = tmp_path / "corpus"
-    shutil.copytree(CORPUS, dest, ignore=shutil.ignore_patterns(".index*"))
-    return dest
+    return copy_corpus(tmp_path)
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    model = tmp_path / "fake-model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    return Settings(model_dir=model)
+    return Settings(model_dir=fake_model_dir(tmp_path))
 
 
 def test_save_load_round_trip(corpus, tmp_path, settings, fake_embedder):

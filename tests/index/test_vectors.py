@@ -1,4 +1,3 @@
-import shutil
 
 import numpy as np
 import pytest
@@ -45,14 +44,11 @@ def test_top_rows_matches_a_full_sort():
 
 @pytest.fixture(scope="module")
 def two_indexes(tmp_path_factory):
-    from tests.conftest import FakeEmbedder
+    from tests.conftest import FakeEmbedder, copy_corpus, fake_model_dir
 
     tmp = tmp_path_factory.mktemp("switch")
-    corpus = tmp / "corpus"
-    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns(".index*"))
-    model = tmp / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
+    corpus = copy_corpus(tmp)
+    model = fake_model_dir(tmp)
     emb = FakeEmbedder(dim=64)
     flat_settings = Settings(model_dir=model)
     # Forced threshold: the small corpus gets the approximate index; nprobe covers all lists.
