@@ -1,4 +1,3 @@
-
 import pytest
 
 from chat.answer import QuestionError, answer, clean_question, detect_language
