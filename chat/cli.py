@@ -498,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask for this user and password (or set VERBATIM_AUTH=user:password, which other users cannot see in ps)")
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
-                   help="questions answered at once, the others wait in the queue (default: measured by bench/load.py)")
+                   help="questions answered at once, the others wait in the queue (default 1, measured by python -m bench.load)")
     p.add_argument("--top-k", type=int, default=3)
     p.set_defaults(func=cmd_serve)
 

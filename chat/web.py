@@ -451,12 +451,14 @@ def serve(
     port: int = 7860,
     block: bool = True,
     auth: tuple[str, str] | None = None,
-    concurrency: int = 2,
+    concurrency: int = 1,
 ):
     """Start the chat page; returns the app when ``block`` is false (tests).
 
     ``auth`` (user, password) puts the page and its API behind a login; ``concurrency`` is
-    how many questions are answered at once (the others wait in Gradio's queue).
+    how many questions are answered at once (the others wait in Gradio's queue): one, since
+    the question's embedding already uses every core and more at once did not lower the
+    p99 with 20 clients (``python -m bench.load``; README, "Limits and safety").
     """
     import gradio as gr
     from starlette.middleware import Middleware
