@@ -48,6 +48,11 @@ CHILD = textwrap.dedent(
         time.sleep(0.03)
         return sha(path)
     index.store._sha256 = slow_sha
+    save = index.store.Index.save
+    def announced_save(self, path):
+        print("saving", flush=True)
+        return save(self, path)
+    index.store.Index.save = announced_save
 
     corpus, idx, model = sys.argv[1:4]
     print("ready", flush=True)
@@ -108,7 +113,7 @@ def test_a_rebuild_killed_at_random_moments_never_loses_the_index(tmp_path):
 
     seed = int.from_bytes(os.urandom(4), "little")
     rng = random.Random(seed)
-    killed = completed = kept_old = got_new = 0
+    killed = completed = kept_old = got_new = in_save = 0
     current = "short"
     trial = 0
     while killed < KILLS and trial < MAX_TRIALS:
@@ -121,12 +126,14 @@ def test_a_rebuild_killed_at_random_moments_never_loses_the_index(tmp_path):
         delay = rng.uniform(0, duration)
         while time.monotonic() - t0 < delay and proc.poll() is None:
             time.sleep(0.002)
-        if proc.poll() is None:
+        was_killed = proc.poll() is None
+        if was_killed:
             proc.send_signal(signal.SIGKILL)
             killed += 1
         else:
             completed += 1
-        proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=60)
+        in_save += was_killed and "saving" in out
         after = _state(idx)  # loads, checksums verified: never a half-written index
         assert after in (states[current], states[target]), f"trial {trial} (seed {seed}): {after}"
         if after == states[target]:
@@ -135,6 +142,7 @@ def test_a_rebuild_killed_at_random_moments_never_loses_the_index(tmp_path):
         else:
             kept_old += 1
     assert killed == KILLS, f"only {killed} kills landed in {trial} trials (seed {seed})"
+    assert in_save >= 1, f"no kill landed while the index was being written (seed {seed})"
     assert kept_old and got_new, f"kills all landed on one side of the swap (seed {seed}): {kept_old} old, {got_new} new"
     # The counts of both versions differ, so "same count as before or as the new corpus" means something.
     assert states["short"][0] != states["long"][0]
@@ -142,7 +150,8 @@ def test_a_rebuild_killed_at_random_moments_never_loses_the_index(tmp_path):
     full_run(long if current == "short" else short)
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("idx.") and p.name not in (os.readlink(idx), "idx.lock"))
     assert leftovers == [], leftovers
-    print(f"\n{trial} trials (seed {seed}): {killed} killed, {completed} completed; {kept_old} kept the previous index, {got_new} had the new one")
+    print(f"\n{trial} trials (seed {seed}): {killed} killed ({in_save} while writing the index), {completed} completed; "
+          f"{kept_old} kept the previous index, {got_new} had the new one")
 
 
 def test_concurrent_rebuilds_and_readers_never_fail(tmp_path):
