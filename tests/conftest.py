@@ -110,3 +110,23 @@ def dev_questions() -> list[dict]:
     import json
 
     return [json.loads(line) for line in (CORPUS / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def real_server(real_index, real_embedder, real_settings):
+    """The chat page over the real index, served on 127.0.0.1 once per session."""
+    from chat.web import serve
+
+    port = free_port()
+    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()

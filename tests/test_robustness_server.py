@@ -1,20 +1,16 @@
 """The running chat server: a password keeps strangers out, and bad questions never stop it."""
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from chat.answer import answer
+from tests.conftest import free_port
 from tests.test_robustness import BAD_QUESTIONS
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +38,7 @@ def protected(small_index):
     from chat.web import serve
 
     index, emb, settings = small_index
-    port = _free_port()
+    port = free_port()
     app = serve(index, emb, settings, host="127.0.0.1", port=port, block=False, auth=("team", "correct horse battery"))
     yield f"http://127.0.0.1:{port}/"
     app.close()
@@ -73,16 +69,6 @@ def test_gradio_client_needs_the_password(protected, small_index):
     q = "Qui a ouvert la série de rencontres ?"
     index, emb, settings = small_index
     assert client.predict(q, api_name="/ask") == answer(q, index, emb, settings).to_dict()
-
-
-@pytest.fixture(scope="module")
-def real_server(real_index, real_embedder, real_settings):
-    from chat.web import serve
-
-    port = _free_port()
-    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
 
 
 def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keeps_serving(real_server, real_index, real_embedder, real_settings):

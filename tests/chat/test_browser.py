@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.conftest import free_port
 
 CHROMIUM = Path(os.environ.get("VERBATIM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -38,10 +39,6 @@ EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 
 # -- helpers (also used by the screenshot script and the latency bench) ------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def missing_browser() -> str | None:
@@ -152,14 +149,9 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def server(real_index, real_embedder, real_settings):
-    from chat.web import serve
-
-    port = free_port()
-    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+@pytest.fixture
+def server(real_server):
+    return real_server
 
 
 @pytest.fixture

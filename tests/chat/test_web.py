@@ -5,7 +5,6 @@ The page itself, in a real browser, is tested in ``test_browser.py``.
 import html
 import inspect
 import json
-import socket
 from urllib.parse import unquote
 
 import pytest
@@ -230,20 +229,11 @@ def test_the_page_binds_to_loopback_unless_told_otherwise():
 # -- the running server and its API ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(real_index, real_embedder, real_settings):
-    from chat.web import serve
-
-    port = _free_port()
-    app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+@pytest.fixture
+def server(real_server):
+    return real_server
 
 
 @pytest.mark.slow
