@@ -51,6 +51,26 @@ def fake_model_dir(tmp: Path) -> Path:
     return model
 
 
+def small_interview_index():
+    """The interview parsed and chunked without attribution (no spaCy), indexed in memory
+    with the FakeEmbedder: an index in well under a second. Returns (index, embedder, settings)."""
+    from index.settings import Settings
+    from index.store import Index
+    from ingest.chunk import chunk
+    from ingest.model import Document, Source
+    from ingest.parse import extract_links, parse
+
+    text = INTERVIEW.read_text(encoding="utf-8")
+    source = Source(id="itw", title="Contre-sommet", kind="interview", interviewee="Olivier Griffith",
+                    publisher="Le blog de Didier Dubasque", url="https://dubasque.org/x")
+    paragraphs = parse(text, source)
+    doc = Document(source=source, text=text, paragraphs=tuple(paragraphs), links=tuple(extract_links(paragraphs)))
+    settings = Settings(model_dir="fake", min_confidence=0.0)
+    emb = FakeEmbedder()
+    index = Index.build([doc], chunk(doc, settings.chunking), emb, settings, "small", {"name": "fake", "id": "fake", "dimension": emb.dim})
+    return index, emb, settings
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

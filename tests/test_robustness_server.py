@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chat.answer import answer
-from tests.conftest import free_port
+from tests.conftest import free_port, small_interview_index
 from tests.test_robustness import BAD_QUESTIONS
 
 pytestmark = pytest.mark.slow
@@ -16,21 +16,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def small_index():
     """The interview indexed with the FakeEmbedder, without attribution (no spaCy): a server in seconds."""
-    from index.settings import Settings
-    from index.store import Index
-    from ingest.chunk import chunk
-    from ingest.model import Document, Source
-    from ingest.parse import extract_links, parse
-    from tests.conftest import INTERVIEW, FakeEmbedder
-
-    text = INTERVIEW.read_text(encoding="utf-8")
-    source = Source(id="itw", title="Contre-sommet", kind="interview", interviewee="Olivier Griffith")
-    paragraphs = parse(text, source)
-    doc = Document(source=source, text=text, paragraphs=tuple(paragraphs), links=tuple(extract_links(paragraphs)))
-    settings = Settings(model_dir="fake", min_confidence=0.0)
-    emb = FakeEmbedder()
-    index = Index.build([doc], chunk(doc, settings.chunking), emb, settings, "h", {"name": "fake", "id": "fake", "dimension": emb.dim})
-    return index, emb, settings
+    return small_interview_index()
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from ingest.chunk import ChunkSettings, chunk
 from ingest.model import Document, Source
 from ingest.parse import extract_links, parse
 from ingest.sentences import split_sentences
-from tests.conftest import INTERVIEW, FakeEmbedder
+from tests.conftest import small_interview_index
 
 EXAMPLES = int(os.environ.get("VERBATIM_FUZZ_EXAMPLES", "200"))  # more: VERBATIM_FUZZ_EXAMPLES=5000
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,17 +60,7 @@ def report_examples(request):
 @pytest.fixture(scope="module")
 def small():
     """The interview, parsed and chunked (no attribution: no spaCy), indexed with the FakeEmbedder."""
-    from index.store import Index
-
-    text = INTERVIEW.read_text(encoding="utf-8")
-    source = Source(id="itw", title="Contre-sommet", kind="interview", interviewee="Olivier Griffith",
-                    publisher="Le blog de Didier Dubasque", url="https://dubasque.org/x")
-    paragraphs = parse(text, source)
-    doc = Document(source=source, text=text, paragraphs=tuple(paragraphs), links=tuple(extract_links(paragraphs)))
-    s = Settings(model_dir="fake", min_confidence=0.0)
-    emb = FakeEmbedder()
-    index = Index.build([doc], chunk(doc, s.chunking), emb, s, "fuzz", {"name": "fake", "id": "fake", "dimension": emb.dim})
-    return index, emb, s
+    return small_interview_index()
 
 
 def _check_paragraphs(text: str, paragraphs) -> None:
