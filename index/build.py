@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.chunk import chunk
 from ingest.load import corpus_hash, load_document, read_manifest
-from ingest.model import Document
+from ingest.model import Document, Source
 from ingest.people import attribute
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.settings import Settings
@@ -44,12 +44,16 @@ def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
 
 def load_documents(corpus_dir: Path) -> list[Document]:
     """Every document of the manifest, parsed, with the people each paragraph reports."""
-    docs = []
-    for source in read_manifest(corpus_dir):
-        doc = load_document(corpus_dir, source)
-        exclude = tuple(x for x in (source.interviewee, source.author) if x)
-        docs.append(replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude))))
-    return docs
+    return [attributed_document(corpus_dir, source) for source in read_manifest(corpus_dir)]
+
+
+def attributed_document(corpus_dir: Path, source: Source) -> Document:
+    """One document, parsed, with the people each paragraph reports (never its own
+    interviewee or author)."""
+    doc = load_document(corpus_dir, source)
+    s = doc.source
+    exclude = tuple(x for x in (s.interviewee, s.author) if x)
+    return replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude)))
 
 
 def _progress(quiet: bool):

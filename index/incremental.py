@@ -25,14 +25,13 @@ import numpy as np
 
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import Index, IndexLoadError, passage_text
+from index.store import Index, IndexLoadError, passage_spans, passage_text
 from ingest.chunk import chunk
 from ingest.corpus import LinkedRef, fingerprint, ingest_version, linked_sources, web_links
 from ingest.errors import CorpusError, NoTextError, NotFetchedError
 from ingest.fetch import FetchCache
-from ingest.load import corpus_hash, load_document, manifest_links, page_at, read_manifest, resolve_source
+from ingest.load import corpus_hash, manifest_links, page_at, read_manifest, resolve_source
 from ingest.model import Chunk, Document, Source
-from ingest.people import attribute
 
 
 class CachingEmbedder:
@@ -134,15 +133,6 @@ class CachingEmbedder:
         return np.vstack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
 
 
-def passage_spans(c: Chunk, text: str) -> list[tuple[int, int]]:
-    """The spans of a passage's sentences inside its embedded text, as ``Index.build`` computes them.
-
-    Used only to find earlier vectors: a key that does not match is embedded again.
-    """
-    shift = len(text) - len(c.text) - c.start
-    return [(s + shift, e + shift) for s, e in c.sentences]
-
-
 @dataclass
 class _Plan:
     docs: list[Document] = field(default_factory=list)
@@ -196,10 +186,9 @@ def process_source(
         refs = [LinkedRef(**d) for d in old.get("links", [])]
     else:
         try:
-            doc = load_document(corpus_dir, resolved)
-            s = doc.source
-            exclude = tuple(x for x in (s.interviewee, s.author) if x)
-            doc = replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude)))
+            from index.build import attributed_document
+
+            doc = attributed_document(corpus_dir, resolved)
             chunks = chunk(doc, settings.chunking)
             if doc.pages:
                 chunks = [replace(c, page=page_at(doc.pages, c.start)) for c in chunks]

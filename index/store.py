@@ -127,6 +127,13 @@ def passage_text(chunk: Chunk, settings: Settings) -> str:
     return "\n".join(parts)
 
 
+def passage_spans(chunk: Chunk, text: str) -> list[tuple[int, int]]:
+    """Where the passage's sentences stand inside ``text``, its embedded text (which ends
+    with the passage itself, after any context lines)."""
+    shift = len(text) - len(chunk.text) - chunk.start
+    return [(s + shift, e + shift) for s, e in chunk.sentences]
+
+
 def lexical_text(chunk: Chunk, settings: Settings) -> str:
     """The text BM25 sees: the passage, and the names of who says it and whom it reports."""
     if settings.people_context:
@@ -191,10 +198,7 @@ class Index:
             for i in range(0, len(chunks), group):
                 batch = chunks[i : i + group]
                 texts_b = passages[i : i + group]
-                spans = [
-                    [(s - c.start + len(t) - len(c.text), e - c.start + len(t) - len(c.text)) for s, e in c.sentences]
-                    for c, t in zip(batch, texts_b)
-                ]
+                spans = [passage_spans(c, t) for c, t in zip(batch, texts_b)]
                 pv, sv = with_spans(texts_b, spans)
                 parts_p.append(pv)
                 parts_s.extend(sv)
