@@ -117,19 +117,47 @@ def _affiliation(text: str, end: int, limit: int, orgs: list[tuple[int, int, str
 _NAME_LIKE = re.compile(r"[A-ZÀ-ÖØ-Ý][\w’'-]+\s+(?:(?:de|du|van|von|le|la|di|da)\s+)?[A-ZÀ-ÖØ-Ý]")
 
 
-def find_people(text: str, exclude: tuple[str, ...] = (), doc=None) -> list[Person]:
-    """People named in ``text`` (at least a first and a last name), with affiliation."""
-    if doc is None:
-        if not _NAME_LIKE.search(text):
-            return []
-        doc = _nlp()(text)
+Entity = tuple[int, int, str, str]  # start, end, label ("PER", "ORG", …), text
+
+
+def tag(texts: list[str]) -> list[list[Entity]]:
+    """Named entities of each text, in one batched pass of the tagger.
+
+    Only the sentences that may name someone (two capitalised words in a row) are
+    tagged, each on its own, and a sentence met twice is tagged once. The tagger reads
+    a few words either side of each token, so a sentence alone gives the entities it
+    gives inside its paragraph; what it saves is most of the text, which names nobody.
+    """
+    from ingest.sentences import split_sentences
+
+    where: list[list[tuple[int, str]]] = []
+    for text in texts:
+        spans = split_sentences(text) if _NAME_LIKE.search(text) else []
+        where.append([(s, text[s:e]) for s, e in spans if _NAME_LIKE.search(text, s, e)])
+    unique = list(dict.fromkeys(sentence for found in where for _, sentence in found))
+    ents: dict[str, list[Entity]] = {}
+    if unique:
+        for sentence, doc in zip(unique, _nlp().pipe(unique, batch_size=64)):
+            ents[sentence] = [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+    return [
+        [(s + a, s + b, label, name) for s, sentence in found for a, b, label, name in ents[sentence]]
+        for found in where
+    ]
+
+
+def find_people(text: str, exclude: tuple[str, ...] = (), ents: list[Entity] | None = None) -> list[Person]:
+    """People named in ``text`` (at least a first and a last name), with affiliation.
+
+    ``ents`` are the text's entities from :func:`tag`; they are computed when not given.
+    """
+    if ents is None:
+        ents = tag([text])[0]
     orgs: list[tuple[int, int, str]] = []
     pers: list[tuple[int, int, str]] = []
-    for ent in doc.ents:
-        s, e, label = ent.start_char, ent.end_char, ent.text
-        if ent.label_ == "ORG":
+    for s, e, kind, label in ents:
+        if kind == "ORG":
             orgs.append((s, e, label))
-        elif ent.label_ == "PER":
+        elif kind == "PER":
             words = label.split()
             # A person has a first and a last name, each capitalised; a name after
             # "collectif"/"association" is the organisation's, not a person's.
@@ -154,21 +182,19 @@ def find_people(text: str, exclude: tuple[str, ...] = (), doc=None) -> list[Pers
 def attribute(paragraphs: list[Paragraph], exclude: tuple[str, ...] = ()) -> list[Paragraph]:
     """Fill ``reported`` on every paragraph, carrying people across pronoun continuations."""
     out: list[Paragraph] = []
-    # Tag every paragraph that may name someone in one batched pass (much faster).
-    todo = [p.text for p in paragraphs if p.role not in ("question", "closing", "caption", "comment-header") and _NAME_LIKE.search(p.text)]
-    tagged = dict(zip(todo, _nlp().pipe(todo, batch_size=64))) if todo else {}
+    skip = ("question", "closing", "caption", "comment-header")
+    tagged = tag(["" if p.role in skip else p.text for p in paragraphs])
     section_people: list[Person] = []
     prev_reported: tuple[str, ...] = ()
     prev_section: int | None = None
-    for p in paragraphs:
+    for p, ents in zip(paragraphs, tagged):
         if p.section_paragraph != prev_section or p.role != "answer":
             section_people, prev_reported = [], ()
         prev_section = p.section_paragraph
-        if p.role in ("question", "closing", "caption", "comment-header"):
+        if p.role in skip:
             out.append(p)
             continue
-        doc = tagged.get(p.text)
-        people = find_people(p.text, exclude=tuple(x for x in (p.speaker, *exclude) if x), doc=doc) if doc is not None else []
+        people = find_people(p.text, exclude=tuple(x for x in (p.speaker, *exclude) if x), ents=ents)
         seen: dict[str, str] = {}
         for person in people:
             seen.setdefault(person.name, person.label())

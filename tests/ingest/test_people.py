@@ -34,3 +34,31 @@ def test_the_speaker_is_never_reported(interview):
 def test_people_are_not_carried_across_sections(interview):
     # 28 opens a new section with new people; 24 (previous section) reports no one by name.
     assert "Katia Roux, Amnesty France" not in _para(interview, 28).reported
+
+
+def test_tag_reads_only_sentences_that_may_name_someone_each_once(monkeypatch):
+    from ingest import people
+
+    seen: list[str] = []
+    nlp = people._nlp()
+
+    class Counting:
+        def pipe(self, texts, batch_size=64):
+            texts = list(texts)
+            seen.extend(texts)
+            return nlp.pipe(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(people, "_nlp", lambda: Counting())
+    named = "Katia Roux, chez Amnesty France, a parlé de surveillance."
+    texts = [
+        f"Le sujet était vaste. {named} La salle était pleine.",
+        f"Une autre journée. {named}",
+        "rien ici ne nomme quelqu’un.",
+    ]
+    ents = people.tag(texts)
+    assert seen == [named]  # one sentence, tagged once; the others name nobody
+    for text, found in zip(texts[:2], ents[:2]):
+        assert ("Katia Roux", "PER") in {(text[s:e], kind) for s, e, kind, _ in found}
+        assert all(text[s:e] == name for s, e, _, name in found)  # offsets in the paragraph
+    assert ents[2] == []
+    assert people.find_people(texts[0], ents=ents[0])[0].label() == "Katia Roux, Amnesty France"
