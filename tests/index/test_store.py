@@ -77,6 +77,35 @@ def test_stale_when_corpus_settings_or_model_change(corpus, tmp_path, settings, 
     assert open_index(corpus, path, settings, fake_embedder, rebuild="never").meta["corpus_hash"] == rebuilt.meta["corpus_hash"]
 
 
+class SpanFakeEmbedder(FakeEmbedder):
+    """The fake, able to pool sentence vectors from its passages (as the real model does)."""
+
+    def encode_with_spans(self, texts, spans):
+        passages = self.encode(texts)
+        return passages, [self.encode([t[a:b] for a, b in sp]) if sp else np.zeros((0, self.dim), np.float32) for t, sp in zip(texts, spans)]
+
+
+def test_stale_when_sentence_vectors_were_made_another_way(corpus, tmp_path, settings):
+    # Pooled and stand-alone sentence vectors score differently, so an index made one
+    # way must not be answered from by a version that makes them the other way.
+    path = tmp_path / "idx"
+    alone = build_index(corpus, path, settings, FakeEmbedder(), quiet=True)
+    assert alone.meta["model"]["sentence_vectors"] == "alone"
+    with pytest.raises(StaleIndexError, match="sentence vectors were made 'alone'.*'pooled'.*verbatim build"):
+        open_index(corpus, path, settings, SpanFakeEmbedder(), rebuild="never")
+    rebuilt = open_index(corpus, path, settings, SpanFakeEmbedder())
+    assert rebuilt.meta["model"]["sentence_vectors"] == "pooled"
+    open_index(corpus, path, settings, SpanFakeEmbedder(), rebuild="never")  # fresh now
+
+    # An index from before the method was recorded is stale too.
+    meta_path = path / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["model"]["sentence_vectors"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(StaleIndexError, match="sentence vectors were made another way.*verbatim build"):
+        open_index(corpus, path, settings, SpanFakeEmbedder(), rebuild="never")
+
+
 @pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "meta.json", "sentences.npy", "sources.json"])
 def test_missing_or_corrupt_files_are_detected(corpus, tmp_path, settings, fake_embedder, victim):
     path = tmp_path / "idx"
