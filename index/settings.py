@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ingest.chunk import ChunkSettings
 
+DENSE_TEXT_VERSION = 2  # 2: a document's author is no longer named before each passage
 MAX_TOP_K = 50
 
 
@@ -54,6 +55,8 @@ class Settings:
             "chunking": asdict(self.chunking),
             "section_context": self.section_context,
             "people_context": self.people_context,
+            # What passage_text() puts before a passage; a change makes old vectors stale.
+            "dense_text_version": DENSE_TEXT_VERSION,
             "exact_max_passages": self.exact_max_passages,
         }
 

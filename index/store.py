@@ -117,12 +117,19 @@ def _people(chunk: Chunk) -> str:
 
 def passage_text(chunk: Chunk, settings: Settings) -> str:
     """The text embedded for a passage: an answer is read with the question it answers,
-    and a passage with the people who say it or are reported in it."""
+    and a passage with the people who say it or are reported in it.
+
+    A document's author is left out: the same name on every passage of a document tells
+    none of them apart, and costs tokens on each. BM25 and the filters still see it.
+    """
     parts = []
     if settings.section_context and chunk.section and chunk.role == "interviewee":
         parts.append(chunk.section)
-    if settings.people_context and (chunk.speaker or chunk.reported):
-        parts.append(_people(chunk) + " :")
+    if settings.people_context:
+        speaker = chunk.speaker if chunk.role != "author" else None
+        names = ", ".join(n for n in (speaker, *(person_name(r) for r in chunk.reported)) if n)
+        if names:
+            parts.append(names + " :")
     parts.append(chunk.text)
     return "\n".join(parts)
 

@@ -153,3 +153,20 @@ def test_an_index_of_another_dimension_is_refused(corpus, tmp_path, settings):
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(IndexLoadError, match="dimension"):
         Index.load(path)
+
+
+def test_dense_text_names_voices_and_reported_people_but_not_a_documents_author(settings):
+    from index.store import lexical_text, passage_text
+    from ingest.model import Chunk
+
+    def make(role, speaker, reported=()):
+        return Chunk(id="x", source_id="s", text="Le texte du passage.", start=0, end=20, paragraph=1, page=None,
+                     section="La question ?", speaker=speaker, role=role, reported=reported)
+
+    by_author = make("author", "Haut Conseil du travail social", ("Katia Roux, Amnesty France",))
+    assert passage_text(by_author, settings) == "Katia Roux :\nLe texte du passage."
+    assert "Haut Conseil du travail social" in lexical_text(by_author, settings)  # BM25 still sees the author
+    assert passage_text(make("author", "Auteur"), settings) == "Le texte du passage."
+    answer = make("interviewee", "Olivier Griffith", ("Katia Roux, Amnesty France",))
+    assert passage_text(answer, settings) == "La question ?\nOlivier Griffith, Katia Roux :\nLe texte du passage."
+    assert passage_text(make("commenter", "Un lecteur (commentaire)"), settings).startswith("Un lecteur (commentaire) :")
