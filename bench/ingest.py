@@ -81,7 +81,8 @@ def run(paragraphs: int = 5000, quiet: bool = False) -> dict:
             "tagged_sentences": len(tagged), "distinct_tagged_sentences": len(set(tagged)),
             "tag_distinct_s": tag_unique_s, "tag_every_sentence_s": tag_all_s,
             "build_if_no_sentence_repeated_s": no_repeat_s, "ratio_if_no_sentence_repeated": raw_s / no_repeat_s,
-            "embedded_texts_per_paragraph": (len(texts) + index.meta["counts"]["sentences"]) / n,
+            # Sentence vectors are pooled from their passage's pass: only passages are embedded.
+            "embedded_texts_per_paragraph": len(texts) / n,
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -92,7 +93,8 @@ def run(paragraphs: int = 5000, quiet: bool = False) -> dict:
     ]))
     print(f"build / raw throughput = {result['ratio']:.2f} (target ≥ 0.9); "
           f"{result['ratio_if_no_sentence_repeated']:.2f} had no sentence repeated")
-    print(f"people tagger: loaded in {tagger_load_s:.1f} s (before the clock, like the model); {len(tagged)} sentences may name someone, {len(set(tagged))} distinct; "
+    loaded = f"loaded in {tagger_load_s:.1f} s" if tagger_load_s >= 0.05 else "already loaded by an earlier benchmark"
+    print(f"people tagger: {loaded} (before the clock, like the model); {len(tagged)} sentences may name someone, {len(set(tagged))} distinct; "
           f"tagging them all takes {tag_all_s:.1f} s, the distinct ones {tag_unique_s:.1f} s")
     save("ingest", result)
     return result
