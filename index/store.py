@@ -473,7 +473,9 @@ class Index:
             vectors = faiss.read_index(str(path / "vectors.faiss"))
             configure(vectors, meta.get("vector_index", {}))
             chunks = [Chunk.from_dict(json.loads(line)) for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
-            sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
+            # Memory-mapped: a question reads only its candidates' sentences, so a large
+            # corpus's sentence vectors (several per passage) need not all be resident.
+            sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False, mmap_mode="r")
             centroid = np.load(path / "centroid.npy", allow_pickle=False)
             records = json.loads((path / "sources.json").read_text(encoding="utf-8"))
             lexical = LexicalIndex.load(path / "lexical")

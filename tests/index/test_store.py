@@ -28,6 +28,7 @@ def test_save_load_round_trip(corpus, tmp_path, settings, fake_embedder):
     assert [c.id for c in loaded.chunks] == [c.id for c in built.chunks]
     assert loaded.vectors.ntotal == len(loaded.chunks)
     assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+    assert isinstance(loaded.sentence_vectors, np.memmap) and not loaded.sentence_vectors.flags.writeable
     assert loaded.texts == built.texts
     for c in loaded.chunks:  # offsets still point into the stored text
         assert loaded.texts[c.source_id][c.start : c.end] == c.text
