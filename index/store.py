@@ -110,9 +110,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _people(chunk: Chunk) -> str:
-    names = [chunk.speaker or "", *(person_name(r) for r in chunk.reported)]
-    return ", ".join(n for n in names if n)
+def _people(chunk: Chunk, author: bool = True) -> str:
+    """Who says the passage (its document's author only if ``author``) and whom it reports."""
+    speaker = chunk.speaker if author or chunk.role != "author" else None
+    return ", ".join(n for n in (speaker, *(person_name(r) for r in chunk.reported)) if n)
 
 
 def passage_text(chunk: Chunk, settings: Settings) -> str:
@@ -125,11 +126,9 @@ def passage_text(chunk: Chunk, settings: Settings) -> str:
     parts = []
     if settings.section_context and chunk.section and chunk.role == "interviewee":
         parts.append(chunk.section)
-    if settings.people_context:
-        speaker = chunk.speaker if chunk.role != "author" else None
-        names = ", ".join(n for n in (speaker, *(person_name(r) for r in chunk.reported)) if n)
-        if names:
-            parts.append(names + " :")
+    names = _people(chunk, author=False) if settings.people_context else ""
+    if names:
+        parts.append(names + " :")
     parts.append(chunk.text)
     return "\n".join(parts)
 
