@@ -37,8 +37,7 @@ def run(paragraphs: int = 5000, quiet: bool = False) -> dict:
     from index.settings import Settings
     from index.store import passage_text
     from ingest.chunk import chunk
-    from ingest.people import _NAME_LIKE, _nlp
-    from ingest.sentences import split_sentences
+    from ingest.people import _nlp, sentences_to_tag
 
     settings = Settings(model_dir=ensure_model(default_model_dir(), quiet=True))
     st = SentenceTransformerEmbedder(settings.model_dir)
@@ -64,7 +63,7 @@ def run(paragraphs: int = 5000, quiet: bool = False) -> dict:
         n = len(paras)
         # A recombined corpus repeats its sentences, and the people tagger tags a
         # sentence once per build: time it on every sentence too, as if none repeated.
-        tagged = [para[a:b] for para in paras for a, b in split_sentences(para) if _NAME_LIKE.search(para, a, b)]
+        tagged = [sentence for para in paras for _, sentence in sentences_to_tag(para)]
         nlp = _nlp()
         t = time.perf_counter()
         list(nlp.pipe(list(dict.fromkeys(tagged)), batch_size=64))

@@ -120,6 +120,15 @@ _NAME_LIKE = re.compile(r"[A-ZÀ-ÖØ-Ý][\w’'-]+\s+(?:(?:de|du|van|von|le|la|
 Entity = tuple[int, int, str, str]  # start, end, label ("PER", "ORG", …), text
 
 
+def sentences_to_tag(text: str) -> list[tuple[int, str]]:
+    """The sentences of ``text`` that may name someone, each with its start offset."""
+    from ingest.sentences import split_sentences
+
+    if not _NAME_LIKE.search(text):
+        return []
+    return [(s, text[s:e]) for s, e in split_sentences(text) if _NAME_LIKE.search(text, s, e)]
+
+
 def tag(texts: list[str]) -> list[list[Entity]]:
     """Named entities of each text, in one batched pass of the tagger.
 
@@ -128,12 +137,7 @@ def tag(texts: list[str]) -> list[list[Entity]]:
     a few words either side of each token, so a sentence alone gives the entities it
     gives inside its paragraph; what it saves is most of the text, which names nobody.
     """
-    from ingest.sentences import split_sentences
-
-    where: list[list[tuple[int, str]]] = []
-    for text in texts:
-        spans = split_sentences(text) if _NAME_LIKE.search(text) else []
-        where.append([(s, text[s:e]) for s, e in spans if _NAME_LIKE.search(text, s, e)])
+    where = [sentences_to_tag(text) for text in texts]
     unique = list(dict.fromkeys(sentence for found in where for _, sentence in found))
     ents: dict[str, list[Entity]] = {}
     if unique:
