@@ -11,7 +11,7 @@ from ingest.chunk import chunk
 from ingest.load import corpus_hash, load_document, read_manifest
 from ingest.model import Document, Source
 from ingest.people import attribute
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, SentenceTransformerEmbedder, sentence_vector_method
 from index.settings import Settings
 from index.store import Index, IndexLoadError, StaleIndexError
 
@@ -43,12 +43,6 @@ def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
         # threshold): an index made the other way is stale.
         info["sentence_vectors"] = sentence_vector_method(embedder)
     return info
-
-
-def sentence_vector_method(embedder: Embedder) -> str:
-    """``pooled``: a sentence's vector is pooled from its passage's token vectors;
-    ``alone``: each sentence is embedded on its own (embedders without token vectors)."""
-    return "pooled" if getattr(embedder, "encode_with_spans", None) is not None else "alone"
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:

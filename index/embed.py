@@ -18,6 +18,12 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray: ...
 
 
+def sentence_vector_method(embedder: Embedder) -> str:
+    """``pooled``: a sentence's vector is pooled from its passage's token vectors;
+    ``alone``: each sentence is embedded on its own (embedders without token vectors)."""
+    return "pooled" if getattr(embedder, "encode_with_spans", None) is not None else "alone"
+
+
 class ModelNotFoundError(RuntimeError):
     """The embedding model folder is missing or unreadable."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import Embedder
+from index.embed import Embedder, sentence_vector_method
 from index.settings import Settings
 from index.store import Index, IndexLoadError, passage_spans, passage_text
 from ingest.chunk import chunk
@@ -60,11 +60,6 @@ class CachingEmbedder:
         h.update(repr([(int(a), int(b)) for a, b in spans]).encode())
         return h.digest()
 
-    @property
-    def sentence_mode(self) -> str:
-        """How sentence vectors are made: ``"spans"`` (pooled in their passage) or ``"texts"``."""
-        return "spans" if hasattr(self, "encode_with_spans") else "texts"
-
     def __len__(self) -> int:
         return len(self._vectors)
 
@@ -76,23 +71,24 @@ class CachingEmbedder:
         """Remember every vector of a previous index built with the same model.
 
         Sentence vectors are reused only when they were made the way this embedder makes
-        them (recorded as ``meta["ingest"]["sentence_mode"]``). Passage vectors are exact
+        them (recorded as ``meta["model"]["sentence_vectors"]``). Passage vectors are exact
         only in a flat index (an IVF one keeps 8-bit codes), and their texts are those of
         the settings the index was built with.
         """
         if index.meta.get("dimension") != self.dim:
             return
-        mode = index.meta.get("ingest", {}).get("sentence_mode")
+        mode = index.meta.get("model", {}).get("sentence_vectors")
+        method = sentence_vector_method(self)
         flat = index.meta.get("vector_index", {}).get("type", "flat") == "flat"
         same_texts = index.meta.get("settings") == settings.index_params()
         if flat and same_texts and index.vectors.ntotal:
             vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
             texts = [passage_text(c, settings) for c in index.chunks]
             self.seed(texts, vectors)
-            if mode == "spans" == self.sentence_mode:
+            if mode == "pooled" == method:
                 for row, (c, t) in enumerate(zip(index.chunks, texts)):
                     self._with_spans[self.span_key(t, passage_spans(c, t))] = (vectors[row], index.sentence_vectors_of(row))
-        if mode == "texts" == self.sentence_mode:
+        if mode == "alone" == method:
             for row, c in enumerate(index.chunks):
                 text = index.texts.get(c.source_id, "")
                 self.seed([text[s:e] for s, e in c.sentences], index.sentence_vectors_of(row))
@@ -276,7 +272,6 @@ def update_index(
         "linked": plan.linked,
         "titles": {d.source.id: {"title": d.source.title} for d in plan.docs},
         "links": [r.to_dict() for r in plan.links],
-        "sentence_mode": caching.sentence_mode,
         "embedded": caching.computed,
         "reused_vectors": caching.reused,
         "reused_sources": sorted(

@@ -179,7 +179,7 @@ class SpanEmbedder(CountingEmbedder):
 def test_incremental_equals_full_when_sentences_are_pooled_in_their_passage(corpus, tmp_path):
     settings = fake_settings(tmp_path)
     build_index(corpus, tmp_path / "idx", settings, SpanEmbedder(), quiet=True)
-    assert Index.load(tmp_path / "idx").meta["ingest"]["sentence_mode"] == "spans"
+    assert Index.load(tmp_path / "idx").meta["model"]["sentence_vectors"] == "pooled"
     (corpus / "guide.md").write_text(samples.GUIDE_MD, encoding="utf-8")
     add_entry(corpus, {"id": "guide", "file": "guide.md"})
     emb = SpanEmbedder()
