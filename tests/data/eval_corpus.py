@@ -21,10 +21,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+if __package__:  # imported as tests.data.eval_corpus
+    from tests.data.make_samples import framed, pdf_bytes
+else:  # run as a script: its own folder is on sys.path
+    from make_samples import framed, pdf_bytes
 
-from make_samples import framed, pdf_bytes  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 INTERVIEW = HERE.parent.parent / "corpus" / "contre-sommet-ia-interview.txt"
 INTERVIEW_SOURCE = HERE.parent.parent / "corpus" / "sources.toml"

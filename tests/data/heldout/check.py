@@ -1,0 +1,156 @@
+"""Check the held-out questions against the evaluation corpus, without any retrieval.
+
+    python tests/data/heldout/check.py            # prints counts and every offender; exit 1 if any
+
+What is checked: ids are unique and fields well formed; every gold source exists in the
+evaluation corpus (tests/data/eval_corpus.py) and every gold paragraph or page exists in it;
+each kind has its minimum number of questions; at least 45 questions are answered by the
+added documents, and each added format answers some; and no `paraphrase` question shares an
+analysed term (``index.lexical.analyze``: lower case, French stop words dropped, Snowball
+stems, accents folded) with any of its gold paragraphs (for a page: the page's text).
+Only the ingest code and the analyser are used: the questions never meet the index.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from index.lexical import analyze  # noqa: E402
+from ingest.load import load_document, read_manifest  # noqa: E402
+from ingest.model import Document  # noqa: E402
+from tests.data.eval_corpus import ADDED, write_eval_corpus  # noqa: E402
+
+QUESTIONS = HERE / "questions.jsonl"
+MINIMUMS = {
+    "fact": 40,
+    "paraphrase": 70,
+    "people": 25,
+    "structure": 15,
+    "english": 30,
+    "unanswerable-ontopic": 35,
+    "unanswerable-offtopic": 20,
+}
+MIN_TOTAL = 240
+MIN_ADDED = 45
+UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    """The questions of a JSON-lines file, in file order."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_eval_documents(corpus_dir: Path) -> dict[str, Document]:
+    """Every document of a corpus folder, parsed by the ingest code, by source id."""
+    return {s.id: load_document(corpus_dir, s) for s in read_manifest(corpus_dir)}
+
+
+def page_text(doc: Document, page: int) -> str | None:
+    """The text of one page of a paged document (None when it has no such page)."""
+    starts = list(doc.pages)
+    for i, (offset, p) in enumerate(starts):
+        if p == page:
+            end = starts[i + 1][0] if i + 1 < len(starts) else len(doc.text)
+            return doc.text[offset:end]
+    return None
+
+
+def gold_text(doc: Document, item: dict) -> str | None:
+    """The text a gold item points to: its paragraph or its page (None when absent)."""
+    if "page" in item:
+        return page_text(doc, item["page"])
+    return next((p.text for p in doc.paragraphs if p.number == item["paragraph"]), None)
+
+
+def structure_problems(questions: list[dict], docs: dict[str, Document]) -> list[str]:
+    """Malformed questions, unknown gold, and minimum counts not reached."""
+    out: list[str] = []
+    ids = Counter(q.get("id") for q in questions)
+    out += [f"duplicate id {i} ({n} times)" for i, n in ids.items() if n > 1]
+    for q in questions:
+        qid = q.get("id")
+        if set(q) != {"id", "q", "lang", "kind", "gold"}:
+            out.append(f"{qid}: fields must be id, q, lang, kind, gold (got {sorted(q)})")
+            continue
+        if q["kind"] not in MINIMUMS:
+            out.append(f"{qid}: unknown kind {q['kind']!r}")
+        if q["lang"] not in ("fr", "en"):
+            out.append(f"{qid}: lang must be fr or en (got {q['lang']!r})")
+        if q["kind"] == "english" and q["lang"] != "en":
+            out.append(f"{qid}: an english question must have lang en")
+        if (q["kind"] in UNANSWERABLE) != (q["gold"] == []):
+            out.append(f"{qid}: gold must be empty exactly for unanswerable kinds")
+        for item in q["gold"]:
+            doc = docs.get(item.get("source"))
+            if doc is None:
+                out.append(f"{qid}: unknown gold source {item.get('source')!r}")
+            elif ("page" in item) == ("paragraph" in item):
+                out.append(f"{qid}: a gold item has either a paragraph or a page ({item})")
+            elif gold_text(doc, item) is None:
+                out.append(f"{qid}: {item} does not exist in {doc.source.id}")
+    kinds = Counter(q.get("kind") for q in questions)
+    out += [f"kind {k}: {kinds[k]} questions, at least {n} needed" for k, n in MINIMUMS.items() if kinds[k] < n]
+    if len(questions) < MIN_TOTAL:
+        out.append(f"{len(questions)} questions, at least {MIN_TOTAL} needed")
+    added = [q for q in questions if any(i.get("source") in ADDED for i in q.get("gold", []))]
+    if len(added) < MIN_ADDED:
+        out.append(f"{len(added)} questions answered by added documents, at least {MIN_ADDED} needed")
+    covered = {i["source"] for q in added for i in q["gold"] if i.get("source") in ADDED}
+    out += [f"no question answered by the added {ADDED[s]} document {s}" for s in ADDED if s not in covered]
+    return out
+
+
+def paraphrase_overlaps(questions: list[dict], docs: dict[str, Document]) -> list[tuple[str, str, list[str]]]:
+    """(id, question, shared terms) for every paraphrase sharing a term with a gold text."""
+    out = []
+    for q in questions:
+        if q.get("kind") != "paraphrase":
+            continue
+        terms = set(analyze(q["q"]))
+        shared: set[str] = set()
+        for item in q["gold"]:
+            doc = docs.get(item["source"])
+            text = gold_text(doc, item) if doc else None
+            if text is not None:
+                shared |= terms & set(analyze(text))
+        if shared:
+            out.append((q["id"], q["q"], sorted(shared)))
+    return out
+
+
+def counts(questions: list[dict]) -> dict[str, int]:
+    """Questions per kind, with the number answered by added documents."""
+    c = Counter(q["kind"] for q in questions)
+    out = {k: c[k] for k in MINIMUMS}
+    out["total"] = len(questions)
+    out["answered by added documents"] = sum(any(i["source"] in ADDED for i in q["gold"]) for q in questions)
+    return out
+
+
+def main() -> int:
+    questions = load_questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = load_eval_documents(write_eval_corpus(Path(tmp) / "corpus"))
+    for name, n in counts(questions).items():
+        print(f"{name:30} {n}")
+    problems = structure_problems(questions, docs)
+    overlaps = paraphrase_overlaps(questions, docs)
+    for p in problems:
+        print("PROBLEM", p)
+    for qid, text, shared in overlaps:
+        print(f"PARAPHRASE {qid} shares {shared} with its gold: {text}")
+    print(f"{len(problems)} problems, {len(overlaps)} paraphrases sharing terms with their gold")
+    return 1 if problems or overlaps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
