@@ -8,6 +8,9 @@ import pytest
 
 from tests.data.eval_corpus import ADDED, ARTICLE_ID, INTERVIEW, REPORT_ID, write_eval_corpus
 from tests.data.heldout import check
+from tests.data.heldout.split import HELDOUT, split_questions
+
+SPLITS = ("calibration.jsonl", "test.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +56,29 @@ def test_the_check_catches_a_paraphrase_that_reuses_its_answer_words(questions, 
     assert [o[0] for o in check.paraphrase_overlaps([bad], docs)] == ["x1"]
     unknown = {**bad, "id": "x2", "gold": [{"source": REPORT_ID, "page": 9}]}
     assert any("x2" in p for p in check.structure_problems([*questions, unknown], docs))
+
+
+def test_committed_split_is_the_split_of_the_questions(questions):
+    calibration, test = split_questions(questions)
+    for name, part in zip(SPLITS, (calibration, test)):
+        assert check.load_questions(HELDOUT / name) == part, name
+    ids = [q["id"] for q in questions]
+    assert sorted(q["id"] for q in calibration + test) == sorted(ids)
+    assert not {q["id"] for q in calibration} & {q["id"] for q in test}
+
+
+def test_split_does_not_depend_on_line_order(questions):
+    calibration, test = split_questions(questions)
+    again = split_questions(list(reversed(questions)))
+    assert ({q["id"] for q in again[0]}, {q["id"] for q in again[1]}) == (
+        {q["id"] for q in calibration},
+        {q["id"] for q in test},
+    )
+
+
+def test_split_is_about_half_of_each_kind(questions):
+    calibration, test = split_questions(questions)
+    for kind in check.MINIMUMS:
+        a = sum(q["kind"] == kind for q in calibration)
+        b = sum(q["kind"] == kind for q in test)
+        assert abs(a - b) <= 2, (kind, a, b)
