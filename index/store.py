@@ -25,10 +25,9 @@ import numpy as np
 
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
-from index.fusion import Candidates
 from index.lexical import LexicalIndex
 from index.settings import Settings
-from index.vectors import configure, make_vector_index, search_parameters
+from index.vectors import configure, make_vector_index
 
 FORMAT = 2
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
@@ -66,6 +65,19 @@ class Filter:
 def person_name(label: str) -> str:
     """"Katia Roux, Amnesty France" -> "Katia Roux"."""
     return label.split(",", 1)[0].strip()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage found for a question, with the evidence behind its rank."""
+
+    row: int
+    chunk: Chunk
+    score: float  # fused score (higher is better)
+    dense: float  # cosine between question and passage
+    lexical: float  # BM25 score
+    dense_rank: int | None
+    lexical_rank: int | None
 
 
 def top_rows(scores: np.ndarray, k: int) -> list[int]:
@@ -257,46 +269,78 @@ class Index:
             "reported": reported,
         }
 
-    def candidates(
+    def search(
         self,
         question: str,
         question_vector: np.ndarray,
-        depth: int,
+        k: int,
+        settings: Settings,
         where: Filter | None = None,
-        nprobe: int | None = None,
-    ) -> Candidates:
-        """Passages found by each side for a question: the ``depth`` best by cosine and by BM25.
+        same_language: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best passages for a question, by fused dense and lexical evidence.
 
-        A passage found by BM25 alone still gets its real cosine (for the second stage and
-        the decision), so ``dense`` covers every candidate while keeping the dense side's
-        own order first. ``nprobe`` overrides the approximate index's at query time.
+        ``same_language`` is false for a question in another language than the corpus:
+        the words it shares with the corpus are then accidents ("social" in English and
+        French), and the lexical side is damped so that it does not drown the dense one.
         """
         import faiss
 
         n = len(self.chunks)
-        depth = max(1, min(n, depth))
+        depth = min(n, max(50, 10 * k))
         q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
+        params = None
         allowed = None
-        selector = None
         if where:
             allowed = np.array([where.admits(c) for c in self.chunks], dtype=bool)
             if not allowed.any():
-                return Candidates({}, {})
-            selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-            depth = min(depth, int(allowed.sum()))
-        params = search_parameters(self.vectors, selector, nprobe)
+                return []
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            depth = min(depth, len(ids))
         dense_scores, dense_rows = self.vectors.search(q, depth, params=params)
         dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
+        dense_rank = {r: i for i, r in enumerate(dense)}
         lex_all = self.lexical.scores(question)
         if allowed is not None:
             lex_all = np.where(allowed, lex_all, 0.0).astype(np.float32)
-        lexical = {r: float(lex_all[r]) for r in top_rows(lex_all, depth)}
-        cosine = dict(dense)
-        missing = [r for r in lexical if r not in dense]
+        lex_rows = top_rows(lex_all, depth)
+        lexical_rank = {r: i for i, r in enumerate(lex_rows)}
+        candidates = set(dense) | set(lex_rows)
+        if settings.fusion == "dense":
+            fused = {r: dense.get(r, -1.0) for r in candidates}
+        elif settings.fusion == "lexical":
+            fused = {r: float(lex_all[r]) for r in candidates}
+        else:
+            w_lex = settings.lexical_weight * (1.0 if same_language else settings.cross_language_lexical_weight)
+            if settings.fusion == "rrf":
+                fused = {
+                    r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
+                    + (w_lex / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
+                    for r in candidates
+                }
+            else:  # "weighted": scores scaled to [0, 1] over the candidates, then mixed
+                d_lo = min(dense.values())
+                d_span = (max(dense.values()) - d_lo) or 1.0
+                l_hi = float(lex_all.max()) or 1.0
+                fused = {
+                    r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0)
+                    + w_lex * float(lex_all[r]) / l_hi
+                    for r in candidates
+                }
+        order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
+        if not dense:
+            return []
+        missing = [r for r in order if r not in dense]
         if missing:
+            # Passages found by BM25 alone still get their real cosine, for confidence.
             rec = np.vstack([self.vectors.reconstruct(r) for r in missing])
-            cosine.update({r: float(s) for r, s in zip(missing, rec @ q[0])})
-        return Candidates(dense, lexical, cosine)
+            for r, s in zip(missing, rec @ q[0]):
+                dense[r] = float(s)
+        return [
+            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r))
+            for r in order
+        ]
 
     # -- checking -----------------------------------------------------------------
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:

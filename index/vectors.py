@@ -52,22 +52,3 @@ def configure(index, description: dict) -> None:
         ivf.nprobe = int(description["nprobe"])
         if ivf.direct_map.type == faiss.DirectMap.NoMap:
             ivf.make_direct_map()
-
-
-def search_parameters(index, selector=None, nprobe: int | None = None):
-    """Per-query FAISS parameters for ``index``: an id filter and, on an inverted file, nprobe.
-
-    An inverted-file index refuses plain ``SearchParameters`` ("IndexIVF params have
-    incorrect type"): it needs ``SearchParametersIVF``, which carries nprobe as well.
-    """
-    import faiss
-
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        params = faiss.SearchParametersIVF(nprobe=min(int(nprobe or ivf.nprobe), ivf.nlist))
-        if selector is not None:
-            params.sel = selector
-        return params
-    if selector is None:
-        return None
-    return faiss.SearchParameters(sel=selector)

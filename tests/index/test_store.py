@@ -34,7 +34,7 @@ def test_save_load_round_trip(corpus, tmp_path, settings, fake_embedder):
         assert loaded.texts[c.source_id][c.start : c.end] == c.text
     q = "Thierry Breton"
     qv = fake_embedder.encode([q], query=True)[0]
-    assert loaded.candidates(q, qv, 5) == built.candidates(q, qv, 5)
+    assert [h.row for h in loaded.search(q, qv, 5, settings)] == [h.row for h in built.search(q, qv, 5, settings)]
     meta = json.loads((tmp_path / "idx" / "meta.json").read_text())
     assert meta["dimension"] == fake_embedder.dim
     assert meta["settings"]["chunking"] == {"max_sentences": 3, "max_chars": 600}
