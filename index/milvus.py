@@ -1,0 +1,322 @@
+"""The index in Milvus: the same passages, vectors and answers as a local index folder,
+held by Milvus Lite (a local ``.db`` file) or a Milvus server that several replicas share.
+
+Three collections per index (prefix ``settings.milvus_collection``):
+
+- ``PREFIX_passages``: one row per passage, keyed by its chunk id (as an int64): its
+  vector, its text, the text BM25 reads, and every field of the passage (offsets, source,
+  paragraph or page, section, speaker, role, reported people, sentence spans, links) as JSON;
+- ``PREFIX_sentences``: one row per sentence of a passage, with its vector;
+- ``PREFIX_store``: the sources (metadata and text, in pieces) and the index's meta
+  (model, settings, corpus hash, facets, centroid), written last by a build.
+
+Lexical search is BM25 inside Milvus over the passage analysed by Verbatim's own French
+analyser (``index.lexical.analyze``) and stored as space-separated terms: Milvus Lite's
+analyser has only a plain word tokenizer (it accepts ``stemmer`` and ``asciifolding``
+filters and ignores them), so analysing on this side gives the same terms on Lite and on
+a server, and the same terms as the local backend. Dense and BM25 candidates are fused by
+``index.fusion``, as locally. pymilvus is imported only when this backend is used.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Chunk, Source
+from index.fusion import best, fuse
+from index.lexical import analyze
+from index.settings import Settings
+from index.store import Filter, Hit, Index, IndexLoadError, person_name
+
+PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
+_CACHE = 2048  # sentence-vector sets and source texts kept between questions
+
+
+class MilvusUnavailableError(RuntimeError):
+    """Milvus cannot be reached, or its client is not installed."""
+
+
+def collection_names(settings: Settings) -> tuple[str, str, str]:
+    """The passages, sentences and store collections of the index."""
+    p = settings.milvus_collection
+    return f"{p}_passages", f"{p}_sentences", f"{p}_store"
+
+
+def is_server(uri: str) -> bool:
+    """A URL names a Milvus server; anything else is a Milvus Lite file."""
+    return "://" in uri
+
+
+def row_of(chunk_id: str) -> int:
+    """A passage's primary key: its stable hexadecimal id as a non-negative int64."""
+    return int(chunk_id, 16) >> 1
+
+
+def quote(value: str) -> str:
+    """A string literal for a Milvus boolean expression."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def filter_expression(where: Filter | None) -> str:
+    """``where`` as a Milvus boolean expression ("" when it admits everything)."""
+    if not where:
+        return ""
+    parts = []
+    if where.sources:
+        parts.append(f"source_id in [{', '.join(quote(s) for s in sorted(where.sources))}]")
+    if where.people:
+        # ``people`` holds who says the passage and the names of whom it reports.
+        parts.append(f"array_contains_any(people, [{', '.join(quote(p) for p in sorted(where.people))}])")
+    return " and ".join(parts)
+
+
+def connect(settings: Settings):
+    """A ``MilvusClient`` for ``settings.milvus_uri``; the token comes from
+    ``$VERBATIM_MILVUS_TOKEN`` when set, else from the settings."""
+    uri = settings.milvus_uri or ""
+    fix = "start it (see docs/scale-out.md) or pass another --milvus-uri"
+    if not is_server(uri):
+        if not uri.endswith(".db"):
+            raise MilvusUnavailableError(f"a Milvus Lite URI is a file path ending in .db (got {uri!r}); pass e.g. --milvus-uri corpus/.index.db, or http://HOST:19530 for a server")
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        fix = "check that the folder is writable and that no other process has the file open (Milvus Lite serves one process; replicas need a Milvus server)"
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:
+        raise MilvusUnavailableError(f"the milvus backend needs pymilvus and milvus-lite ({exc}); install them with: pip install 'verbatim[milvus]'") from exc
+    token = os.environ.get("VERBATIM_MILVUS_TOKEN") or settings.milvus_token or ""
+    # pymilvus logs, as warnings, Milvus Lite's lack of server timestamps for iterators.
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    try:
+        return MilvusClient(uri=uri, token=token, timeout=10)
+    except Exception as exc:  # grpc, network and server errors all mean "not reachable"
+        reason = " ".join(str(exc).split())[:200]
+        raise MilvusUnavailableError(f"cannot reach Milvus at {uri} ({type(exc).__name__}: {reason}); {fix}") from exc
+
+
+def read_pieces(client, store: str, kind: str, owner: str) -> str | None:
+    """The text stored in pieces under (kind, owner), or None when there is none."""
+    rows = client.query(store, filter=f"kind == {quote(kind)} and owner == {quote(owner)}", output_fields=["piece", "body"])
+    if not rows:
+        return None
+    return "".join(r["body"] for r in sorted(rows, key=lambda r: r["piece"]))
+
+
+def read_meta(client, settings: Settings) -> dict | None:
+    """The meta of the index in Milvus, or None when there is no complete index.
+
+    Loads the index's collections (into Milvus's memory) when they are not loaded yet."""
+    names = collection_names(settings)
+    if not all(client.has_collection(c) for c in names):
+        return None
+    for c in names:
+        client.load_collection(c)
+    store = names[2]
+    body = read_pieces(client, store, "meta", "meta")
+    return json.loads(body) if body else None
+
+
+def chunk_of(record: dict) -> Chunk:
+    """A passage from its row."""
+    return Chunk.from_dict(dict(record["data"], text=record["text"]))
+
+
+def _bm25_score(distance: float) -> float:
+    # Milvus Lite reports BM25 as a negative distance (smaller is better), a server as the score.
+    return abs(float(distance))
+
+
+class _Texts(Mapping):
+    """Source id -> full text, read from Milvus on first use and kept."""
+
+    def __init__(self, client, store: str, ids: list[str]) -> None:
+        self._client, self._store, self._ids, self._cache = client, store, ids, {}
+
+    def __getitem__(self, sid: str) -> str:
+        if sid not in self._cache:
+            text = read_pieces(self._client, self._store, "text", sid) if sid in self._ids else None
+            if text is None:
+                raise KeyError(sid)
+            if len(self._cache) >= 64:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[sid] = text
+        return self._cache[sid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._ids
+
+
+class _Passages(Mapping):
+    """Row (primary key) -> passage, read from Milvus."""
+
+    def __init__(self, client, collection: str, count: int) -> None:
+        self._client, self._collection, self._count = client, collection, count
+
+    def __getitem__(self, row: int) -> Chunk:
+        found = self._client.query(self._collection, filter=f"pk == {int(row)}", output_fields=["text", "data"])
+        if not found:
+            raise KeyError(row)
+        return chunk_of(found[0])
+
+    def __iter__(self) -> Iterator[int]:
+        it = self._client.query_iterator(self._collection, batch_size=1000, filter="", output_fields=["pk"])
+        try:
+            while batch := it.next():
+                yield from (int(r["pk"]) for r in batch)
+        finally:
+            it.close()
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class _Vocabulary:
+    """Whether a term occurs in some passage: a one-term BM25 search, remembered."""
+
+    def __init__(self, client, collection: str) -> None:
+        self._client, self._collection, self._known = client, collection, {}
+
+    def knows(self, term: str) -> bool:
+        if term not in self._known:
+            res = self._client.search(self._collection, data=[term], anns_field="sparse", limit=1, output_fields=[],
+                                      search_params={"metric_type": "BM25"})
+            if len(self._known) >= _CACHE:
+                self._known.clear()
+            self._known[term] = bool(res and res[0] and _bm25_score(res[0][0]["distance"]) > 0)
+        return self._known[term]
+
+
+class MilvusIndex:
+    """An index held in Milvus, offering what ``index.protocol.SearchIndex`` asks."""
+
+    def __init__(self, client, settings: Settings, meta: dict, sources: dict[str, Source]) -> None:
+        self.client = client
+        self.meta = meta
+        self.sources = sources
+        self._passages, self._sentences, self._store = collection_names(settings)
+        self.centroid = np.asarray(meta["centroid"], dtype=np.float32)
+        self.texts = _Texts(client, self._store, list(sources))
+        self.chunks = _Passages(client, self._passages, int(meta["counts"]["chunks"]))
+        self.lexical = _Vocabulary(client, self._passages)
+        self._sentence_cache: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def load(cls, settings: Settings) -> MilvusIndex:
+        """Open the index in Milvus; ``IndexLoadError`` when there is none (a build makes it)."""
+        client = connect(settings)
+        meta = read_meta(client, settings)
+        if meta is None:
+            raise IndexLoadError(
+                f"no index in Milvus at {settings.milvus_uri} (collections {settings.milvus_collection}_*); "
+                f"build it with: verbatim build --backend milvus --milvus-uri {settings.milvus_uri}"
+            )
+        store = collection_names(settings)[2]
+        rows = client.query(store, filter='kind == "source"', output_fields=["owner", "body"])
+        sources = {r["owner"]: Source(**json.loads(r["body"])) for r in rows}
+        order = meta.get("source_order", [])
+        sources = {sid: sources[sid] for sid in sorted(sources, key=lambda s: order.index(s) if s in order else len(order))}
+        return cls(client, settings, meta, sources)
+
+    # -- what answering reads -------------------------------------------------------
+    @property
+    def language(self) -> str:
+        return self.meta.get("language", "fr")
+
+    def facets(self) -> dict[str, list]:
+        f = self.meta["facets"]
+        return {"sources": [(s.id, s.title) for s in self.sources.values()], "speakers": f["speakers"], "reported": f["reported"]}
+
+    def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
+        # The rule reads only ``meta``, which both backends record alike.
+        return Index.stale_reason(self, settings, corpus_hash, model_info)  # type: ignore[arg-type]
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """The vectors of the sentences of passage ``row``, in order."""
+        if row not in self._sentence_cache:
+            self._fetch_sentences([row])
+        return self._sentence_cache[row]
+
+    def _fetch_sentences(self, rows: list[int]) -> None:
+        todo = [r for r in rows if r not in self._sentence_cache]
+        if not todo:
+            return
+        found = self.client.query(self._sentences, filter=f"chunk in [{', '.join(map(str, todo))}]", output_fields=["chunk", "n", "vector"])
+        by_row: dict[int, list] = {r: [] for r in todo}
+        for rec in found:
+            by_row[int(rec["chunk"])].append((int(rec["n"]), rec["vector"]))
+        if len(self._sentence_cache) + len(todo) > _CACHE:
+            self._sentence_cache.clear()
+        dim = len(self.centroid)
+        for r, items in by_row.items():
+            items.sort(key=lambda x: x[0])
+            self._sentence_cache[r] = np.asarray([v for _, v in items], dtype=np.float32).reshape(len(items), dim)
+
+    def search(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        k: int,
+        settings: Settings,
+        where: Filter | None = None,
+        same_language: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best passages: dense and BM25 searches in Milvus, fused as locally."""
+        n = int(self.meta["counts"]["chunks"])
+        depth = min(n, max(50, 10 * k))
+        expr = filter_expression(where)
+        q = np.asarray(question_vector, dtype=np.float32).reshape(-1)
+        params = {"metric_type": "IP"}
+        if self.meta.get("vector_index", {}).get("type") == "ivf-sq8":
+            params["params"] = {"nprobe": int(self.meta["vector_index"]["nprobe"])}
+        res = self.client.search(self._passages, data=[q.tolist()], anns_field="vector", limit=depth, filter=expr,
+                                 output_fields=[], search_params=params)
+        dense = {int(h["pk"]): float(h["distance"]) for h in res[0]}
+        if not dense:
+            return []
+        terms = " ".join(analyze(question))
+        lexical: dict[int, float] = {}
+        lex_rows: list[int] = []
+        if terms:
+            res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=depth, filter=expr,
+                                     output_fields=[], search_params={"metric_type": "BM25"})
+            for h in res[0]:
+                score = _bm25_score(h["distance"])
+                if score > 0:
+                    lex_rows.append(int(h["pk"]))
+                    lexical[int(h["pk"])] = score
+            others = [r for r in dense if r not in lexical]
+            if others and lex_rows:
+                # The dense candidates' own BM25 scores, as the local index has every passage's.
+                only = f"pk in [{', '.join(map(str, others))}]"
+                res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=len(others),
+                                         filter=f"({expr}) and {only}" if expr else only, output_fields=[],
+                                         search_params={"metric_type": "BM25"})
+                lexical.update({int(h["pk"]): _bm25_score(h["distance"]) for h in res[0]})
+        lex_max = max(lexical.values(), default=0.0)
+        fused = fuse(dense, lexical, lex_rows, lex_max, settings, same_language)
+        order = best(fused, k)
+        records = self.client.query(self._passages, filter=f"pk in [{', '.join(map(str, order))}]",
+                                    output_fields=["text", "data", "vector"])
+        by_row = {int(r["pk"]): r for r in records}
+        dense_rank = {r: i for i, r in enumerate(dense)}
+        lexical_rank = {r: i for i, r in enumerate(lex_rows)}
+        cosine = dict(dense)
+        for r in order:
+            if r not in cosine:  # found by BM25 alone: its real cosine, for the confidence
+                cosine[r] = float(np.asarray(by_row[r]["vector"], dtype=np.float32) @ q)
+        self._fetch_sentences(order)
+        return [
+            Hit(r, chunk_of(by_row[r]), float(fused[r]), cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r))
+            for r in order
+        ]
