@@ -90,13 +90,20 @@ def connect(settings: Settings):
     except ImportError as exc:
         raise MilvusUnavailableError(f"the milvus backend needs pymilvus and milvus-lite ({exc}); install them with: pip install 'verbatim[milvus]'") from exc
     token = os.environ.get("VERBATIM_MILVUS_TOKEN") or settings.milvus_token or ""
-    # pymilvus logs, as warnings, Milvus Lite's lack of server timestamps for iterators.
+    # Milvus Lite lacks the timestamp call of query iterators: pymilvus logs a warning and
+    # Lite's in-process gRPC server an error for it, then the iterator works without it.
     logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    if not is_server(uri):
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # Milvus Lite's in-process gRPC server keeps gRPC's default ping policy (one ping per
+    # 5 minutes without data) and answers pymilvus's 10-second keepalive pings with GOAWAY,
+    # after which no connection to it works; nothing needs keeping alive in-process.
+    options = {} if is_server(uri) else {"grpc_options": {"grpc.keepalive_time_ms": 600_000, "grpc.keepalive_permit_without_calls": 0}}
     try:
-        return MilvusClient(uri=uri, token=token, timeout=10)
+        return MilvusClient(uri=uri, token=token, timeout=10, **options)
     except Exception as exc:  # grpc, network and server errors all mean "not reachable"
-        reason = " ".join(str(exc).split())[:200]
-        raise MilvusUnavailableError(f"cannot reach Milvus at {uri} ({type(exc).__name__}: {reason}); {fix}") from exc
+        reason = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+        raise MilvusUnavailableError(f"cannot reach Milvus at {uri} ({reason}); {fix}") from exc
 
 
 def read_pieces(client, store: str, kind: str, owner: str) -> str | None:
@@ -214,7 +221,11 @@ class MilvusIndex:
     @classmethod
     def load(cls, settings: Settings) -> MilvusIndex:
         """Open the index in Milvus; ``IndexLoadError`` when there is none (a build makes it)."""
-        client = connect(settings)
+        return cls.open(connect(settings), settings)
+
+    @classmethod
+    def open(cls, client, settings: Settings) -> MilvusIndex:
+        """Open the index through an existing client."""
         meta = read_meta(client, settings)
         if meta is None:
             raise IndexLoadError(

@@ -188,13 +188,20 @@ def save_to_milvus(index: Index, settings: Settings) -> MilvusIndex:
         client.flush(c)  # Milvus Lite: flushed rows get BM25 statistics that ignore filters
     _write_pieces(client, store, "meta", "meta", json.dumps(meta, ensure_ascii=False))
     client.flush(store)
-    return MilvusIndex.load(settings)
+    return MilvusIndex.open(client, settings)
 
 
 def local_copy(settings: Settings) -> Index | None:
     """The index in Milvus, read whole into a local ``Index`` (for an update to reuse its
     passages and vectors), or None when there is none."""
     client = connect(settings)
+    try:
+        return _local_copy(client, settings)
+    finally:
+        client.close()  # an update embeds for minutes before it writes: hold no idle connection
+
+
+def _local_copy(client, settings: Settings) -> Index | None:
     meta = read_meta(client, settings)
     if meta is None:
         return None
