@@ -1,6 +1,9 @@
 """How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from index.settings import Settings
 
 
@@ -43,6 +46,8 @@ def fuse(
     }
 
 
-def best(fused: dict[int, float], k: int) -> list[int]:
-    """The ``k`` best candidates, best first; ties go to the lower row."""
-    return sorted(fused, key=lambda r: (-fused[r], r))[:k]
+def best(fused: dict[int, float], k: int, position: Callable[[int], Any] | None = None) -> list[int]:
+    """The ``k`` best candidates, best first; ties go to the passage that comes first in the
+    corpus (``position(row)``, by default the row itself)."""
+    place = position or (lambda r: r)
+    return sorted(fused, key=lambda r: (-fused[r], place(r)))[:k]

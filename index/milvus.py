@@ -290,8 +290,18 @@ class MilvusIndex:
         params = {"metric_type": "IP"}
         if self.meta.get("vector_index", {}).get("type") == "ivf-sq8":
             params["params"] = {"nprobe": int(self.meta["vector_index"]["nprobe"])}
+        # Where each candidate stands in the corpus, to break ties as the local index does.
+        fields = ["source_id", "start"]
+        order_of = {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
+        place: dict[int, tuple[int, int]] = {}
+
+        def note(hits) -> None:
+            for h in hits:
+                place[int(h["pk"])] = (order_of.get(h["entity"]["source_id"], len(order_of)), int(h["entity"]["start"]))
+
         res = self.client.search(self._passages, data=[q.tolist()], anns_field="vector", limit=depth, filter=expr,
-                                 output_fields=[], search_params=params)
+                                 output_fields=fields, search_params=params)
+        note(res[0])
         dense = {int(h["pk"]): float(h["distance"]) for h in res[0]}
         if not dense:
             return []
@@ -300,7 +310,8 @@ class MilvusIndex:
         lex_rows: list[int] = []
         if terms:
             res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=depth, filter=expr,
-                                     output_fields=[], search_params={"metric_type": "BM25"})
+                                     output_fields=fields, search_params={"metric_type": "BM25"})
+            note(res[0])
             for h in res[0]:
                 score = _bm25_score(h["distance"])
                 if score > 0:
@@ -316,7 +327,7 @@ class MilvusIndex:
                 lexical.update({int(h["pk"]): _bm25_score(h["distance"]) for h in res[0]})
         lex_max = max(lexical.values(), default=0.0)
         fused = fuse(dense, lexical, lex_rows, lex_max, settings, same_language)
-        order = best(fused, k)
+        order = best(fused, k, place.__getitem__)
         records = self.client.query(self._passages, filter=f"pk in [{', '.join(map(str, order))}]",
                                     output_fields=["text", "data", "vector"])
         by_row = {int(r["pk"]): r for r in records}

@@ -51,6 +51,7 @@ def _create(client, settings: Settings, dim: int, described: dict) -> None:
     s.add_field("lexical", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params={"tokenizer": "standard"})
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_field("source_id", DataType.VARCHAR, max_length=512)
+    s.add_field("start", DataType.INT64)  # with the source's rank, the passage's place (ties)
     s.add_field("people", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=512, max_length=512)
     s.add_field("text", DataType.VARCHAR, max_length=65535)
     s.add_field("data", DataType.JSON)
@@ -151,7 +152,7 @@ def save_to_milvus(index: Index, settings: Settings) -> MilvusIndex:
         changed.append(pk)
         people = sorted({n for n in (c.speaker, *(person_name(r) for r in c.reported)) if n})
         rows.append({"pk": pk, "vector": vectors[i].tolist(), "lexical": " ".join(analyze(lexical_text(c, settings))),
-                     "source_id": c.source_id, "people": people, "text": text, "data": data, "digest": h.hexdigest()})
+                     "source_id": c.source_id, "start": c.start, "people": people, "text": text, "data": data, "digest": h.hexdigest()})
         sentence_rows.extend({"pk": f"{c.id}:{n}", "chunk": pk, "n": n, "vector": v.tolist()} for n, v in enumerate(sv))
     gone = sorted(set(stored) - {row_of(c.id) for c in index.chunks})
     _delete_rows(client, sentences, "chunk", gone + [pk for pk in changed if pk in stored])
@@ -206,7 +207,9 @@ def _local_copy(client, settings: Settings) -> Index | None:
     if meta is None:
         return None
     passages, sentences, store = collection_names(settings)
-    records = sorted(_all(client, passages, ["pk", "text", "data", "vector"]), key=lambda r: (r["data"]["source_id"], r["data"]["start"], r["data"]["end"]))
+    order = {sid: i for i, sid in enumerate(meta.get("source_order", []))}
+    records = sorted(_all(client, passages, ["pk", "text", "data", "vector"]),
+                     key=lambda r: (order.get(r["data"]["source_id"], len(order)), r["data"]["start"], r["data"]["end"]))
     if not records:
         return None
     chunks = [chunk_of(r) for r in records]
