@@ -286,7 +286,7 @@ def update_index(
     if settings.backend == "milvus":
         from index.milvus_write import save_to_milvus
 
-        return save_to_milvus(index, settings)  # type: ignore[return-value]  (a SearchIndex)
+        return save_to_milvus(index, settings, fresh=full)  # type: ignore[return-value]  (a SearchIndex)
     index.save(index_dir)
     return index
 

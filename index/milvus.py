@@ -33,6 +33,7 @@ from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index, IndexLoadError, person_name
 
+LAYOUT = 2  # the collections' fields; another layout is stale and is rebuilt
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
 _CACHE = 2048  # sentence-vector sets and source texts kept between questions
 
@@ -146,9 +147,12 @@ class _Texts(Mapping):
 
     def __getitem__(self, sid: str) -> str:
         if sid not in self._cache:
-            text = read_pieces(self._client, self._store, "text", sid) if sid in self._ids else None
+            # A source added since this replica started is read too.
+            text = read_pieces(self._client, self._store, "text", sid)
             if text is None:
                 raise KeyError(sid)
+            if sid not in self._ids:
+                self._ids.append(sid)
             if len(self._cache) >= 64:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[sid] = text
@@ -162,6 +166,27 @@ class _Texts(Mapping):
 
     def __contains__(self, sid: object) -> bool:
         return sid in self._ids
+
+
+class _Sources(Mapping):
+    """Source id -> record; a source added since this replica started is read on first use."""
+
+    def __init__(self, client, store: str, sources: dict[str, Source]) -> None:
+        self._client, self._store, self._sources = client, store, sources
+
+    def __getitem__(self, sid: str) -> Source:
+        if sid not in self._sources:
+            body = read_pieces(self._client, self._store, "source", sid)
+            if body is None:
+                raise KeyError(sid)
+            self._sources[sid] = Source(**json.loads(body))
+        return self._sources[sid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
 
 
 class _Passages(Mapping):
@@ -210,8 +235,8 @@ class MilvusIndex:
     def __init__(self, client, settings: Settings, meta: dict, sources: dict[str, Source]) -> None:
         self.client = client
         self.meta = meta
-        self.sources = sources
         self._passages, self._sentences, self._store = collection_names(settings)
+        self.sources = _Sources(client, self._store, sources)
         self.centroid = np.asarray(meta["centroid"], dtype=np.float32)
         self.texts = _Texts(client, self._store, list(sources))
         self.chunks = _Passages(client, self._passages, int(meta["counts"]["chunks"]))
@@ -249,29 +274,32 @@ class MilvusIndex:
         return {"sources": [(s.id, s.title) for s in self.sources.values()], "speakers": f["speakers"], "reported": f["reported"]}
 
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
-        # The rule reads only ``meta``, which both backends record alike.
+        if self.meta.get("milvus_layout") != LAYOUT:
+            return f"its collections have layout {self.meta.get('milvus_layout')} and this version reads layout {LAYOUT}"
+        # The rest of the rule reads only ``meta``, which both backends record alike.
         return Index.stale_reason(self, settings, corpus_hash, model_info)  # type: ignore[arg-type]
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """The vectors of the sentences of passage ``row``, in order."""
-        if row not in self._sentence_cache:
-            self._fetch_sentences([row])
-        return self._sentence_cache[row]
+        cached = self._sentence_cache.get(row)
+        return cached if cached is not None else self._fetch_sentences([row], missing_only=False)[row]
 
-    def _fetch_sentences(self, rows: list[int]) -> None:
-        todo = [r for r in rows if r not in self._sentence_cache]
-        if not todo:
-            return
-        found = self.client.query(self._sentences, filter=f"chunk in [{', '.join(map(str, todo))}]", output_fields=["chunk", "n", "vector"])
+    def _fetch_sentences(self, rows: list[int], missing_only: bool = True) -> dict[int, np.ndarray]:
+        """Read the sentence vectors of these passages in one query, and keep them (a search
+        reads its hits' vectors at once; the quote is chosen from them just after)."""
+        todo = [r for r in rows if r not in self._sentence_cache] if missing_only else list(rows)
+        found = self.client.query(self._sentences, filter=f"chunk in [{', '.join(map(str, todo))}]",
+                                  output_fields=["chunk", "n", "vector"]) if todo else []
         by_row: dict[int, list] = {r: [] for r in todo}
         for rec in found:
             by_row[int(rec["chunk"])].append((int(rec["n"]), rec["vector"]))
-        if len(self._sentence_cache) + len(todo) > _CACHE:
-            self._sentence_cache.clear()
         dim = len(self.centroid)
-        for r, items in by_row.items():
-            items.sort(key=lambda x: x[0])
-            self._sentence_cache[r] = np.asarray([v for _, v in items], dtype=np.float32).reshape(len(items), dim)
+        out = {r: np.asarray([v for _, v in sorted(items, key=lambda x: x[0])], dtype=np.float32).reshape(len(items), dim)
+               for r, items in by_row.items()}
+        if len(self._sentence_cache) + len(out) > _CACHE:
+            self._sentence_cache = {}  # replaced, not cleared: a concurrent reader keeps its dict
+        self._sentence_cache.update(out)
+        return out
 
     def search(
         self,

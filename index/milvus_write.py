@@ -17,7 +17,7 @@ import numpy as np
 
 from ingest.model import Source
 from index.lexical import LexicalIndex, analyze
-from index.milvus import PIECE, is_server, MilvusIndex, chunk_of, collection_names, connect, quote, read_meta, read_pieces, row_of
+from index.milvus import LAYOUT, PIECE, is_server, MilvusIndex, chunk_of, collection_names, connect, quote, read_meta, read_pieces, row_of
 from index.settings import Settings
 from index.store import Index, lexical_text, person_name
 from index.vectors import ivf_lists, make_vector_index
@@ -121,18 +121,19 @@ def _delete_rows(client, collection: str, field: str, values: list[int]) -> None
         client.delete(collection, filter=f"{field} in [{', '.join(map(str, values[i : i + _BATCH]))}]")
 
 
-def save_to_milvus(index: Index, settings: Settings) -> MilvusIndex:
-    """Write ``index`` (built in memory) into Milvus, changing only what changed; return it opened there."""
+def save_to_milvus(index: Index, settings: Settings, fresh: bool = False) -> MilvusIndex:
+    """Write ``index`` (built in memory) into Milvus, changing only what changed (everything,
+    in new collections, when ``fresh``); return it opened there."""
     client = connect(settings)
     passages, sentences, store = collection_names(settings)
     described = vector_index(len(index.chunks), settings)
     dim = int(index.meta["dimension"])
     old = read_meta(client, settings)
-    same = old is not None and all(client.has_collection(c) for c in (passages, sentences, store)) and (
+    same = old is not None and old.get("milvus_layout") == LAYOUT and all(client.has_collection(c) for c in (passages, sentences, store)) and (
         old.get("dimension") == dim and old.get("model", {}).get("id") == index.meta.get("model", {}).get("id")
         and old.get("settings") == index.meta.get("settings") and old.get("vector_index", {}).get("type") == described["type"]
     )
-    if not same:
+    if fresh or not same:
         for c in (passages, sentences, store):
             if client.has_collection(c):
                 client.drop_collection(c)
@@ -176,6 +177,7 @@ def save_to_milvus(index: Index, settings: Settings) -> MilvusIndex:
     meta.pop("files", None)
     speakers = sorted({c.speaker for c in index.chunks if c.speaker})
     meta.update(
+        milvus_layout=LAYOUT,
         vector_index=described,
         backend={"type": "milvus", "uri": settings.milvus_uri, "collection": settings.milvus_collection},
         centroid=[float(x) for x in index.centroid],
