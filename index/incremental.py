@@ -314,7 +314,12 @@ def source_states(corpus_dir: Path, index_dir: Path, settings: Settings) -> list
     corpus_dir = Path(corpus_dir)
     manifest = read_manifest(corpus_dir, allow_empty=True)
     cache = FetchCache(corpus_dir)
-    ingest = read_meta(index_dir).get("ingest", {})
+    if settings.backend == "milvus":
+        from index.milvus import stored_meta
+
+        ingest = stored_meta(settings).get("ingest", {})
+    else:
+        ingest = read_meta(index_dir).get("ingest", {})
     indexed = ingest.get("sources", {})
     params = settings.index_params()
     rows: list[dict] = []

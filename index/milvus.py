@@ -129,6 +129,15 @@ def read_meta(client, settings: Settings) -> dict | None:
     return json.loads(body) if body else None
 
 
+def stored_meta(settings: Settings) -> dict:
+    """The meta of the index in Milvus, or {} when there is none (``verbatim sources``)."""
+    client = connect(settings)
+    try:
+        return read_meta(client, settings) or {}
+    finally:
+        client.close()
+
+
 def chunk_of(record: dict) -> Chunk:
     """A passage from its row."""
     return Chunk.from_dict(dict(record["data"], text=record["text"]))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +17,7 @@ class Vocabulary(Protocol):
         ...
 
 
+@runtime_checkable
 class SearchIndex(Protocol):
     """An index ``answer()``, ``verbatim eval`` and the chat page can read.
 

@@ -10,7 +10,9 @@ import pytest
 from chat.answer import answer
 from chat.evaluate import evaluate, read_questions
 from index.build import build_index, open_index
+from index.incremental import source_states
 from index.milvus import MilvusIndex, filter_expression, row_of
+from index.protocol import SearchIndex
 from index.store import Filter
 from ingest.manifest import add_entry, remove_entry
 from tests.conftest import CORPUS, ROOT, free_port
@@ -79,6 +81,9 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     index = build_index(corpus, tmp_path / "unused", settings, emb, quiet=True)
     assert isinstance(index, MilvusIndex) and not (tmp_path / "unused").exists()
     local = build_index(corpus, tmp_path / "idx", local_settings, CountingEmbedder(), quiet=True)
+    assert isinstance(index, SearchIndex) and isinstance(local, SearchIndex)
+    states = {r["id"]: r["state"] for r in source_states(corpus, tmp_path / "unused", settings)}
+    assert states["rapport"] == states["contre-sommet-ia-interview"] == "indexed"
     assert index.meta["counts"] == local.meta["counts"] and index.meta["written"]["passages"] == len(local.chunks)
     assert dict(index.sources) == local.sources and {s: index.texts[s] for s in index.texts} == local.texts
     assert index.facets() == local.facets() and index.language == local.language
