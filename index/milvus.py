@@ -22,20 +22,35 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ingest.model import Chunk, Source
+from ingest.model import Source
 from index.fusion import best, fuse
 from index.lexical import analyze
 from index.settings import Settings
-from index.store import Filter, Hit, Index, IndexLoadError, person_name
+from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, quote, read_pieces
+from index.store import Filter, Hit, Index, IndexLoadError
 
 LAYOUT = 2  # the collections' fields; another layout is stale and is rebuilt
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
-_CACHE = 2048  # sentence-vector sets and source texts kept between questions
+
+
+@dataclass(frozen=True)
+class Found:
+    """The candidates of each side, as ``index.store``'s search has them: ``dense`` (row ->
+    cosine) and ``lexical`` (row -> positive BM25 score), each best first; ``cosine`` of every
+    candidate; ``place`` of every candidate in the corpus (for ties); the analysed terms and
+    the filter expression, for further searches."""
+
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    cosine: dict[int, float]
+    place: dict[int, tuple[int, int]]
+    terms: str
+    expr: str
 
 
 class MilvusUnavailableError(RuntimeError):
@@ -56,11 +71,6 @@ def is_server(uri: str) -> bool:
 def row_of(chunk_id: str) -> int:
     """A passage's primary key: its stable hexadecimal id as a non-negative int64."""
     return int(chunk_id, 16) >> 1
-
-
-def quote(value: str) -> str:
-    """A string literal for a Milvus boolean expression."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def filter_expression(where: Filter | None) -> str:
@@ -107,14 +117,6 @@ def connect(settings: Settings):
         raise MilvusUnavailableError(f"cannot reach Milvus at {uri} ({reason}); {fix}") from exc
 
 
-def read_pieces(client, store: str, kind: str, owner: str) -> str | None:
-    """The text stored in pieces under (kind, owner), or None when there is none."""
-    rows = client.query(store, filter=f"kind == {quote(kind)} and owner == {quote(owner)}", output_fields=["piece", "body"])
-    if not rows:
-        return None
-    return "".join(r["body"] for r in sorted(rows, key=lambda r: r["piece"]))
-
-
 def read_meta(client, settings: Settings) -> dict | None:
     """The meta of the index in Milvus, or None when there is no complete index.
 
@@ -138,106 +140,6 @@ def stored_meta(settings: Settings) -> dict:
         client.close()
 
 
-def chunk_of(record: dict) -> Chunk:
-    """A passage from its row."""
-    return Chunk.from_dict(dict(record["data"], text=record["text"]))
-
-
-def _bm25_score(distance: float) -> float:
-    # Milvus Lite reports BM25 as a negative distance (smaller is better), a server as the score.
-    return abs(float(distance))
-
-
-class _Texts(Mapping):
-    """Source id -> full text, read from Milvus on first use and kept."""
-
-    def __init__(self, client, store: str, ids: list[str]) -> None:
-        self._client, self._store, self._ids, self._cache = client, store, ids, {}
-
-    def __getitem__(self, sid: str) -> str:
-        if sid not in self._cache:
-            # A source added since this replica started is read too.
-            text = read_pieces(self._client, self._store, "text", sid)
-            if text is None:
-                raise KeyError(sid)
-            if sid not in self._ids:
-                self._ids.append(sid)
-            if len(self._cache) >= 64:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[sid] = text
-        return self._cache[sid]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._ids
-
-
-class _Sources(Mapping):
-    """Source id -> record; a source added since this replica started is read on first use."""
-
-    def __init__(self, client, store: str, sources: dict[str, Source]) -> None:
-        self._client, self._store, self._sources = client, store, sources
-
-    def __getitem__(self, sid: str) -> Source:
-        if sid not in self._sources:
-            body = read_pieces(self._client, self._store, "source", sid)
-            if body is None:
-                raise KeyError(sid)
-            self._sources[sid] = Source(**json.loads(body))
-        return self._sources[sid]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._sources)
-
-    def __len__(self) -> int:
-        return len(self._sources)
-
-
-class _Passages(Mapping):
-    """Row (primary key) -> passage, read from Milvus."""
-
-    def __init__(self, client, collection: str, count: int) -> None:
-        self._client, self._collection, self._count = client, collection, count
-
-    def __getitem__(self, row: int) -> Chunk:
-        found = self._client.query(self._collection, filter=f"pk == {int(row)}", output_fields=["text", "data"])
-        if not found:
-            raise KeyError(row)
-        return chunk_of(found[0])
-
-    def __iter__(self) -> Iterator[int]:
-        it = self._client.query_iterator(self._collection, batch_size=1000, filter="", output_fields=["pk"])
-        try:
-            while batch := it.next():
-                yield from (int(r["pk"]) for r in batch)
-        finally:
-            it.close()
-
-    def __len__(self) -> int:
-        return self._count
-
-
-class _Vocabulary:
-    """Whether a term occurs in some passage: a one-term BM25 search, remembered."""
-
-    def __init__(self, client, collection: str) -> None:
-        self._client, self._collection, self._known = client, collection, {}
-
-    def knows(self, term: str) -> bool:
-        if term not in self._known:
-            res = self._client.search(self._collection, data=[term], anns_field="sparse", limit=1, output_fields=[],
-                                      search_params={"metric_type": "BM25"})
-            if len(self._known) >= _CACHE:
-                self._known.clear()
-            self._known[term] = bool(res and res[0] and _bm25_score(res[0][0]["distance"]) > 0)
-        return self._known[term]
-
-
 class MilvusIndex:
     """An index held in Milvus, offering what ``index.protocol.SearchIndex`` asks."""
 
@@ -245,11 +147,11 @@ class MilvusIndex:
         self.client = client
         self.meta = meta
         self._passages, self._sentences, self._store = collection_names(settings)
-        self.sources = _Sources(client, self._store, sources)
+        self.sources = Sources(client, self._store, sources)
         self.centroid = np.asarray(meta["centroid"], dtype=np.float32)
-        self.texts = _Texts(client, self._store, list(sources))
-        self.chunks = _Passages(client, self._passages, int(meta["counts"]["chunks"]))
-        self.lexical = _Vocabulary(client, self._passages)
+        self.texts = Texts(client, self._store, list(sources))
+        self.chunks = Passages(client, self._passages, int(meta["counts"]["chunks"]))
+        self.lexical = Vocabulary(client, self._passages, int(meta["counts"]["chunks"]))
         self._sentence_cache: dict[int, np.ndarray] = {}
 
     @classmethod
@@ -305,28 +207,23 @@ class MilvusIndex:
         dim = len(self.centroid)
         out = {r: np.asarray([v for _, v in sorted(items, key=lambda x: x[0])], dtype=np.float32).reshape(len(items), dim)
                for r, items in by_row.items()}
-        if len(self._sentence_cache) + len(out) > _CACHE:
+        if len(self._sentence_cache) + len(out) > CACHE:
             self._sentence_cache = {}  # replaced, not cleared: a concurrent reader keeps its dict
         self._sentence_cache.update(out)
         return out
 
-    def search(
-        self,
-        question: str,
-        question_vector: np.ndarray,
-        k: int,
-        settings: Settings,
-        where: Filter | None = None,
-        same_language: bool = True,
-    ) -> list[Hit]:
-        """The ``k`` best passages: dense and BM25 searches in Milvus, fused as locally."""
-        n = int(self.meta["counts"]["chunks"])
-        depth = min(n, max(50, 10 * k))
+    def candidates(self, question: str, question_vector: np.ndarray, depth: int, where: Filter | None = None,
+                   nprobe: int | None = None) -> Found:
+        """The ``depth`` best passages by cosine and by BM25, searched in Milvus; the rows of
+        both are read in one query (their passages are kept for what follows, and a passage
+        found by BM25 alone gets its real cosine)."""
+        depth = max(1, min(int(self.meta["counts"]["chunks"]), depth))
         expr = filter_expression(where)
         q = np.asarray(question_vector, dtype=np.float32).reshape(-1)
-        params = {"metric_type": "IP"}
+        params: dict = {"metric_type": "IP"}
         if self.meta.get("vector_index", {}).get("type") == "ivf-sq8":
-            params["params"] = {"nprobe": int(self.meta["vector_index"]["nprobe"])}
+            described = self.meta["vector_index"]
+            params["params"] = {"nprobe": min(int(nprobe or described["nprobe"]), int(described["nlist"]))}
         # Where each candidate stands in the corpus, to break ties as the local index does.
         fields = ["source_id", "start"]
         order_of = {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
@@ -340,42 +237,47 @@ class MilvusIndex:
                                  output_fields=fields, search_params=params)
         note(res[0])
         dense = {int(h["pk"]): float(h["distance"]) for h in res[0]}
-        if not dense:
-            return []
-        terms = " ".join(analyze(question))
         lexical: dict[int, float] = {}
-        lex_rows: list[int] = []
-        if terms:
+        terms = " ".join(analyze(question))
+        if terms and dense:
             res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=depth, filter=expr,
                                      output_fields=fields, search_params={"metric_type": "BM25"})
             note(res[0])
-            for h in res[0]:
-                score = _bm25_score(h["distance"])
-                if score > 0:
-                    lex_rows.append(int(h["pk"]))
-                    lexical[int(h["pk"])] = score
-            others = [r for r in dense if r not in lexical]
-            if others and lex_rows:
-                # The dense candidates' own BM25 scores, as the local index has every passage's.
-                only = f"pk in [{', '.join(map(str, others))}]"
-                res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=len(others),
-                                         filter=f"({expr}) and {only}" if expr else only, output_fields=[],
-                                         search_params={"metric_type": "BM25"})
-                lexical.update({int(h["pk"]): _bm25_score(h["distance"]) for h in res[0]})
-        lex_max = max(lexical.values(), default=0.0)
-        fused = fuse(dense, lexical, lex_rows, lex_max, settings, same_language)
-        order = best(fused, k, place.__getitem__)
-        records = self.client.query(self._passages, filter=f"pk in [{', '.join(map(str, order))}]",
-                                    output_fields=["text", "data", "vector"])
-        by_row = {int(r["pk"]): r for r in records}
-        dense_rank = {r: i for i, r in enumerate(dense)}
-        lexical_rank = {r: i for i, r in enumerate(lex_rows)}
+            lexical = {int(h["pk"]): bm25_score(h["distance"]) for h in res[0] if bm25_score(h["distance"]) > 0}
+        vectors = self.chunks.prefetch([*dense, *lexical])
         cosine = dict(dense)
-        for r in order:
-            if r not in cosine:  # found by BM25 alone: its real cosine, for the confidence
-                cosine[r] = float(np.asarray(by_row[r]["vector"], dtype=np.float32) @ q)
+        cosine.update({r: float(vectors[r] @ q) for r in lexical if r not in dense})
+        return Found(dense, lexical, cosine, place, terms, expr)
+
+    def search(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        k: int,
+        settings: Settings,
+        where: Filter | None = None,
+        same_language: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best passages: dense and BM25 searches in Milvus, fused as locally."""
+        found = self.candidates(question, question_vector, max(50, 10 * k), where, settings.ivf_nprobe)
+        if not found.dense:
+            return []
+        lexical = dict(found.lexical)
+        others = [r for r in found.dense if r not in lexical]
+        if others and lexical:
+            # The dense candidates' own BM25 scores, as the local index has every passage's.
+            only = f"pk in [{', '.join(map(str, others))}]"
+            res = self.client.search(self._passages, data=[found.terms], anns_field="sparse", limit=len(others),
+                                     filter=f"({found.expr}) and {only}" if found.expr else only, output_fields=[],
+                                     search_params={"metric_type": "BM25"})
+            lexical.update({int(h["pk"]): bm25_score(h["distance"]) for h in res[0]})
+        lex_rows = list(found.lexical)
+        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language)
+        order = best(fused, k, found.place.__getitem__)
+        dense_rank = {r: i for i, r in enumerate(found.dense)}
+        lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         self._fetch_sentences(order)
         return [
-            Hit(r, chunk_of(by_row[r]), float(fused[r]), cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r))
+            Hit(r, self.chunks[r], float(fused[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r))
             for r in order
         ]

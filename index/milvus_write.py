@@ -17,7 +17,8 @@ import numpy as np
 
 from ingest.model import Source
 from index.lexical import LexicalIndex, analyze
-from index.milvus import LAYOUT, PIECE, is_server, MilvusIndex, chunk_of, collection_names, connect, quote, read_meta, read_pieces, row_of
+from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, is_server, read_meta, row_of
+from index.milvus_views import chunk_of, quote, read_pieces
 from index.settings import Settings
 from index.store import Index, lexical_text, person_name
 from index.vectors import ivf_lists, make_vector_index

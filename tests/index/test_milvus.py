@@ -5,6 +5,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from chat.answer import answer
@@ -13,7 +14,8 @@ from index.build import build_index, open_index
 from index.incremental import source_states
 from index.milvus import MilvusIndex, filter_expression, row_of
 from index.protocol import SearchIndex
-from index.store import Filter
+from index.lexical import analyze
+from index.store import Filter, lexical_text
 from ingest.manifest import add_entry, remove_entry
 from tests.conftest import CORPUS, ROOT, free_port
 from tests.data import make_samples as samples
@@ -148,6 +150,23 @@ def test_filters_are_milvus_expressions_with_the_local_results(corpus, tmp_path)
             assert same_ranking(got, want), (where, q)
         same_answers(local, index, emb, local_settings, settings, where)
     assert index.search(QUESTIONS[0], emb.encode([QUESTIONS[0]], query=True)[0], 3, settings, Filter(people=frozenset({"Personne"}))) == []
+
+    # Candidates of each side, and what the lexical side knows of a term, as locally.
+    rows = {row_of(c.id): i for i, c in enumerate(local.chunks)}
+    analysed = [set(analyze(lexical_text(c, local_settings))) for c in local.chunks]
+    for q in QUESTIONS:
+        qv = emb.encode([q], query=True)[0]
+        found = index.candidates(q, qv, 20, Filter(sources=frozenset({"contre-sommet-ia-interview"})))
+        scores, ids = local.vectors.search(qv.reshape(1, -1), len(local.chunks))
+        allowed = [(int(r), float(d)) for r, d in zip(ids[0], scores[0]) if local.chunks[r].source_id == "contre-sommet-ia-interview"][:20]
+        assert list(found.dense.values()) == pytest.approx([d for _, d in allowed], abs=1e-5)  # equal cosines may swap
+        assert all(local.chunks[rows[r]].source_id == "contre-sommet-ia-interview" for r in [*found.dense, *found.lexical])
+        assert all(found.cosine[r] == pytest.approx(float(local.vectors.reconstruct(rows[r]) @ qv), abs=1e-5) for r in found.lexical)
+        for t in set(analyze(q)):
+            assert sorted(rows[r] for r in index.lexical.postings(t)) == [i for i, a in enumerate(analysed) if t in a]
+            df = sum(t in a for a in analysed)
+            assert index.lexical.idf(t) == pytest.approx(np.log(1 + (len(analysed) - df + 0.5) / (df + 0.5)))
+            assert index.lexical.knows(t) == local.lexical.knows(t)
 
 
 def test_filter_expressions_quote_names():
