@@ -19,7 +19,14 @@ def _settings(args: argparse.Namespace):
     from index.settings import Settings
 
     model = Path(args.model) if getattr(args, "model", None) else default_model_dir()
-    return Settings(model_dir=model, top_k=getattr(args, "top_k", 3))
+    return Settings(
+        model_dir=model,
+        top_k=getattr(args, "top_k", 3),
+        backend=getattr(args, "backend", None) or "local",
+        milvus_uri=getattr(args, "milvus_uri", None),
+        milvus_collection=getattr(args, "milvus_collection", None) or "verbatim",
+        milvus_token=os.environ.get("VERBATIM_MILVUS_TOKEN") or None,
+    )
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
@@ -44,7 +51,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     index = build_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet, full=args.full)
     if not args.quiet:
         n = index.meta["counts"]
-        print(f"Indexed {n['sources']} source(s), {n['chunks']} passages, {n['sentences']} sentences into {_index_dir(args)}", file=sys.stderr)
+        where = f"Milvus at {settings.milvus_uri}" if settings.backend == "milvus" else _index_dir(args)
+        print(f"Indexed {n['sources']} source(s), {n['chunks']} passages, {n['sentences']} sentences into {where}", file=sys.stderr)
     return 1 if index.meta.get("ingest", {}).get("failed") else 0
 
 
@@ -423,10 +431,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from index.build import load_index
     from index.store import Index
     from ingest.parse import iter_lines
 
-    index = Index.load(_index_dir(args), verify=False)
+    settings = _settings(args)
+    index = Index.load(_index_dir(args), verify=False) if settings.backend == "local" else load_index(_index_dir(args), settings)
     sid = args.source_id
     if sid not in index.texts:
         raise UserError(f"no source {sid!r} in the index {_index_dir(args)} (sources: {', '.join(index.texts)}); see: verbatim sources")
@@ -470,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=None, help="index folder (default: CORPUS/.index)")
         p.add_argument("--model", default=None, help="a sentence-transformers model folder (default: the bundled multilingual-e5-small)")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or status lines")
+        p.add_argument("--backend", choices=("local", "milvus"), default=os.environ.get("VERBATIM_BACKEND") or "local",
+                       help="where the index lives: local (a folder, default) or milvus ($VERBATIM_BACKEND)")
+        p.add_argument("--milvus-uri", default=os.environ.get("VERBATIM_MILVUS_URI"), metavar="FILE.db|URL",
+                       help="Milvus Lite file or server URL, e.g. http://milvus:19530 ($VERBATIM_MILVUS_URI; token: $VERBATIM_MILVUS_TOKEN)")
+        p.add_argument("--milvus-collection", default=os.environ.get("VERBATIM_MILVUS_COLLECTION") or "verbatim",
+                       help="prefix of the index's collections in Milvus (default verbatim)")
 
     p = sub.add_parser("build", help="(re)build the index of a corpus")
     common(p)
@@ -558,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from chat.answer import QuestionError
     from index.embed import ModelNotFoundError
+    from index.milvus import MilvusUnavailableError
     from index.store import IndexLoadError, StaleIndexError
     from ingest.load import CorpusError
     from ingest.people import AttributionError
@@ -568,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         ModelError = RuntimeError  # type: ignore[misc,assignment]
     try:
         return args.func(args)
-    except (UserError, QuestionError, CorpusError, IndexLoadError, StaleIndexError, ModelNotFoundError, ModelError, AttributionError, ValueError) as exc:
+    except (UserError, QuestionError, CorpusError, IndexLoadError, StaleIndexError, ModelNotFoundError, ModelError, AttributionError, MilvusUnavailableError, ValueError) as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ingest.chunk import chunk
-from ingest.load import corpus_hash, load_document, read_manifest
+from ingest.load import MANIFEST, corpus_hash, load_document, read_manifest
 from ingest.model import Document, Source
 from ingest.people import attribute
 from index.embed import Embedder, SentenceTransformerEmbedder, sentence_vector_method
@@ -112,9 +112,13 @@ def open_index(
     says how to rebuild.
     """
     reason = None
+    # A replica serving an index in Milvus needs no corpus: it checks the model and settings only.
+    replica = settings.backend == "milvus" and not (Path(corpus_dir) / MANIFEST).is_file()
+    if replica:
+        rebuild = "never"
     try:
-        index = Index.load(index_dir)
-        reason = index.stale_reason(settings, corpus_hash(corpus_dir), model_info(settings.model_dir, embedder))
+        index = load_index(index_dir, settings)
+        reason = index.stale_reason(settings, None if replica else corpus_hash(corpus_dir), model_info(settings.model_dir, embedder))
     except IndexLoadError as exc:
         if rebuild == "never":
             raise
@@ -127,6 +131,15 @@ def open_index(
     if not quiet:
         print(f"Building the index of {corpus_dir} ({reason})…", file=sys.stderr)
     return build_index(corpus_dir, index_dir, settings, embedder, quiet=quiet)
+
+
+def load_index(index_dir: Path, settings: Settings):
+    """The index the settings name: a local folder, or collections in Milvus (``settings.backend``)."""
+    if settings.backend == "milvus":
+        from index.milvus import MilvusIndex
+
+        return MilvusIndex.load(settings)
+    return Index.load(index_dir)
 
 
 def make_embedder(settings: Settings, quiet: bool = False) -> Embedder:

@@ -141,9 +141,13 @@ class _Plan:
     linked: dict[str, dict] = field(default_factory=dict)  # id -> {url, linked_from}
 
 
-def previous_index(index_dir: Path) -> Index | None:
-    """The index now on disk, or None when there is none that can be read."""
+def previous_index(index_dir: Path, settings: Settings | None = None) -> Index | None:
+    """The index now on disk (or in Milvus, read whole), or None when there is none that can be read."""
     try:
+        if settings is not None and settings.backend == "milvus":
+            from index.milvus_write import local_copy
+
+            return local_copy(settings)
         return Index.load(index_dir)
     except IndexLoadError:
         return None
@@ -234,7 +238,7 @@ def update_index(
     digest = corpus_hash(corpus_dir)
     cache = FetchCache(corpus_dir)
     info = model_info(settings.model_dir, embedder)
-    prev = None if full else previous_index(index_dir)
+    prev = None if full else previous_index(index_dir, settings)
     prev_chunks: dict[str, list[Chunk]] = {}
     if prev is not None:
         for c in prev.chunks:
@@ -279,6 +283,10 @@ def update_index(
             if prev is not None and prev.meta.get("ingest", {}).get("sources", {}).get(sid, {}).get("fingerprint") == s["fingerprint"]
         ),
     }
+    if settings.backend == "milvus":
+        from index.milvus_write import save_to_milvus
+
+        return save_to_milvus(index, settings, fresh=full)  # type: ignore[return-value]  (a SearchIndex)
     index.save(index_dir)
     return index
 
@@ -306,7 +314,12 @@ def source_states(corpus_dir: Path, index_dir: Path, settings: Settings) -> list
     corpus_dir = Path(corpus_dir)
     manifest = read_manifest(corpus_dir, allow_empty=True)
     cache = FetchCache(corpus_dir)
-    ingest = read_meta(index_dir).get("ingest", {})
+    if settings.backend == "milvus":
+        from index.milvus import stored_meta
+
+        ingest = stored_meta(settings).get("ingest", {})
+    else:
+        ingest = read_meta(index_dir).get("ingest", {})
     indexed = ingest.get("sources", {})
     params = settings.index_params()
     rows: list[dict] = []

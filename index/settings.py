@@ -1,6 +1,7 @@
 """The one settings object, passed explicitly from the command line down."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -40,12 +41,24 @@ class Settings:
     min_confidence: float = 0.055  # below it, "the corpus does not answer"
     vocabulary_weight: float = 0.16
     max_question_chars: int = 2000
+    # storage: "local" (an index folder: FAISS + bm25s) or "milvus" (Milvus Lite when
+    # milvus_uri is a file path ending in .db, else a Milvus server; see docs/scale-out.md)
+    backend: str = "local"
+    milvus_uri: str | None = None
+    milvus_token: str | None = field(default=None, repr=False)  # prefer $VERBATIM_MILVUS_TOKEN
+    milvus_collection: str = "verbatim"  # prefix of the index's collections
 
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
             raise ValueError(f"top_k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
         if self.fusion not in ("rrf", "weighted", "dense", "lexical"):
             raise ValueError(f"fusion must be one of rrf, weighted, dense, lexical (got {self.fusion!r})")
+        if self.backend not in ("local", "milvus"):
+            raise ValueError(f"backend must be local or milvus (got {self.backend!r})")
+        if self.backend == "milvus" and not self.milvus_uri:
+            raise ValueError("the milvus backend needs a milvus_uri: --milvus-uri FILE.db (Milvus Lite) or http://HOST:19530 (a server)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", self.milvus_collection):
+            raise ValueError(f"milvus_collection must be letters, digits or '_', starting with a letter or '_' (got {self.milvus_collection!r})")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k must be at least 1 (got {self.rrf_k})")
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
+from index.fusion import best, fuse
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
@@ -307,28 +308,9 @@ class Index:
         lex_rows = top_rows(lex_all, depth)
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         candidates = set(dense) | set(lex_rows)
-        if settings.fusion == "dense":
-            fused = {r: dense.get(r, -1.0) for r in candidates}
-        elif settings.fusion == "lexical":
-            fused = {r: float(lex_all[r]) for r in candidates}
-        else:
-            w_lex = settings.lexical_weight * (1.0 if same_language else settings.cross_language_lexical_weight)
-            if settings.fusion == "rrf":
-                fused = {
-                    r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
-                    + (w_lex / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
-                    for r in candidates
-                }
-            else:  # "weighted": scores scaled to [0, 1] over the candidates, then mixed
-                d_lo = min(dense.values())
-                d_span = (max(dense.values()) - d_lo) or 1.0
-                l_hi = float(lex_all.max()) or 1.0
-                fused = {
-                    r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0)
-                    + w_lex * float(lex_all[r]) / l_hi
-                    for r in candidates
-                }
-        order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
+        lexical = {r: float(lex_all[r]) for r in candidates}
+        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language)
+        order = best(fused, k)
         if not dense:
             return []
         missing = [r for r in order if r not in dense]

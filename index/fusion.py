@@ -1,0 +1,53 @@
+"""How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from index.settings import Settings
+
+
+def fuse(
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    lexical_order: list[int],
+    lexical_max: float,
+    settings: Settings,
+    same_language: bool = True,
+) -> dict[int, float]:
+    """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
+
+    ``dense`` maps the dense candidates, best first, to their cosine; ``lexical`` gives the
+    BM25 score of every candidate (0 when it has none); ``lexical_order`` lists the lexical
+    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search.
+    """
+    candidates = set(dense) | set(lexical_order)
+    if settings.fusion == "dense":
+        return {r: dense.get(r, -1.0) for r in candidates}
+    if settings.fusion == "lexical":
+        return {r: lexical.get(r, 0.0) for r in candidates}
+    # A question in another language shares only accidental words with the corpus.
+    w_lex = settings.lexical_weight * (1.0 if same_language else settings.cross_language_lexical_weight)
+    if settings.fusion == "rrf":
+        dense_rank = {r: i for i, r in enumerate(dense)}
+        lexical_rank = {r: i for i, r in enumerate(lexical_order)}
+        return {
+            r: (settings.dense_weight / (settings.rrf_k + dense_rank[r] + 1) if r in dense_rank else 0.0)
+            + (w_lex / (settings.rrf_k + lexical_rank[r] + 1) if r in lexical_rank else 0.0)
+            for r in candidates
+        }
+    # "weighted": scores scaled to [0, 1] over the candidates, then mixed
+    d_lo = min(dense.values(), default=0.0)
+    d_span = (max(dense.values(), default=0.0) - d_lo) or 1.0
+    l_hi = lexical_max or 1.0
+    return {
+        r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0) + w_lex * lexical.get(r, 0.0) / l_hi
+        for r in candidates
+    }
+
+
+def best(fused: dict[int, float], k: int, position: Callable[[int], Any] | None = None) -> list[int]:
+    """The ``k`` best candidates, best first; ties go to the passage that comes first in the
+    corpus (``position(row)``, by default the row itself)."""
+    place = position or (lambda r: r)
+    return sorted(fused, key=lambda r: (-fused[r], place(r)))[:k]
