@@ -98,6 +98,51 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from chat.answer import detect_language
+    from chat.check import CheckError, check_text
+    from chat.check_render import render_check
+    from chat.matcher import SourceMatcher
+
+    if (args.text is None) == (args.file is None):
+        raise UserError('give a quote or --file PATH (not both), e.g. verbatim check "Cette série de rencontres a été ouverte par Thierry Breton"')
+    text = args.text if args.file is None else _read_checked_file(Path(args.file))
+    mode = "sentences" if args.sentences else ("quotes" if args.file else "auto")
+    settings = _settings(args)
+    try:
+        if not text.strip():
+            raise CheckError(f"{'the file ' + args.file if args.file else 'the quote'} is empty: give the words to check", "empty")
+        index, embedder = _open(args, settings, quiet=args.quiet or args.json)
+        report = check_text(text, index, embedder, settings, SourceMatcher.from_index(index), mode)
+    except CheckError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+        raise UserError(str(exc)) from exc
+    print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else render_check(report, detect_language(text)))
+    return 0
+
+
+def _read_checked_file(path: Path) -> str:
+    """The text of a file to check; offsets point into it (a .txt or .md file as it is,
+    the text extracted from .docx, .html or .pdf)."""
+    from ingest.errors import CorpusError
+    from ingest.formats import decode_text, extract, format_of
+
+    if not path.is_file():
+        raise UserError(f"no file at {path}; give the path of a .txt, .md, .docx or .html file")
+    try:
+        data = path.read_bytes()
+        fmt = format_of(path.name, data[:4096])
+        if fmt in ("text", "markdown"):
+            return decode_text(data, path.name)
+        ex = extract(data, fmt, path.name)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from exc
+    except CorpusError as exc:
+        raise UserError(str(exc)) from exc
+    return ex.raw_text if ex.raw_text is not None else "\n".join(b.text for b in ex.blocks)
+
+
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
     import ipaddress
@@ -505,6 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--fused-only", action="store_true", help="skip the dense-only and lexical-only runs")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("check", help="check quotes: exact, altered, stitched, paraphrase only, or not found, and who said them")
+    common(p)
+    p.add_argument("text", nargs="?", default=None, help="a quote, or a text with quotes in « », “ ” or \" \"")
+    p.add_argument("--file", default=None, help="a .txt, .md, .docx or .html text: every span in quotation marks is checked")
+    p.add_argument("--sentences", action="store_true", help="check every sentence, not only the spans in quotation marks")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("serve", help="start the chat page")
     common(p)

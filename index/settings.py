@@ -47,6 +47,9 @@ class Settings:
     milvus_uri: str | None = None
     milvus_token: str | None = field(default=None, repr=False)  # prefer $VERBATIM_MILVUS_TOKEN
     milvus_collection: str = "verbatim"  # prefix of the index's collections
+    # check: a quote without textual match whose closest sentence has at least this cosine
+    # is a paraphrase. Calibrated on generated pairs: see README, "Check a quote".
+    check_paraphrase_min: float = 0.85
 
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
