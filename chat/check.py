@@ -363,31 +363,43 @@ def _with_attribution(q: QuoteCheck, named) -> QuoteCheck:
 # -- paraphrases ------------------------------------------------------------------------------
 
 
-def paraphrase_scores(texts: list[str], index: Index, embedder: Embedder, depth: int = 10) -> list[tuple[int, int, float]]:
-    """For each text, the sentence of the index closest in meaning: ``(passage row,
-    sentence number, cosine)``, with the text embedded as a query (one call for all)."""
+def paraphrase_candidates(texts: list[str], index: Index, embedder: Embedder, depth: int = 10) -> list[list[tuple[int, int, float, float]]]:
+    """For each text, the sentences of its ``depth`` closest passages: ``(passage row,
+    sentence number, cosine, share of the text's words in the sentence)``. The texts are
+    embedded as queries, in one call; words are BM25's (stemmed, stop words out)."""
+    from index.lexical import analyze
+
     if not texts:
         return []
     vectors = embedder.encode(texts, query=True)
     _, rows = index.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), min(depth, len(index.chunks)))
     out = []
-    for v, found in zip(vectors, rows):
-        best = (-1, -1, -1.0)
+    for t, v, found in zip(texts, vectors, rows):
+        terms = set(analyze(t))
+        cands = []
         for r in (int(x) for x in found if x >= 0):
-            sims = index.sentence_vectors_of(r) @ v
-            j = int(np.argmax(sims)) if len(sims) else -1
-            if j >= 0 and float(sims[j]) > best[2]:
-                best = (r, j, float(sims[j]))
-        out.append(best)
+            c = index.chunks[r]
+            src = index.texts[c.source_id]
+            for j, ((s, e), sim) in enumerate(zip(c.sentences, index.sentence_vectors_of(r) @ v)):
+                share = len(terms & set(analyze(src[s:e]))) / len(terms) if terms else 0.0
+                cands.append((r, j, float(sim), share))
+        out.append(cands)
     return out
+
+
+def paraphrase_score(cosine: float, share: float, settings: Settings) -> float:
+    """How surely a sentence says what a text says: the cosine of their vectors, plus a
+    little for the text's words that the sentence uses (calibrated, see README)."""
+    return cosine + settings.check_overlap_weight * share
 
 
 def _paraphrases(texts: list[str], index: Index, embedder: Embedder, m: SourceMatcher, settings: Settings) -> list[tuple[Place | None, float]]:
     out = []
-    for row, j, score in paraphrase_scores(texts, index, embedder):
-        if row < 0:
+    for cands in paraphrase_candidates(texts, index, embedder):
+        if not cands:
             out.append((None, 0.0))
             continue
+        row, j, score = max(((r, j, paraphrase_score(cos, share, settings)) for r, j, cos, share in cands), key=lambda x: x[2])
         c = index.chunks[row]
         s, e = c.sentences[j]
         out.append((_place_at(m, c.source_id, s, e, 0, 0, False), score))

@@ -47,9 +47,11 @@ class Settings:
     milvus_uri: str | None = None
     milvus_token: str | None = field(default=None, repr=False)  # prefer $VERBATIM_MILVUS_TOKEN
     milvus_collection: str = "verbatim"  # prefix of the index's collections
-    # check: a quote without textual match whose closest sentence has at least this cosine
-    # is a paraphrase. Calibrated on generated pairs: see README, "Check a quote".
-    check_paraphrase_min: float = 0.85
+    # check: a quote without textual match is a paraphrase of the sentence that scores at
+    # least this (cosine + overlap weight × share of the quote's words in the sentence).
+    # Calibrated on generated pairs: see README, "Check a quote".
+    check_paraphrase_min: float = 0.865
+    check_overlap_weight: float = 0.1
 
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
