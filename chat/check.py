@@ -214,7 +214,9 @@ def _check_quote(text: str, start: int, end: int, m: SourceMatcher) -> QuoteChec
     runs = m.runs(keys)
     best = m.align(keys, runs)
     single = best.similarity if best else 0.0
-    pieces = _stitched(runs, len(keys), m)
+    # Where the quote's own sentences end: a stitched quote's places start there.
+    breaks = {i for i in range(1, len(words)) if any(ch in ".!?…\n" for ch in text[words[i - 1][1] : words[i][0]])}
+    pieces = _stitched(_split(runs, breaks), len(keys), m)
     covered = sum(q1 - q0 for q0, q1, _, _ in pieces) / len(keys) if len(pieces) >= 2 else 0.0
     if len(pieces) >= 2 and covered >= CLOSE and covered >= single + 0.1:
         places = tuple(_place(m, p0, p1, text, words[q0][0], words[q1 - 1][1], exact) for q0, q1, (p0, p1), exact in pieces)
@@ -254,6 +256,17 @@ def _exact_chain(text: str, segments: list[list[tuple[int, int]]], m: SourceMatc
                     changes.append(Change("changed", text[s:e], theirs))
         return tuple(places), tuple(changes)
     return None
+
+
+def _split(runs: list[Run], breaks: set[int]) -> list[Run]:
+    """Runs cut where the quote's sentences end (longest first): the first word of the
+    next sentence may follow in the source too, by chance."""
+    out = []
+    for r in runs:
+        cuts = [r.q0, *sorted(b for b in breaks if r.q0 < b < r.q1), r.q1]
+        out += [Run(a, b, r.p0 + a - r.q0, r.p0 + b - r.q0) for a, b in zip(cuts, cuts[1:])]
+    out.sort(key=lambda r: (-(r.q1 - r.q0), r.p0))
+    return out
 
 
 def _stitched(runs: list[Run], n: int, m: SourceMatcher) -> list[tuple[int, int, tuple[int, int], bool]]:
