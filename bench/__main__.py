@@ -9,10 +9,10 @@ import time
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--full", action="store_true", help="also run the 1,000,000-passage scale case (about 10 minutes)")
-    p.add_argument("--only", nargs="*", default=None, help="query cold ingest scale load milvus")
+    p.add_argument("--only", nargs="*", default=None, help="query cold ingest scale load milvus check")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     a = p.parse_args()
-    todo = a.only or ["query", "cold", "ingest", "scale", "load", "milvus"]
+    todo = a.only or ["query", "cold", "ingest", "scale", "load", "milvus", "check"]
     t0 = time.perf_counter()
     for name in todo:
         t = time.perf_counter()
@@ -34,6 +34,10 @@ def main() -> None:
             run([10_000, 100_000, 1_000_000] if a.full else [10_000, 100_000], quiet=a.quiet)
         elif name == "milvus":
             from bench.milvus import run
+
+            run(quiet=a.quiet)
+        elif name == "check":
+            from bench.check import run
 
             run(quiet=a.quiet)
         elif name == "load":

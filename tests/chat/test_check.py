@@ -225,3 +225,16 @@ def test_html_marks_each_quote_in_place_and_escapes_everything(env):
     assert "exact" in check_html(report, "en") and "not found" in check_html(report, "en")
     terminal = render_check(report, "fr")
     assert "[exacte]" in terminal and "[introuvable]" in terminal and f"§ {report.quotes[0].places[0].paragraph}" in terminal
+
+
+def test_benchmark_text_has_its_words_and_quotes(env):
+    from bench.check import make_text
+
+    index, emb, settings, matcher = env
+    text, plan = make_text(index, random.Random(0))
+    assert len(plan) == 50 and 4800 <= len(text.split()) <= 5600
+    report = check_text(text, index, emb, settings, matcher, mode="quotes")
+    assert len(report.quotes) == 50
+    counts = report.counts()
+    assert counts["exact"] >= plan.count("exact") + plan.count("cut") - 2  # an "altered" word may exist in the sentence
+    assert counts["stitched"] >= plan.count("stitched") - 1
