@@ -168,7 +168,8 @@ def choose_threshold(pos: list[float], neg: list[float]) -> float:
 
 def calibrate(index, embedder) -> dict:
     """Generate the pairs, score them, choose the threshold on one half, measure on the other."""
-    from chat.check import _check_quote, paraphrase_candidates
+    from chat.check import _check_quote
+    from chat.paraphrase import paraphrase_candidates
     from chat.matcher import SourceMatcher
 
     rng = random.Random(SEED)

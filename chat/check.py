@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from chat.matcher import Alignment, Run, SourceMatcher
+from chat.paraphrase import paraphrase_candidates, paraphrase_score
 from chat.quotetext import (cut_segments, fold_name, key, named_person, quoted_spans, same_person,
                             sentence_spans, word_spans)
 from index.embed import Embedder
@@ -374,36 +373,6 @@ def _with_attribution(q: QuoteCheck, named) -> QuoteCheck:
 
 
 # -- paraphrases ------------------------------------------------------------------------------
-
-
-def paraphrase_candidates(texts: list[str], index: Index, embedder: Embedder, depth: int = 10) -> list[list[tuple[int, int, float, float]]]:
-    """For each text, the sentences of its ``depth`` closest passages: ``(passage row,
-    sentence number, cosine, share of the text's words in the sentence)``. The texts are
-    embedded as queries, in one call; words are BM25's (stemmed, stop words out)."""
-    from index.lexical import analyze
-
-    if not texts:
-        return []
-    vectors = embedder.encode(texts, query=True)
-    _, rows = index.vectors.search(np.ascontiguousarray(vectors, dtype=np.float32), min(depth, len(index.chunks)))
-    out = []
-    for t, v, found in zip(texts, vectors, rows):
-        terms = set(analyze(t))
-        cands = []
-        for r in (int(x) for x in found if x >= 0):
-            c = index.chunks[r]
-            src = index.texts[c.source_id]
-            for j, ((s, e), sim) in enumerate(zip(c.sentences, index.sentence_vectors_of(r) @ v)):
-                share = len(terms & set(analyze(src[s:e]))) / len(terms) if terms else 0.0
-                cands.append((r, j, float(sim), share))
-        out.append(cands)
-    return out
-
-
-def paraphrase_score(cosine: float, share: float, settings: Settings) -> float:
-    """How surely a sentence says what a text says: the cosine of their vectors, plus a
-    little for the text's words that the sentence uses (calibrated, see README)."""
-    return cosine + settings.check_overlap_weight * share
 
 
 def _paraphrases(texts: list[str], index: Index, embedder: Embedder, m: SourceMatcher, settings: Settings) -> list[tuple[Place | None, float]]:
