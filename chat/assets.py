@@ -11,6 +11,8 @@ MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"
 CSS = """
 footer, .api-docs, .settings-btn { display: none !important; }
 .vb-helper { display: none !important; }
+/* Gradio's own chat controls speak English and would clear the chat without the conversation: "Nouvelle conversation" does it. */
+#vb-chat button[aria-label="Clear"] { display: none !important; }
 .vb-answer { line-height: 1.55; }
 .vb-asked { color: #6b7280; margin: 0 0 .6rem; }
 .vb-understood { font-size: .92rem; margin: 0 0 .6rem; padding: .3rem .6rem; border-radius: 6px; background: rgba(59, 130, 246, .08); }

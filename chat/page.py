@@ -105,6 +105,11 @@ UI = {
 }
 
 
+def _c(lang: str) -> str:
+    """A colon as the language writes it: French puts a space before it."""
+    return " :" if lang == "fr" else ":"
+
+
 def _link(url: str, text: str, cls: str) -> str:
     return f'<a class="{cls}" href="{esc(url, quote=True)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
 
@@ -156,13 +161,13 @@ def _group_html(group: list[tuple[int, Passage]], lang: str, texts: dict[str, st
         f'<div class="vb-who">— {esc(attribution_line(first, lang))}</div>',
     ]
     if first.chunk.section:
-        parts.append(f'<div class="vb-section">{esc(L["answers_question"])} : <i>{esc(first.chunk.section)}</i></div>')
-    parts.append(f'<div class="vb-where">{esc(L["source"])} : {", ".join(where)}</div>')
+        parts.append(f'<div class="vb-section">{esc(L["answers_question"])}{_c(lang)} <i>{esc(first.chunk.section)}</i></div>')
+    parts.append(f'<div class="vb-where">{esc(L["source"])}{_c(lang)} {", ".join(where)}</div>')
     for n, p in group:
         parts.append(_actions_html(p, n, lang, len(group) > 1, ref))
     links = [u for u in dict.fromkeys(u for _, p in group for u in p.chunk.links) if is_web_url(u)]
     if links:
-        parts.append(f'<div class="vb-links">{esc(L["cited_links"])} : ' + " ".join(_link(u, u, "vb-cited") for u in links) + "</div>")
+        parts.append(f'<div class="vb-links">{esc(L["cited_links"])}{_c(lang)} ' + " ".join(_link(u, u, "vb-cited") for u in links) + "</div>")
     parts.append("</div></article>")
     return "".join(parts)
 
@@ -198,17 +203,17 @@ def render_html(
     ref = f"{turn}-" if turn is not None else ""
     asked = understood.asked if understood else ans.question
     out = [f'<div class="vb-answer vb-level-{level}" lang="{lang}" data-level="{level}">',
-           f'<p class="vb-asked">{esc(U["more_of"] if more else L["asked"])} : <q>{esc(asked)}</q></p>']
+           f'<p class="vb-asked">{esc(U["more_of"] if more else L["asked"])}{_c(lang)} <q>{esc(asked)}</q></p>']
     if understood and understood.followup:
         out.append(
-            f'<p class="vb-understood">{esc(U["understood"])} : « {esc(understood.searched)} » '
+            f'<p class="vb-understood">{esc(U["understood"])}{_c(lang)} « {esc(understood.searched)} » '
             f'<button type="button" class="vb-ask-alone" data-question="{esc(understood.asked, quote=True)}">'
-            f"{esc(U['ask_alone'])} : « {esc(understood.asked)} »</button></p>"
+            f"{esc(U['ask_alone'])}{_c(lang)} « {esc(understood.asked)} »</button></p>"
         )
     if ans.notice:
         out.append(f'<p class="vb-note"><i>{esc(ans.notice)}</i></p>')
     if filter_note:
-        out.append(f'<p class="vb-note vb-filter-note">{esc(L["filtered"])} : {esc(filter_note)}</p>')
+        out.append(f'<p class="vb-note vb-filter-note">{esc(L["filtered"])}{_c(lang)} {esc(filter_note)}</p>')
     if level == "none":
         out.append(f'<p class="vb-none">{esc(L["no_answer"])}</p>')
         if ans.passages:
@@ -288,7 +293,7 @@ def corpus_html(rows: list[dict], lang: str = "fr") -> str:
     U = UI[lang]
     indexed = [r for r in rows if r.get("state") == "indexed"]
     line = U["corpus_line"].format(sources=len(indexed), passages=sum(r.get("chunks") or 0 for r in indexed))
-    out = [f'<div class="vb-corpus" lang="{lang}"><p class="vb-corpus-line">{esc(U["corpus"])} : {esc(line)}</p><table>',
+    out = [f'<div class="vb-corpus" lang="{lang}"><p class="vb-corpus-line">{esc(U["corpus"])}{_c(lang)} {esc(line)}</p><table>',
            f"<tr><th>{esc(U['col_source'])}</th><th>{esc(U['col_kind'])}</th><th>{esc(U['col_passages'])}</th><th>{esc(U['col_state'])}</th></tr>"]
     for r in rows:
         kind = U["kinds"].get(r.get("kind") or "", r.get("kind") or "")

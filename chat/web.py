@@ -25,6 +25,7 @@ Content-Security-Policy that only allows the server itself).
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -77,10 +78,12 @@ def check_port(host: str, port: int) -> None:
         try:
             s.bind((host.strip("[]"), port))
         except OSError as exc:
-            raise PortInUseError(
-                f"port {port} on {host} is already in use ({exc.strerror}); serve on another one: "
-                f"make run PORT={port + 1} (or verbatim serve --port {port + 1})"
-            ) from None
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {port} on {host} is already in use ({exc.strerror}); serve on another one: "
+                    f"make run PORT={port + 1} (or verbatim serve --port {port + 1})"
+                ) from None
+            raise PortInUseError(f"cannot listen on {host} port {port} ({exc.strerror or exc}); check --host and --port") from None
 
 
 class ExportDir:
@@ -149,6 +152,7 @@ def build_app(answerer: Answerer, settings: Settings):
         """Every label of the page in ``lang``, and the filters and corpus panel as they are now."""
         U = UI[lang]
         return [
+            gr.update(value=f"# Verbatim\n{U['intro']}"),
             gr.update(label=U["question"], placeholder=U["placeholder"]),
             gr.update(value=U["ask"]),
             gr.update(value=U["new"]),
@@ -191,8 +195,9 @@ def build_app(answerer: Answerer, settings: Settings):
                            "sources": list(sources or []), "people": list(people or []), "turn": n})
         md, csl = exports.write(ans)
         rows = corpus_rows(live, settings)
-        return ["", chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True),
-                gr.update(value=csl, visible=True), *chrome(ans.language, index.facets(), rows)]
+        U = UI[ans.language]
+        return ["", chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
+                gr.update(value=csl, visible=True, label=U["export_csl"]), *chrome(ans.language, index.facets(), rows)]
 
     def ask_alone(question, sources, people, chat, state):
         return turn(question, sources, people, chat, state, alone=True)
@@ -238,7 +243,7 @@ def build_app(answerer: Answerer, settings: Settings):
     facets0 = facets_now()
     U = UI["fr"]
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as app:
-        gr.Markdown(f"# Verbatim\n{U['intro']}", elem_id="vb-intro")
+        intro = gr.Markdown(f"# Verbatim\n{U['intro']}", elem_id="vb-intro")
         lang_marker = gr.HTML('<span id="vb-lang" data-lang="fr"></span>', elem_classes=["vb-helper"])
         state = gr.State({})
         with gr.Row():
@@ -276,7 +281,7 @@ def build_app(answerer: Answerer, settings: Settings):
                 source_view = gr.HTML(empty_sources_html(), elem_id="vb-source", js_on_load=SOURCE_JS)
                 # An extra tab or panel (e.g. checking a quote) goes here, beside the source text.
 
-        chrome_outputs = [question, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
+        chrome_outputs = [intro, question, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
                           examples_label, lang_marker]
         turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
