@@ -26,6 +26,7 @@ Content-Security-Policy that only allows the server itself).
 from __future__ import annotations
 
 import errno
+import html
 import json
 import os
 import shutil
@@ -178,7 +179,7 @@ def build_app(answerer: Answerer, settings: Settings):
         try:
             ans, index = answerer.ask(understood.searched, None, sources, people)
         except QuestionError as exc:
-            chat += [{"role": "user", "content": raw}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
+            chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)
             return ["", chat, state, empty_sources_html(lang), hide, hide, *chrome(lang, facets_now(), rows)]
         n = state.get("turns", 0) + 1
@@ -188,7 +189,8 @@ def build_app(answerer: Answerer, settings: Settings):
         changed = state.get("version") is not None and state["version"] != live.version
         if changed:
             card = card.replace('<p class="vb-asked">', f'<p class="vb-note vb-updated">{UI[ans.language]["updated"]}</p><p class="vb-asked">', 1)
-        chat += [{"role": "user", "content": understood.asked}, {"role": "assistant", "content": card}]
+        # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
+        chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
         nxt = understood.next_context(_people_of(ans))
         state.update(turns=n, topic=nxt.topic, people=list(nxt.people), lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),

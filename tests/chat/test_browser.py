@@ -102,19 +102,20 @@ def last_card(page):
 
 def ask(page, question: str, timeout: float = 60_000) -> None:
     """Type a question, press Enter, and wait until its answer is on the page."""
+    before = page.locator(CARD).count()
     box = page.locator("#vb-question textarea")
     box.fill(question)
     box.press("Enter")
-    wait_for_answer(page, question, timeout)
+    wait_for_answer(page, question, timeout, after=before)
 
 
-def wait_for_answer(page, question: str, timeout: float = 60_000, heading: str = ".vb-asked q") -> None:
-    """Wait until the newest card answers ``question`` (or is an error)."""
+def wait_for_answer(page, question: str, timeout: float = 60_000, heading: str = ".vb-asked q", after: int = 0) -> None:
+    """Wait until a new card (more than ``after`` on the page) answers ``question`` (or is an error)."""
     page.wait_for_function(
-        """([q, h]) => { const cards = document.querySelectorAll('#vb-chat .vb-answer'); const a = cards[cards.length - 1];
+        """([q, h, n]) => { const cards = document.querySelectorAll('#vb-chat .vb-answer'); const a = cards[cards.length - 1];
                     const asked = a && a.querySelector(h);
-                    return (asked && asked.textContent === q) || (a && a.querySelector('.vb-error')); }""",
-        arg=[question, heading],
+                    return cards.length > n && ((asked && asked.textContent === q) || (a && a.querySelector('.vb-error'))); }""",
+        arg=[question, heading, after],
         timeout=timeout,
     )
     page.wait_for_timeout(100)  # the rest of the turn's outputs (panel, labels) land in the same update
@@ -284,7 +285,7 @@ def test_a_three_turn_conversation_with_a_follow_up(page, real_index, real_embed
     assert [u.strip() for u in users] == [BRETON, follow, third]
     # "Ask it alone" on the follow-up card asks it as typed, with no context.
     page.locator(CARD).nth(1).locator(".vb-ask-alone").click()
-    wait_for_answer(page, follow)
+    wait_for_answer(page, follow, after=3)
     assert page.locator(CARD).count() == 4 and last_card(page).locator(".vb-understood").count() == 0
     # "More passages" goes on from the last passage shown; "New conversation" empties the chat.
     page.click("#vb-more")
