@@ -2,7 +2,9 @@
 
 The ceiling is measured in the same run, on the same cores: the bare loop that embeds
 each question with the product's embedder, one after another, in this process (no
-search, no quotes, no HTTP). Then ``verbatim serve`` starts on 127.0.0.1 (one question
+search, no quotes, no HTTP), once before the server starts and once after it stops; the
+higher of the two is the ceiling (the stricter comparison on a machine shared with other
+work). Then ``verbatim serve`` starts on 127.0.0.1 (one question
 at a time, the default), every question is asked once by a single client (the reference
 answers), and 20 clients (one asyncio loop, one connection each) share the questions.
 Every answer must equal the reference; errors, the median and p99 latency seen by a
@@ -32,15 +34,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ceiling(pool: list[str], total: int) -> dict:
-    """Questions per second of the bare question-embedding loop (the product's embedder)."""
-    from chat.answer import clean_question
+def make_question_embedder():
+    """The embedder ``verbatim serve`` embeds questions with, and its settings."""
     from index.build import make_embedder
     from index.convert import default_model_dir
     from index.settings import Settings
 
     settings = Settings(model_dir=default_model_dir())
-    embedder = make_embedder(settings, quiet=True)
+    return make_embedder(settings, quiet=True), settings
+
+
+def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
+    """Questions per second of the bare question-embedding loop (the product's embedder)."""
+    from chat.answer import clean_question
+
     texts = [clean_question(q, settings)[0] for q in pool]
     for t in texts[:20]:
         embedder.encode([t], query=True)
@@ -135,7 +142,8 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
     pool = list(dict.fromkeys(questions()))
     if not quiet:
         print(f"http: ceiling, the bare embedding loop over {total} questions…", file=sys.stderr, flush=True)
-    top = ceiling(pool, total)
+    embedder, settings = make_question_embedder()
+    before = ceiling(embedder, settings, pool, total)
     with Server(free_port()) as server:
         reference = {}
         single = []
@@ -147,18 +155,25 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
         if not quiet:
             print(f"http: {clients} clients, {total} questions…", file=sys.stderr, flush=True)
         loaded = asyncio.run(_load(server.url, pool, reference, clients, total, deadline_s))
+    if not quiet:
+        print("http: ceiling again, after the server stopped…", file=sys.stderr, flush=True)
+    after = ceiling(embedder, settings, pool, total)
+    top = max(before, after, key=lambda c: c["questions_per_s"])
     ratio = loaded["questions_per_s"] / top["questions_per_s"]
     print(table(
         f"HTTP API: {clients} clients on GET /api/ask, {total} questions ({len(pool)} distinct), server on 127.0.0.1, {os.cpu_count()} cores",
         ["what", "questions/s", "median ms", "p99 ms", "× ceiling"],
-        [["ceiling: the bare question-embedding loop (in process)", top["questions_per_s"], top["median_ms"], top["p99_ms"], 1.0],
+        [["ceiling: the bare question-embedding loop (in process, best of before/after)", top["questions_per_s"], top["median_ms"],
+          top["p99_ms"], 1.0],
          ["one client, one question at a time (HTTP)", len(single) / sum(single), summary(single)["median_ms"], summary(single)["p99_ms"],
           len(single) / sum(single) / top["questions_per_s"]],
          [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]],
     ))
     print(f"errors {loaded['errors']}, answers ≠ single-user {loaded['mismatches']}, asked {loaded['asked']}/{total}; "
           f"throughput / ceiling = {ratio:.2f} (target ≥ 0.6)")
-    result = {"ceiling": top, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
+    print(f"ceiling before the server {before['questions_per_s']:.1f} questions/s, after {after['questions_per_s']:.1f}; "
+          f"embedder {type(embedder).__name__}")
+    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
     save("http", result)
     return result
 

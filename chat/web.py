@@ -154,7 +154,6 @@ def build_app(answerer: Answerer, settings: Settings):
         U = UI[lang]
         return [
             gr.update(value=f"# Verbatim\n{U['intro']}"),
-            gr.update(label=U["question"], placeholder=U["placeholder"]),
             gr.update(value=U["ask"]),
             gr.update(value=U["new"]),
             gr.update(value=U["more"]),
@@ -167,6 +166,10 @@ def build_app(answerer: Answerer, settings: Settings):
             gr.update(value=f"{U['examples']} :"),
             f'<span id="vb-lang" data-lang="{lang}"></span>',
         ]
+
+    def question_box(lang: str, clear: bool):
+        U = UI[lang]
+        return gr.update(label=U["question"], placeholder=U["placeholder"], **({"value": ""} if clear else {}))
 
     def turn(question: str, sources, people, chat, state, alone: bool = False):
         chat = list(chat or [])
@@ -181,7 +184,7 @@ def build_app(answerer: Answerer, settings: Settings):
         except QuestionError as exc:
             chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)
-            return ["", chat, state, empty_sources_html(lang), hide, hide, *chrome(lang, facets_now(), rows)]
+            return [question_box(lang, True), chat, state, empty_sources_html(lang), hide, hide, *chrome(lang, facets_now(), rows)]
         n = state.get("turns", 0) + 1
         titles = dict(index.facets()["sources"])
         note = ", ".join([titles.get(s, s) for s in sources or []] + list(people or [])) or None
@@ -198,7 +201,7 @@ def build_app(answerer: Answerer, settings: Settings):
         md, csl = exports.write(ans)
         rows = corpus_rows(live, settings)
         U = UI[ans.language]
-        return ["", chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
+        return [question_box(ans.language, True), chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
                 gr.update(value=csl, visible=True, label=U["export_csl"]), *chrome(ans.language, index.facets(), rows)]
 
     def ask_alone(question, sources, people, chat, state):
@@ -229,7 +232,7 @@ def build_app(answerer: Answerer, settings: Settings):
     def new_conversation():
         rows = corpus_rows(live, settings)
         hide = gr.update(visible=False)
-        return [[], {}, empty_sources_html("fr"), hide, hide, *chrome("fr", facets_now(), rows)]
+        return [question_box("fr", False), [], {}, empty_sources_html("fr"), hide, hide, *chrome("fr", facets_now(), rows)]
 
     def on_load(chat, state, request: gr.Request):
         q = (request.query_params.get("q") if request is not None else None) or ""
@@ -237,7 +240,7 @@ def build_app(answerer: Answerer, settings: Settings):
             return turn(q, [], [], [], {}, alone=True)
         rows = corpus_rows(live, settings)
         lang = (state or {}).get("lang", "fr")
-        return [gr.update(), chat, state, gr.update(), gr.update(), gr.update(), *chrome(lang, facets_now(), rows)]
+        return [question_box(lang, False), chat, state, gr.update(), gr.update(), gr.update(), *chrome(lang, facets_now(), rows)]
 
     on_load.__annotations__["request"] = gr.Request  # Gradio finds the request by its type, not a string
 
@@ -265,7 +268,7 @@ def build_app(answerer: Answerer, settings: Settings):
                     export_md = gr.DownloadButton(U["export_md"], visible=False, size="sm", elem_id="vb-export-md")
                     export_csl_button = gr.DownloadButton(U["export_csl"], visible=False, size="sm", elem_id="vb-export-csl")
                 with gr.Row(elem_id="vb-examples"):
-                    examples_label = gr.Markdown(f"{U['examples']} :")
+                    examples_label = gr.Markdown(f"{U['examples']} :", min_width=90)
                     example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
                 with gr.Accordion(U["filters"], open=False, elem_id="vb-filters") as filters:
                     with gr.Row():
@@ -283,7 +286,7 @@ def build_app(answerer: Answerer, settings: Settings):
                 source_view = gr.HTML(empty_sources_html(), elem_id="vb-source", js_on_load=SOURCE_JS)
                 # An extra tab or panel (e.g. checking a quote) goes here, beside the source text.
 
-        chrome_outputs = [intro, question, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
+        chrome_outputs = [intro, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
                           examples_label, lang_marker]
         turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
@@ -292,7 +295,7 @@ def build_app(answerer: Answerer, settings: Settings):
         question.submit(turn, inputs=inputs, outputs=turn_outputs, **common)
         helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **common)
         more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **common)
-        new_button.click(new_conversation, None, [chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
+        new_button.click(new_conversation, None, [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
         for button, q in zip(example_buttons, EXAMPLES):
             button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **common)
         app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **common)
