@@ -395,6 +395,7 @@ def test_an_example_question_runs_from_the_empty_chat_and_the_page_says_what_it_
     assert f"{len(real_index.sources)} sources" in placeholder
     page.locator("#vb-corpus").get_by_text("Le corpus").click()
     rows = page.locator("#vb-corpus-view tr[data-source]")
+    rows.first.wait_for()
     assert rows.count() >= len(real_index.sources) and "entretien" in page.locator("#vb-corpus-view").inner_text()
     examples = page.locator("#vb-examples button")
     assert examples.count() == len(EXAMPLES) and examples.first.is_visible()
@@ -467,6 +468,7 @@ def test_a_document_added_while_serving_is_answered_from_without_a_restart(brows
         card = last_card(page)
         assert "Le facteur roule à vélo" in card.text_content() and "Le vélo du facteur" in card.text_content()
         page.locator("#vb-corpus").get_by_text("Le corpus").click()
+        page.locator('#vb-corpus-view tr[data-source="velo"]').wait_for()
         assert "Le vélo du facteur" in page.locator("#vb-corpus-view").inner_text()
         page.locator("#vb-filters").get_by_text("Filtres").click()
         pick_option(page, "#vb-filter-sources", "Le vélo du facteur")
