@@ -46,6 +46,7 @@ footer, .api-docs, .settings-btn { display: none !important; }
 .vb-corpus table { border-collapse: collapse; font-size: .9rem; }
 .vb-corpus td, .vb-corpus th { padding: .15rem .5rem; text-align: left; vertical-align: top; }
 #vb-chat .message-wrap .message { max-width: 100%; }
+.vb-examples-label { flex: 0 0 6.5rem !important; min-width: 6.5rem !important; }
 @media (max-width: 700px) { .vb-passage { padding: .4rem .5rem; } }
 """
 

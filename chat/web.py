@@ -268,7 +268,7 @@ def build_app(answerer: Answerer, settings: Settings):
                     export_md = gr.DownloadButton(U["export_md"], visible=False, size="sm", elem_id="vb-export-md")
                     export_csl_button = gr.DownloadButton(U["export_csl"], visible=False, size="sm", elem_id="vb-export-csl")
                 with gr.Row(elem_id="vb-examples"):
-                    examples_label = gr.Markdown(f"{U['examples']} :", min_width=90)
+                    examples_label = gr.Markdown(f"{U['examples']} :", elem_classes=["vb-examples-label"])
                     example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
                 with gr.Accordion(U["filters"], open=False, elem_id="vb-filters") as filters:
                     with gr.Row():

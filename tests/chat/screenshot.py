@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=str(ROOT / "corpus"))
     parser.add_argument("--follow-up", default="Et sur l'histoire de l'informatique ?", help="a second question ('' for none)")
     parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=1500)
     args = parser.parse_args(argv)
     reason = missing_browser()
     if reason:
@@ -36,11 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as pw:
             browser = launch_browser(pw)
-            context, page, recorder = open_page(browser, url, width=args.width, height=900)
+            context, page, recorder = open_page(browser, url, width=args.width, height=args.height)
             ask(page, args.question)
             if args.follow_up:
                 ask(page, args.follow_up)
             last_card(page).locator(".vb-browse").first.click()
+            # Show the newest card from its top: the question, and how a follow-up was understood.
+            # Show the newest card from its top: the question, and how a follow-up was understood.
+            page.wait_for_timeout(500)
+            last_card(page).evaluate("""(card) => { let box = card.parentElement;
+                while (box && !(box.scrollHeight > box.clientHeight + 10 && getComputedStyle(box).overflowY !== 'visible')) box = box.parentElement;
+                if (box) box.scrollTop += card.getBoundingClientRect().top - box.getBoundingClientRect().top - 80; }""")
+            page.wait_for_timeout(300)
             page.wait_for_timeout(300)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=args.out, full_page=True)
