@@ -27,6 +27,7 @@ class LiveIndex:
         self._target = self._resolve()
         self._lock = threading.Lock()
         self.version = 0  # how many times a new version was loaded
+        self.rows_cache: tuple[object, list[dict]] | None = None  # corpus_rows, per index version and manifest
 
     def _resolve(self) -> str | None:
         return os.path.realpath(self.path) if self.path else None
@@ -61,8 +62,17 @@ def corpus_rows(live: LiveIndex, settings) -> list[dict]:
         from index.incremental import source_states
         from ingest.load import CorpusError
 
+        # Reading the states hashes the sources: once per index version and manifest edit, not per question.
         try:
-            return source_states(live.corpus, live.path, settings)
+            key = (live.version, (live.corpus / "sources.toml").stat().st_mtime_ns)
+        except OSError:
+            key = (live.version, None)
+        if live.rows_cache is not None and live.rows_cache[0] == key:
+            return live.rows_cache[1]
+        try:
+            rows = source_states(live.corpus, live.path, settings)
+            live.rows_cache = (key, rows)
+            return rows
         except (CorpusError, OSError, ValueError):
             pass  # the manifest is being edited: the index alone still tells what it holds
     counts: dict[str, int] = {}
