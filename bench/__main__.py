@@ -9,10 +9,10 @@ import time
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--full", action="store_true", help="also run the 1,000,000-passage scale case (about 10 minutes)")
-    p.add_argument("--only", nargs="*", default=None, help="query cold ingest scale load milvus check")
+    p.add_argument("--only", nargs="*", default=None, help="query cold ingest scale load http milvus check")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     a = p.parse_args()
-    todo = a.only or ["query", "cold", "ingest", "scale", "load", "milvus", "check"]
+    todo = a.only or ["query", "cold", "ingest", "scale", "load", "http", "milvus", "check"]
     t0 = time.perf_counter()
     for name in todo:
         t = time.perf_counter()
@@ -47,6 +47,10 @@ def main() -> None:
                 print("\n(load benchmark not available)")
                 continue
             module.run(quiet=a.quiet)
+        elif name == "http":
+            from bench.http import run
+
+            run(quiet=a.quiet)
         print(f"[{name}: {time.perf_counter() - t:.0f} s]")
     print(f"\nAll benchmarks: {time.perf_counter() - t0:.0f} s; JSON in bench/results/")
 

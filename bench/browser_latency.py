@@ -27,8 +27,10 @@ START = """(q) => {
   const box = document.querySelector('#vb-question textarea');
   box.addEventListener('keydown', (e) => { if (e.key === 'Enter' && window.__vb.t0 === null) window.__vb.t0 = performance.now(); },
                        {capture: true, once: true});
-  const target = document.querySelector('#vb-answer');
-  const seen = () => { const a = target.querySelector('.vb-asked q'); return (a && a.textContent === q) || target.querySelector('.vb-error'); };
+  const target = document.querySelector('#vb-chat');
+  const seen = () => { const cards = target.querySelectorAll('.vb-answer'); const last = cards[cards.length - 1];
+                       const a = last && last.querySelector('.vb-asked q');
+                       return (a && a.textContent === q) || (last && last.querySelector('.vb-error')); };
   const obs = new MutationObserver(() => {
     if (seen()) { obs.disconnect(); requestAnimationFrame(() => { window.__vb.shown = performance.now(); }); }
   });

@@ -179,9 +179,10 @@ def serve_auth(host: str, auth: str | None, no_auth: bool, environ=os.environ) -
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from chat.web import serve
+    from chat.web import check_port, serve
 
     auth = serve_auth(args.host, args.auth, args.no_auth)  # before any slow loading
+    check_port(args.host, args.port)
     if args.concurrency is not None and not 1 <= args.concurrency <= 64:
         raise UserError(f"--concurrency must be between 1 and 64 (got {args.concurrency})")
     extra = {} if args.concurrency is None else {"concurrency": args.concurrency}
@@ -189,7 +190,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"verbatim: warning: serving on {args.host} with no password (--no-auth)", file=sys.stderr)
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet)
-    serve(index, embedder, settings, host=args.host, port=args.port, auth=auth, **extra)
+    serve(index, embedder, settings, host=args.host, port=args.port, auth=auth, index_dir=_index_dir(args),
+          corpus_dir=Path(args.corpus), quiet=args.quiet, **extra)
     return 0
 
 

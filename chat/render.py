@@ -17,6 +17,8 @@ LABELS = {
     "fr": {
         "no_answer": "Le corpus ne contient pas de réponse à cette question.",
         "closest": "Passages les plus proches (ils ne répondent pas) :",
+        "uncertain": "Réponse incertaine : ces passages sont les plus proches, mais peut-être pas une réponse.",
+        "uncertain_short": "Réponse incertaine",
         "reporting": "rapportant",
         "question": "Question",
         "source": "Source",
@@ -47,6 +49,8 @@ LABELS = {
     "en": {
         "no_answer": "The corpus does not answer this question.",
         "closest": "Closest passages (they do not answer):",
+        "uncertain": "Uncertain answer: these are the closest passages, but they may not answer.",
+        "uncertain_short": "Uncertain answer",
         "reporting": "reporting",
         "question": "Question",
         "source": "Source",
@@ -77,12 +81,28 @@ LABELS = {
 }
 
 
+LEVELS = ("answer", "uncertain", "none")
+
+
+def level_of(ans: Answer) -> str:
+    """How sure the answer is: ``"answer"``, ``"uncertain"`` or ``"none"``.
+
+    The one place that reads it: an answer without a ``level`` field has only
+    ``answered`` (true: an answer; false: none).
+    """
+    level = getattr(ans, "level", None)
+    if level in LEVELS:
+        return level
+    return "answer" if ans.answered else "none"
+
+
 def attribution_line(p: Passage, lang: str) -> str:
     """"Olivier Griffith (interviewé), rapportant Thierry Breton, ex-commissaire européen"."""
     L = LABELS[lang]
     c = p.chunk
     who = c.speaker or "?"
-    if c.role:
+    # A speaker named by their role ("Un lecteur (commentaire)") already says it.
+    if c.role and not who.rstrip().endswith(")"):
         who += f" ({L['roles'].get(c.role, c.role)})"
     if c.reported:
         who += f", {L['reporting']} " + " ; ".join(c.reported)
@@ -105,16 +125,20 @@ def where_line(p: Passage, lang: str) -> str:
 def render_text(ans: Answer) -> str:
     """The answer as a terminal reader wants it: quote first, then who, where, which question."""
     L = LABELS[ans.language]
+    level = level_of(ans)
     lines: list[str] = []
     if ans.notice:
         lines.append(f"({ans.notice})")
-    if not ans.answered:
+    if level == "none":
         lines.append(L["no_answer"])
         if ans.passages:
             lines.append(L["closest"])
+    elif level == "uncertain":
+        lines.append(L["uncertain"])
     for i, p in enumerate(ans.passages, 1):
         lines.append("")
-        lines.append(f"{i}. « {p.quote} »")
+        # Only an answer's quotes are shown as quotes; closest passages are shown as text.
+        lines.append(f"{i}. « {p.quote} »" if level != "none" else f"{i}. ({p.quote})")
         lines.append(f"   — {attribution_line(p, ans.language)}")
         lines.append(f"   {L['source']} : {where_line(p, ans.language)}")
         if p.chunk.section:
@@ -196,14 +220,15 @@ def speaker_line(p: Passage, lang: str) -> str | None:
 def citation(p: Passage, lang: str = "fr") -> str:
     """A ready-to-paste citation, French style.
 
-    « quote » — speaker (rapportant X), dans *Title*, publisher, date, § N (or p. N), URL
-    The URL opens the source at the quote when the source is on the web.
+    « quote » — speaker (rapportant X), dans Title, publisher, date, § N (or p. N), URL
+    Plain text (no Markdown): it is pasted into mails and word processors. The URL
+    opens the source at the quote when the source is on the web.
     """
     L = LABELS[lang]
     parts = [f"« {' '.join(p.quote.split())} »"]
     who = speaker_line(p, lang)
     head = f"{parts[0]} — {who}" if who else parts[0]
-    tail = [f"{L['in']} *{p.source.get('title') or p.source.get('id', '?')}*"]
+    tail = [f"{L['in']} {p.source.get('title') or p.source.get('id', '?')}"]
     if p.source.get("publisher"):
         tail.append(p.source["publisher"])
     if p.source.get("date"):
@@ -277,18 +302,35 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _md_citation(p: Passage, lang: str) -> str:
+    """The citation in Markdown: the text escaped, the title in italics, the link left as is."""
+    text = citation(p, lang)
+    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
+    if link and text.endswith(", " + link):
+        text = text[: -len(link) - 2]
+    title = p.source.get("title") or p.source.get("id", "?")
+    marker = f"{LABELS[lang]['in']} {title}"
+    escaped = md_escape(text).replace(md_escape(marker), f"{LABELS[lang]['in']} *{md_escape(title)}*", 1)
+    return escaped + (f", <{link}>" if link else "")
+
+
 def export_markdown(ans: Answer) -> str:
     """All the passages of an answer as a Markdown document, each with its citation."""
     L = LABELS[ans.language]
+    level = level_of(ans)
     lines = [f"# {md_escape(ans.question)}", ""]
-    if not ans.answered:
+    if level == "none":
         lines += [f"**{L['no_answer']}**", ""]
         if ans.passages:
             lines += [f"*{L['closest']}*", ""]
+    elif level == "uncertain":
+        lines += [f"**{L['uncertain']}**", ""]
     for i, p in enumerate(ans.passages, 1):
         lines.append(f"## {i}. {md_escape(speaker_line(p, ans.language) or '?')} — {location(p, ans.language)}")
         lines.append("")
-        lines.append(f"> {md_escape(' '.join(p.quote.split()))}")
+        # Closest passages of an unanswered question are not quotes of an answer: no blockquote.
+        quoted = md_escape(" ".join(p.quote.split()))
+        lines.append(f"> {quoted}" if level != "none" else f"({quoted})")
         lines.append("")
         lines.append(f"— {md_escape(attribution_line(p, ans.language))}  ")
         if p.chunk.section:
@@ -301,7 +343,7 @@ def export_markdown(ans: Answer) -> str:
         if link:
             lines.append(f"<{link}>  ")
         lines.append("")
-        lines.append(f"{L['citation']} : {md_escape(citation(p, ans.language))}")
+        lines.append(f"{L['citation']} : {_md_citation(p, ans.language)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -329,6 +371,7 @@ def export_csl(ans: Answer) -> list[dict]:
     and where (paragraph or page) in ``note``, and the page in ``page`` when known.
     """
     items = []
+    level = level_of(ans)
     for p in ans.passages:
         s = p.source
         item: dict = {"id": f"{s.get('id', 'source')}-{p.start}-{p.end}", "type": _csl_type(s), "title": s.get("title") or s.get("id", "?")}
@@ -353,5 +396,8 @@ def export_csl(ans: Answer) -> list[dict]:
             item["page"] = str(p.chunk.page)
         who = speaker_line(p, "fr")
         item["note"] = f"« {' '.join(p.quote.split())} »" + (f" — {who}" if who else "") + f", {location(p, 'fr')}"
+        if level != "answer":
+            # A reference manager keeps the note: it must say the passage is not a sure answer.
+            item["note"] = f"[{LABELS['fr']['uncertain_short'] if level == 'uncertain' else LABELS['fr']['closest'].rstrip(' :')}] " + item["note"]
         items.append(item)
     return items

@@ -1,53 +1,63 @@
-"""The chat page (Gradio): a question in, quoted passages in their context with their attribution out.
+"""The chat page and the HTTP API, served together: a conversation of quoted answers.
+
+The flow of a question: the page (Gradio, mounted on a FastAPI app that also holds the
+plain HTTP API of ``chat/api.py``) → follow-up resolution (``chat/conversation.py``) →
+``chat.answer.answer`` over the live index (``chat/live.py``) → the answer card
+(``chat/page.py``), styled and scripted by ``chat/assets.py``.
 
 What the page does for a reader:
 
-- each passage shows the quoted sentence(s) in « », marked inside their context (the
-  context lighter), then who says it (and whom they report), the question it answers,
-  the source with its publisher and date, the paragraph or page, and a link that opens
-  the source at the quote; passages of one paragraph are shown once, all quotes marked;
-- a button per passage copies a ready-to-paste citation; the whole answer downloads as
-  Markdown or CSL-JSON (for reference managers);
-- filters restrict the search to sources and to people (speaking or reported);
-- a side panel shows the full text of the sources, each quote marked in place;
-- when the corpus has no answer, the page says so in the question's language and folds
-  the closest passages away.
+- a conversation: each turn shows the question and its quote cards; a short or elliptic
+  question is searched with the one before, and the card says how it was understood,
+  with a button to ask it alone; "Plus de passages" shows the next passages;
+  "Nouvelle conversation" starts again; the example questions stay at hand;
+- three looks for an answer, an uncertain answer and no answer (``chat/page.py``);
+- the corpus it answers from (sources, kinds, passages, state), followed on disk: a
+  ``verbatim add`` while serving is seen by the next question, and the filters follow;
+- one language per page: the page follows the language of the last question;
+- ``/?q=…`` opens the page on that question's answer; each card copies its own link;
+- citations copied as plain text, downloads in Markdown and CSL-JSON, the full text of
+  the sources with every quote in place.
 
 Every piece of document or user text is escaped before it reaches the page; the page
 loads nothing from outside the machine (local font stack, analytics off, and a
-Content-Security-Policy that only allows the server itself); the same answer as
-``verbatim ask --json`` is on Gradio's API as ``/ask``.
+Content-Security-Policy that only allows the server itself).
 """
 from __future__ import annotations
 
+import errno
 import html
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from chat.answer import Answer, Passage, QuestionError, answer  # noqa: E402
-from chat.render import (  # noqa: E402
-    LABELS,
-    attribution_line,
-    citation,
-    export_csl,
-    export_markdown,
-    group_by_paragraph,
-    human_date,
-    is_web_url,
-    location,
-    mark_segments,
-    merged_context,
-    quote_link,
+from chat.answer import Answer, QuestionError, detect_language  # noqa: E402
+from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # noqa: E402,F401
+from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
+from chat.conversation import Context, resolve  # noqa: E402
+from chat.live import LiveIndex, corpus_rows  # noqa: E402
+from chat.page import (  # noqa: E402,F401
+    UI,
+    corpus_html,
+    empty_sources_html,
+    error_html,
+    people_choices,
+    render_html,
+    render_sources_html,
 )
+from chat.render import export_csl, export_markdown  # noqa: E402
 from index.embed import Embedder  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import Filter, Index  # noqa: E402
+from index.settings import MAX_TOP_K, Settings  # noqa: E402
+from index.store import Index  # noqa: E402
 
 EXAMPLES = [
     "Qui a ouvert la série de rencontres ?",
@@ -55,270 +65,26 @@ EXAMPLES = [
     "Quelle est la position de la Quadrature du Net ?",
     "What is the link between ecology and social work?",
 ]
-FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
-MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
-
-CSS = """
-.vb-answer { line-height: 1.55; }
-.vb-asked { color: #6b7280; margin: 0 0 .6rem; }
-.vb-passage { border-left: 3px solid #9ca3af; padding: .5rem .9rem; margin: .9rem 0; }
-.vb-context { color: #6b7280; margin: 0 0 .4rem; }
-.vb-quote { color: #111827; background: #fde68a; padding: 0 .15rem; border-radius: 2px; }
-.vb-guil { color: inherit; font-weight: 600; }
-.vb-attr { font-size: .92rem; overflow-wrap: anywhere; }
-.vb-attr > div { margin: .1rem 0; }
-.vb-actions { display: flex; flex-wrap: wrap; gap: .4rem .9rem; align-items: center; margin-top: .35rem; }
-.vb-copy { border: 1px solid #9ca3af; border-radius: 6px; padding: .1rem .6rem; background: transparent; color: inherit; cursor: pointer; font: inherit; }
-.vb-copy:hover { background: rgba(156, 163, 175, .2); }
-.vb-copied { display: block; font-size: .85rem; white-space: pre-wrap; overflow-wrap: anywhere; border: 1px dashed #9ca3af; padding: .3rem .5rem; margin-top: .3rem; user-select: all; }
-.vb-copied[hidden] { display: none; }
-.vb-none { font-weight: 600; }
-.vb-error { font-weight: 600; color: #b91c1c; }
-.vb-note { font-size: .9rem; color: #6b7280; }
-.vb-fulltext { white-space: pre-wrap; max-height: 75vh; overflow-y: auto; padding-right: .5rem; line-height: 1.55; }
-.vb-fulltext .vb-quote.vb-focus, .vb-fulltext .vb-quote:target { outline: 3px solid #f59e0b; }
-.vb-source-head { margin: .2rem 0 .5rem; }
-.vb-gap { display: block; height: .5em; }
-.vb-empty { color: #6b7280; }
-"""
-
-# Runs once when the answer area loads; the listener sees every later answer too.
-# The citation is read from a data attribute (text, never HTML) and also shown in an
-# <output> as plain text, so a reader can select it when the clipboard is refused.
-ANSWER_JS = """
-const copyText = async (text) => {
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); return true; }
-  } catch (e) {}
-  const ta = document.createElement('textarea');
-  ta.value = text; ta.setAttribute('readonly', ''); ta.style.position = 'fixed'; ta.style.opacity = '0';
-  document.body.appendChild(ta); ta.select();
-  let ok = false;
-  try { ok = document.execCommand('copy'); } catch (e) {}
-  ta.remove();
-  return ok;
-};
-element.addEventListener('click', async (ev) => {
-  const copy = ev.target.closest('.vb-copy');
-  if (copy) {
-    const text = copy.dataset.citation;
-    const ok = await copyText(text);
-    const out = copy.parentElement.querySelector('.vb-copied');
-    if (out) { out.textContent = text; out.hidden = false; out.dataset.status = ok ? 'copied' : 'shown'; }
-    copy.textContent = ok ? copy.dataset.done : copy.dataset.fail;
-    return;
-  }
-  const browse = ev.target.closest('.vb-browse');
-  if (browse) {
-    const mark = document.getElementById(browse.getAttribute('href').slice(1));
-    const box = mark && mark.closest('.vb-fulltext');
-    if (!box) return;
-    ev.preventDefault();
-    document.querySelectorAll('.vb-fulltext .vb-focus').forEach((m) => m.classList.remove('vb-focus'));
-    mark.classList.add('vb-focus');
-    box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
-    const r = box.getBoundingClientRect();
-    if (r.bottom < 0 || r.top > window.innerHeight) box.scrollIntoView({block: 'start'});
-  }
-});
-"""
-
-# When a new answer arrives, the full-text panel scrolls to its first quote.
-SOURCE_JS = """
-watch('value', () => {
-  const box = element.querySelector('.vb-fulltext');
-  const mark = box && box.querySelector('.vb-quote');
-  if (mark) box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
-});
-"""
-
-# Only the server itself: no font, script, image or connection elsewhere, even by mistake.
-CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; "
-    "worker-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
-)
 
 
-class SecurityHeaders:
-    """ASGI middleware adding the Content-Security-Policy and no-referrer headers to every response."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-content-type-options", b"nosniff"),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+class PortInUseError(ValueError):
+    """The port asked for is taken; the message gives the fix."""
 
 
-# -- rendering ---------------------------------------------------------------------------
-
-esc = html.escape
-
-
-def _link(url: str, text: str, cls: str) -> str:
-    return f'<a class="{cls}" href="{esc(url, quote=True)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
-
-
-def _actions_html(p: Passage, n: int, lang: str, numbered: bool) -> str:
-    L = LABELS[lang]
-    parts = ['<div class="vb-actions">']
-    if numbered:
-        parts.append(f"<span>{esc(L['citation'])} {n}</span>")
-    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
-    if link:
-        parts.append(_link(link, L["open_at_quote"] + " ↗", "vb-open"))
-    parts.append(f'<a class="vb-browse" href="#vb-q-{n}">{esc(L["show_in_text"])}</a>')
-    parts.append(
-        f'<button type="button" class="vb-copy" data-citation="{esc(citation(p, lang), quote=True)}" '
-        f'data-done="{esc(L["copied"], quote=True)}" data-fail="{esc(L["copy_failed"], quote=True)}">{esc(L["copy"])}</button>'
-    )
-    parts.append('<output class="vb-copied" hidden></output></div>')
-    return "".join(parts)
-
-
-def _group_html(group: list[tuple[int, Passage]], lang: str, texts: dict[str, str] | None) -> str:
-    """One card for the passages of one paragraph: the context once, every quote marked."""
-    L = LABELS[lang]
-    first = group[0][1]
-    text = texts.get(first.source.get("id")) if texts else None
-    context, offset = merged_context([p for _, p in group], text)
-    body = []
-    for seg, n in mark_segments(context, offset, [(p.start, p.end, n) for n, p in group]):
-        if n is None:
-            body.append(esc(seg))
-        else:
-            body.append(f'<span class="vb-guil">« </span><mark class="vb-quote" data-n="{n}">{esc(seg)}</mark><span class="vb-guil"> »</span>')
-    s = first.source
-    where = [f"<i>{esc(s.get('title') or s.get('id', '?'))}</i>"]
-    where += [esc(x) for x in (s.get("publisher"), human_date(s.get("date"), lang)) if x]
-    where.append(esc(location(first, lang)))
-    parts = [
-        f'<article class="vb-passage" id="vb-p-{group[0][0]}">',
-        f'<p class="vb-context">{"".join(body)}</p>',
-        '<div class="vb-attr">',
-        f'<div class="vb-who">— {esc(attribution_line(first, lang))}</div>',
-    ]
-    if first.chunk.section:
-        parts.append(f'<div class="vb-section">{esc(L["answers_question"])} : <i>{esc(first.chunk.section)}</i></div>')
-    parts.append(f'<div class="vb-where">{esc(L["source"])} : {", ".join(where)}</div>')
-    for n, p in group:
-        parts.append(_actions_html(p, n, lang, numbered=len(group) > 1))
-    links = [u for u in dict.fromkeys(u for _, p in group for u in p.chunk.links) if is_web_url(u)]
-    if links:
-        parts.append(f'<div class="vb-links">{esc(L["cited_links"])} : ' + " ".join(_link(u, u, "vb-cited") for u in links) + "</div>")
-    parts.append("</div></article>")
-    return "".join(parts)
-
-
-def _passages_html(ans: Answer, texts: dict[str, str] | None) -> str:
-    numbered = list(enumerate(ans.passages, 1))
-    out = []
-    for group in group_by_paragraph(p for _, p in numbered):
-        ids = {id(p) for p in group}
-        out.append(_group_html([(n, p) for n, p in numbered if id(p) in ids], ans.language, texts))
-    return "".join(out)
-
-
-def render_html(ans: Answer, texts: dict[str, str] | None = None, filter_note: str | None = None) -> str:
-    """An answer as safe HTML: every text from a document or the user is escaped.
-
-    ``texts`` (source id -> full text) lets passages of one paragraph share one exact context.
-    """
-    L = LABELS[ans.language]
-    out = [f'<div class="vb-answer" lang="{ans.language}">', f'<p class="vb-asked">{esc(L["asked"])} : <q>{esc(ans.question)}</q></p>']
-    if ans.notice:
-        out.append(f'<p class="vb-note"><i>{esc(ans.notice)}</i></p>')
-    if filter_note:
-        out.append(f'<p class="vb-note vb-filter-note">{esc(L["filtered"])} : {esc(filter_note)}</p>')
-    if not ans.answered:
-        out.append(f'<p class="vb-none">{esc(L["no_answer"])}</p>')
-        if ans.passages:
-            out.append(f"<details><summary>{esc(L['closest'])}</summary>")
-            out.append(_passages_html(ans, texts))
-            out.append("</details>")
-    else:
-        out.append(_passages_html(ans, texts))
-    out.append("</div>")
-    return "".join(out)
-
-
-def render_sources_html(ans: Answer, texts: dict[str, str]) -> str:
-    """The full text of each source of an answer, every quote marked in place (``#vb-q-N``)."""
-    L = LABELS[ans.language]
-    by_source: dict[str, list[tuple[int, Passage]]] = {}
-    for n, p in enumerate(ans.passages, 1):
-        by_source.setdefault(p.source.get("id", ""), []).append((n, p))
-    if not by_source:
-        return empty_sources_html()
-    out = [f'<div class="vb-sources" lang="{ans.language}"><div class="vb-fulltext">']
-    for sid, items in by_source.items():
-        s = items[0][1].source
-        meta = [esc(x) for x in (s.get("publisher"), human_date(s.get("date"), ans.language)) if x]
-        head = f"<b>{esc(s.get('title') or sid)}</b>" + (f" — {', '.join(meta)}" if meta else "")
-        if is_web_url(s.get("url")):
-            head += " " + _link(s["url"], L["open_source"] + " ↗", "vb-open")
-        out.append(f'<p class="vb-source-head">{head}</p>')
-        text = texts.get(sid, "")
-        for seg, n in mark_segments(text, 0, [(p.start, p.end, n) for n, p in items]):
-            # A paragraph break gets a little air; the spacer is empty, so the text stays the source's.
-            out.append(esc(seg).replace("\n", '\n<span class="vb-gap"></span>') if n is None else f'<mark class="vb-quote" id="vb-q-{n}">{esc(seg)}</mark>')
-        out.append("\n\n")
-    out.append("</div></div>")
-    return "".join(out)
-
-
-def empty_sources_html() -> str:
-    return f'<p class="vb-empty">{esc(LABELS["fr"]["full_text"])} : elle s\'affiche ici après une question, chaque citation surlignée à sa place.</p>'
-
-
-def error_html(exc: QuestionError, question: object) -> str:
-    lang = "fr"
-    msg = LABELS[lang]["errors"].get(exc.code, str(exc))
-    return f'<div class="vb-answer" lang="{lang}"><p class="vb-error">{esc(msg)}</p></div>'
-
-
-# -- the app ---------------------------------------------------------------------------------
-
-
-def people_choices(facets: dict) -> list[tuple[str, str]]:
-    """Dropdown choices for people: who speaks, then who is reported (labels in French)."""
-    return [(f"{name} — parle", name) for name in facets["speakers"]] + [(f"{name} — rapporté·e", name) for name in facets["reported"]]
-
-
-def make_filter(index: Index, sources, people) -> Filter | None:
-    """A Filter from the lists the page or the API gives; unknown names raise QuestionError."""
-    sources = [s for s in (sources or []) if s]
-    people = [p for p in (people or []) if p]
-    if not sources and not people:
-        return None
-    facets = index.facets()
-    known_sources = {sid for sid, _ in facets["sources"]}
-    known_people = set(facets["speakers"]) | set(facets["reported"])
-    bad = [s for s in sources if s not in known_sources]
-    if bad:
-        raise QuestionError(f"unknown source id(s): {', '.join(map(repr, bad))}; known: {', '.join(sorted(known_sources))}", "unknown_source")
-    bad = [p for p in people if p not in known_people]
-    if bad:
-        raise QuestionError(f"unknown person(s): {', '.join(map(repr, bad))}; see /facets for the names", "unknown_person")
-    return Filter(sources=frozenset(sources), people=frozenset(people))
-
-
-def _error_dict(question, exc: QuestionError) -> dict:
-    return {"question": question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUseError when ``host:port`` cannot be bound (before any slow loading)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {port} on {host} is already in use ({exc.strerror}); serve on another one: "
+                    f"make run PORT={port + 1} (or verbatim serve --port {port + 1})"
+                ) from None
+            raise PortInUseError(f"cannot listen on {host} port {port} ({exc.strerror or exc}); check --host and --port") from None
 
 
 class ExportDir:
@@ -326,13 +92,15 @@ class ExportDir:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
+        self._lock = threading.Lock()
 
     def write(self, ans: Answer) -> tuple[str, str]:
-        cutoff = time.time() - 3600
-        for old in self.root.iterdir():
-            if old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
-        folder = Path(tempfile.mkdtemp(dir=self.root))
+        with self._lock:
+            cutoff = time.time() - 3600
+            for old in self.root.iterdir():
+                if old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            folder = Path(tempfile.mkdtemp(dir=self.root))
         md = folder / "verbatim-citations.md"
         csl = folder / "verbatim-citations.json"
         md.write_text(export_markdown(ans), encoding="utf-8")
@@ -340,107 +108,258 @@ class ExportDir:
         return str(md), str(csl)
 
 
-def build_app(index: Index, embedder: Embedder, settings: Settings):
-    """The Gradio Blocks app over a loaded index."""
+def _people_of(ans: Answer) -> tuple[str, ...]:
+    """The people of an answer's best passage: whom a follow-up's pronoun most likely means."""
+    from index.store import person_name
+
+    if not ans.passages:
+        return ()
+    c = ans.passages[0].chunk
+    names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [person_name(r) for r in c.reported]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def build_app(answerer: Answerer, settings: Settings):
+    """The Gradio Blocks app (the page and Gradio's API) over a live index."""
     import gradio as gr
 
-    facets = index.facets()
-    source_titles = dict(facets["sources"])
     exports = ExportDir()
+    live = answerer.live
 
+    def facets_now() -> dict:
+        return live.current().facets()
+
+    # -- Gradio's API (kept for gradio_client users; the plain HTTP API is chat/api.py) --
     def ask_json(question: str) -> dict:
-        try:
-            return answer(question, index, embedder, settings).to_dict()
-        except QuestionError as exc:
-            return _error_dict(question, exc)
+        return answerer.ask_json(question)[1]
 
     def ask_filtered(question: str, sources: list[str] | None = None, people: list[str] | None = None) -> dict:
         """The same answer as /ask, restricted to some source ids and to some people (speaking or reported)."""
-        try:
-            return answer(question, index, embedder, settings, make_filter(index, sources, people)).to_dict()
-        except QuestionError as exc:
-            return _error_dict(question, exc)
+        return answerer.ask_json(question, None, sources, people)[1]
 
     def list_facets() -> dict:
         """What /ask_filtered can be restricted to: source ids with titles, speakers, reported people."""
-        return {"sources": [{"id": i, "title": t} for i, t in facets["sources"]], "speakers": facets["speakers"], "reported": facets["reported"]}
+        return facets_dict(live.current())
 
     def ask_html(question: str) -> str:
         try:
-            return render_html(answer(question, index, embedder, settings), index.texts)
+            ans, index = answerer.ask(question)
+            return render_html(ans, index.texts)
         except QuestionError as exc:
             return error_html(exc, question)
 
-    def ask_page(question: str, sources: list[str] | None, people: list[str] | None):
-        hide = gr.DownloadButton(visible=False)
-        try:
-            where = make_filter(index, sources, people)
-            ans = answer(question, index, embedder, settings, where)
-        except QuestionError as exc:
-            return error_html(exc, question), empty_sources_html(), hide, hide, gr.Row(visible=False)
-        note = ", ".join([source_titles.get(s, s) for s in sources or []] + list(people or [])) or None
-        md, csl = exports.write(ans)
-        return (
-            render_html(ans, index.texts, note),
-            render_sources_html(ans, index.texts),
-            gr.DownloadButton(value=md, visible=True),
-            gr.DownloadButton(value=csl, visible=True),
-            gr.Row(visible=False),
-        )
+    # -- the page --
+    def chrome(lang: str, facets: dict, rows: list[dict]):
+        """Every label of the page in ``lang``, and the filters and corpus panel as they are now."""
+        U = UI[lang]
+        return [
+            gr.update(value=f"# Verbatim\n{U['intro']}"),
+            gr.update(value=U["ask"]),
+            gr.update(value=U["new"]),
+            gr.update(value=U["more"]),
+            gr.update(label=U["filters"]),
+            gr.update(label=U["sources"], info=U["sources_info"], choices=[(t, i) for i, t in facets["sources"]]),
+            gr.update(label=U["people"], info=U["people_info"], choices=people_choices(facets, lang)),
+            gr.update(value=f"### {U['source_text']}"),
+            gr.update(label=U["corpus"]),
+            corpus_html(rows, lang),
+            gr.update(value=f"{U['examples']} :"),
+            f'<span id="vb-lang" data-lang="{lang}"></span>',
+        ]
 
+    def question_box(lang: str, clear: bool):
+        U = UI[lang]
+        return gr.update(label=U["question"], placeholder=U["placeholder"], **({"value": ""} if clear else {}))
+
+    def turn(question: str, sources, people, chat, state, alone: bool = False):
+        chat = list(chat or [])
+        state = dict(state or {})
+        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())))
+        raw = question if isinstance(question, str) else ""
+        understood = resolve(raw, context)
+        lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
+        hide = gr.update(visible=False)
+        try:
+            ans, index = answerer.ask(understood.searched, None, sources, people)
+        except QuestionError as exc:
+            chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
+            rows = corpus_rows(live, settings)
+            return [question_box(lang, True), chat, state, empty_sources_html(lang), hide, hide, *chrome(lang, facets_now(), rows)]
+        n = state.get("turns", 0) + 1
+        titles = dict(index.facets()["sources"])
+        note = ", ".join([titles.get(s, s) for s in sources or []] + list(people or [])) or None
+        card = render_html(ans, index.texts, note, understood, turn=n)
+        changed = state.get("version") is not None and state["version"] != live.version
+        if changed:
+            card = card.replace('<p class="vb-asked">', f'<p class="vb-note vb-updated">{UI[ans.language]["updated"]}</p><p class="vb-asked">', 1)
+        # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
+        chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
+        nxt = understood.next_context(_people_of(ans))
+        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), lang=ans.language, version=live.version,
+                     last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
+                           "sources": list(sources or []), "people": list(people or []), "turn": n})
+        md, csl = exports.write(ans)
+        rows = corpus_rows(live, settings)
+        U = UI[ans.language]
+        return [question_box(ans.language, True), chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
+                gr.update(value=csl, visible=True, label=U["export_csl"]), *chrome(ans.language, index.facets(), rows)]
+
+    def ask_alone(question, sources, people, chat, state):
+        return turn(question, sources, people, chat, state, alone=True)
+
+    def more(chat, state):
+        chat = list(chat or [])
+        state = dict(state or {})
+        last = state.get("last")
+        if not last:
+            return [chat, state, gr.update(), gr.update(), gr.update()]
+        lang = state.get("lang", "fr")
+        top = min(MAX_TOP_K, last["shown"] + settings.top_k)
+        try:
+            full, index = answerer.ask(last["searched"], top, last["sources"], last["people"])
+        except QuestionError as exc:
+            chat.append({"role": "assistant", "content": error_html(exc, last["searched"], lang)})
+            return [chat, state, gr.update(), gr.update(), gr.update()]
+        n = state.get("turns", 0) + 1
+        extra = replace(full, passages=full.passages[last["shown"]:], notice=None)
+        card = render_html(extra, index.texts, None, None, first=last["shown"] + 1, turn=n, more=True)
+        chat.append({"role": "assistant", "content": card})
+        last = dict(last, shown=len(full.passages), turn=n)
+        state.update(turns=n, last=last)
+        md, csl = exports.write(full)
+        return [chat, state, render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
+
+    def new_conversation():
+        rows = corpus_rows(live, settings)
+        hide = gr.update(visible=False)
+        return [question_box("fr", False), [], {}, empty_sources_html("fr"), hide, hide, *chrome("fr", facets_now(), rows)]
+
+    def on_load(chat, state, request: gr.Request):
+        q = (request.query_params.get("q") if request is not None else None) or ""
+        if q.strip():
+            return turn(q, [], [], [], {}, alone=True)
+        rows = corpus_rows(live, settings)
+        lang = (state or {}).get("lang", "fr")
+        return [question_box(lang, False), chat, state, gr.update(), gr.update(), gr.update(), *chrome(lang, facets_now(), rows)]
+
+    on_load.__annotations__["request"] = gr.Request  # Gradio finds the request by its type, not a string
+
+    rows0 = corpus_rows(live, settings)
+    facets0 = facets_now()
+    U = UI["fr"]
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as app:
-        gr.Markdown(
-            "# Verbatim\nPosez une question sur le corpus : la réponse n'est faite que de citations exactes, "
-            "attribuées, montrées dans leur contexte."
-        )
-        with gr.Row(equal_height=True):
-            question = gr.Textbox(
-                label="Question", placeholder="Qui a ouvert la série de rencontres ?", scale=5, autofocus=True, elem_id="vb-question", lines=1, max_lines=4
-            )
-            ask = gr.Button("Demander", variant="primary", scale=1, elem_id="vb-ask")
-        with gr.Accordion("Filtres : sources et personnes", open=False, elem_id="vb-filters"):
-            with gr.Row():
-                sources = gr.Dropdown(
-                    choices=[(title, sid) for sid, title in facets["sources"]], multiselect=True, label="Sources",
-                    info="Ne chercher que dans ces sources (vide : toutes).", elem_id="vb-filter-sources",
-                )
-                people = gr.Dropdown(
-                    choices=people_choices(facets), multiselect=True, label="Personnes",
-                    info="Ne garder que les passages dits ou rapportés par l'une de ces personnes (vide : toutes).",
-                    elem_id="vb-filter-people",
-                )
-        with gr.Row(elem_id="vb-examples") as examples_row:
-            gr.Markdown("Exemples :")
-            example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
+        intro = gr.Markdown(f"# Verbatim\n{U['intro']}", elem_id="vb-intro")
+        lang_marker = gr.HTML('<span id="vb-lang" data-lang="fr"></span>', elem_classes=["vb-helper"])
+        state = gr.State({})
         with gr.Row():
             with gr.Column(scale=3):
-                result = gr.HTML(
-                    '<p class="vb-empty">La réponse s\'affiche ici : des citations exactes, dans leur contexte, '
-                    "avec qui parle, dans quelle source, à quel paragraphe. Essayez un exemple ci-dessus.</p>",
-                    elem_id="vb-answer",
-                    js_on_load=ANSWER_JS,
+                chat = gr.Chatbot(
+                    value=[], label=U["chat"], elem_id="vb-chat", height="65vh", min_height=320, sanitize_html=False,
+                    render_markdown=False, buttons=[], feedback_options=None, placeholder=_placeholder("fr", rows0),
+                    group_consecutive_messages=False, autoscroll=True,
                 )
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(label=U["question"], placeholder=U["placeholder"], scale=5, autofocus=True,
+                                          elem_id="vb-question", lines=1, max_lines=4)
+                    ask = gr.Button(U["ask"], variant="primary", scale=1, elem_id="vb-ask")
                 with gr.Row():
-                    export_md = gr.DownloadButton("Exporter en Markdown", visible=False, size="sm", elem_id="vb-export-md")
-                    export_csl_button = gr.DownloadButton("Exporter en CSL-JSON (Zotero…)", visible=False, size="sm", elem_id="vb-export-csl")
+                    more_button = gr.Button(U["more"], size="sm", elem_id="vb-more")
+                    new_button = gr.Button(U["new"], size="sm", elem_id="vb-new")
+                    export_md = gr.DownloadButton(U["export_md"], visible=False, size="sm", elem_id="vb-export-md")
+                    export_csl_button = gr.DownloadButton(U["export_csl"], visible=False, size="sm", elem_id="vb-export-csl")
+                with gr.Row(elem_id="vb-examples"):
+                    examples_label = gr.Markdown(f"{U['examples']} :", elem_classes=["vb-examples-label"])
+                    example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
+                with gr.Accordion(U["filters"], open=False, elem_id="vb-filters") as filters:
+                    with gr.Row():
+                        sources = gr.Dropdown(choices=[(t, i) for i, t in facets0["sources"]], multiselect=True, label=U["sources"],
+                                              info=U["sources_info"], elem_id="vb-filter-sources")
+                        people = gr.Dropdown(choices=people_choices(facets0), multiselect=True, label=U["people"],
+                                             info=U["people_info"], elem_id="vb-filter-people")
+                # Where a card's "ask it alone" button puts its question (hidden; see chat/assets.py).
+                helper_q = gr.Textbox(elem_id="vb-helper-q", elem_classes=["vb-helper"], show_label=False, container=False)
+                helper_go = gr.Button("go", elem_id="vb-helper-go", elem_classes=["vb-helper"])
             with gr.Column(scale=2):
-                gr.Markdown("### Texte de la source")
+                with gr.Accordion(U["corpus"], open=False, elem_id="vb-corpus") as corpus_box:
+                    corpus_view = gr.HTML(corpus_html(rows0), elem_id="vb-corpus-view")
+                source_title = gr.Markdown(f"### {U['source_text']}")
                 source_view = gr.HTML(empty_sources_html(), elem_id="vb-source", js_on_load=SOURCE_JS)
+                # An extra tab or panel (e.g. checking a quote) goes here, beside the source text.
 
-        outputs = [result, source_view, export_md, export_csl_button, examples_row]
-        inputs = [question, sources, people]
-        ask.click(ask_page, inputs=inputs, outputs=outputs, api_visibility="private")
-        question.submit(ask_page, inputs=inputs, outputs=outputs, api_visibility="private")
+        chrome_outputs = [intro, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
+                          examples_label, lang_marker]
+        turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
+        inputs = [question, sources, people, chat, state]
+        common = dict(api_visibility="private", show_progress="minimal")
+        ask.click(turn, inputs=inputs, outputs=turn_outputs, **common)
+        question.submit(turn, inputs=inputs, outputs=turn_outputs, **common)
+        helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **common)
+        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **common)
+        new_button.click(new_conversation, None, [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
         for button, q in zip(example_buttons, EXAMPLES):
-            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(
-                ask_page, inputs=inputs, outputs=outputs, api_visibility="private"
-            )
+            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **common)
+        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **common)
         gr.api(ask_json, api_name="ask")
         gr.api(ask_filtered, api_name="ask_filtered")
         gr.api(list_facets, api_name="facets")
         gr.api(ask_html, api_name="ask_html")
     app.verbatim_exports = exports
     return app
+
+
+def _placeholder(lang: str, rows: list[dict]) -> str:
+    """The empty chat: what the corpus holds, and what to do."""
+    U = UI[lang]
+    indexed = [r for r in rows if r.get("state") == "indexed"]
+    line = U["corpus_line"].format(sources=len(indexed), passages=sum(r.get("chunks") or 0 for r in indexed))
+    names = "; ".join((r.get("title") or r["id"]) for r in indexed[:6]) + (" …" if len(indexed) > 6 else "")
+    return f"{U['corpus']} : {line}. {names}\n\n{U['intro']}"
+
+
+class Running:
+    """A server started by ``serve(block=False)``: its address, and ``close()``."""
+
+    def __init__(self, server, thread: threading.Thread, url: str, blocks, fastapi_app) -> None:
+        self.server, self.thread, self.url, self.blocks, self.fastapi = server, thread, url, blocks, fastapi_app
+        self.verbatim_exports = blocks.verbatim_exports
+
+    def close(self) -> None:
+        # Open event streams (the page's queue) would hold a graceful shutdown: cut them.
+        import logging
+
+        log = logging.getLogger("uvicorn.error")
+        level = log.level
+        log.setLevel(logging.CRITICAL)  # the cut streams would each log a CancelledError
+        try:
+            self.server.should_exit = True
+            self.server.force_exit = True
+            self.thread.join(timeout=15)
+        finally:
+            log.setLevel(level)
+
+
+def make_server_app(
+    index: Index,
+    embedder: Embedder,
+    settings: Settings,
+    auth: tuple[str, str] | None = None,
+    concurrency: int = 1,
+    index_dir: Path | None = None,
+    corpus_dir: Path | None = None,
+):
+    """The whole ASGI app: the HTTP API, and the page mounted at ``/``; returns (app, blocks)."""
+    import gradio as gr
+
+    live = LiveIndex(index, index_dir, corpus_dir)
+    answerer = Answerer(live, embedder, settings, concurrency)
+    fast = api_app(answerer, auth)
+    fast.add_middleware(SecurityHeaders)
+    blocks = build_app(answerer, settings)
+    blocks.queue(default_concurrency_limit=concurrency)
+    theme = gr.themes.Default(font=FONTS, font_mono=MONO_FONTS)
+    fast = gr.mount_gradio_app(fast, blocks, path="/", auth=auth, footer_links=[], theme=theme, css=CSS, js=PAGE_JS,
+                               show_error=False, ssr_mode=False)
+    return fast, blocks
 
 
 def serve(
@@ -452,30 +371,35 @@ def serve(
     block: bool = True,
     auth: tuple[str, str] | None = None,
     concurrency: int = 1,
+    index_dir: Path | None = None,
+    corpus_dir: Path | None = None,
+    quiet: bool = False,
 ):
-    """Start the chat page; returns the app when ``block`` is false (tests).
+    """Serve the page and the HTTP API; returns a ``Running`` server when ``block`` is false (tests).
 
-    ``auth`` (user, password) puts the page and its API behind a login; ``concurrency`` is
-    how many questions are answered at once (the others wait in Gradio's queue): one, since
-    the question's embedding already uses every core and more at once did not lower the
-    p99 with 20 clients (``python -m bench.load``; README, "Limits and safety").
+    ``auth`` (user, password) puts the page and both APIs behind a login; ``concurrency``
+    is how many questions are answered at once (the others wait): one, since the
+    question's embedding already uses every core (``python -m bench.load``; README,
+    "Limits and safety"). With ``index_dir``, a new index version written there while
+    serving is picked up by the next question.
     """
-    import gradio as gr
-    from starlette.middleware import Middleware
+    import uvicorn
 
-    app = build_app(index, embedder, settings)
-    theme = gr.themes.Default(font=FONTS, font_mono=MONO_FONTS)
-    app.queue(default_concurrency_limit=concurrency)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        prevent_thread_lock=not block,
-        theme=theme,
-        css=CSS,
-        footer_links=["api"],
-        quiet=not block,
-        show_error=False,
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
-    )
-    return app
+    check_port(host, port)
+    fast, blocks = make_server_app(index, embedder, settings, auth, concurrency, index_dir, corpus_dir)
+    config = uvicorn.Config(fast, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    if block:
+        if not quiet:
+            print(f"Verbatim is serving on {url}  (HTTP API: {url}api/docs; Ctrl+C to stop)", file=sys.stderr)
+        server.run()
+        return None
+    thread = threading.Thread(target=server.run, name="verbatim-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server on {url} did not start")
+        time.sleep(0.05)
+    return Running(server, thread, url, blocks, fast)

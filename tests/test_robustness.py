@@ -227,6 +227,7 @@ def no_server(monkeypatch):
 
     monkeypatch.setattr(chat.cli, "_open", fake_open)
     monkeypatch.setattr(chat.web, "serve", lambda *a, **k: calls.update(serve=k))
+    monkeypatch.setattr(chat.web, "check_port", lambda host, port: calls.update(port=(host, port)))  # 7860 may be busy here
     monkeypatch.delenv("VERBATIM_AUTH", raising=False)
     return calls
 

@@ -76,3 +76,31 @@ def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keep
         page = client.predict(q, api_name="/ask_html")
         assert "<script" not in page and "<img" not in page, label
         assert client.predict(good, api_name="/ask") == expected_good, f"after {label!r}"
+
+
+def test_the_http_api_needs_the_password_too(protected):
+    import httpx
+
+    q = {"q": "Qui a ouvert la série de rencontres ?"}
+    assert httpx.get(protected + "api/ask", params=q, timeout=30).status_code == 401
+    assert httpx.get(protected + "api/ask", params=q, auth=("team", "wrong"), timeout=30).status_code == 401
+    r = httpx.get(protected + "api/ask", params=q, auth=("team", "correct horse battery"), timeout=30)
+    assert r.status_code == 200 and r.json()["passages"]
+
+
+def test_every_bad_question_over_http_gets_json_and_the_server_keeps_serving(real_server, real_index, real_embedder, real_settings):
+    import httpx
+
+    good = "Qui a ouvert la série de rencontres ?"
+    expected_good = answer(good, real_index, real_embedder, real_settings).to_dict()
+    with httpx.Client(base_url=real_server, timeout=60) as client:
+        for label, q, expect in BAD_QUESTIONS:
+            if "\udcff" in q:
+                q = q.replace("\udcff", "\ufffd")  # a URL cannot carry a lone surrogate
+            r = client.post("api/ask", json={"q": q})
+            data = r.json()
+            if expect in ("empty", "no_words"):
+                assert r.status_code == 400 and data["error_code"] == expect and data["passages"] == [], label
+            else:
+                assert r.status_code == 200 and data == answer(q, real_index, real_embedder, real_settings).to_dict(), label
+            assert client.get("api/ask", params={"q": good}).json() == expected_good, f"after {label!r}"

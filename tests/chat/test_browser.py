@@ -79,35 +79,46 @@ class Recorder:
         return [u for u in self.requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != self.origin]
 
 
-def open_page(browser, base_url: str, width: int = 1400, height: int = 1000):
+CARD = "#vb-chat .vb-answer"
+
+
+def open_page(browser, base_url: str, width: int = 1400, height: int = 1000, query: str = ""):
     """A fresh context and page on the chat, with clipboard rights and a request recorder."""
     context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
     recorder = Recorder(context, base_url)
     page = context.new_page()
     recorder.watch(page)
-    page.goto(base_url)
+    page.goto(base_url + query)
     page.wait_for_selector("#vb-question textarea")
-    page.wait_for_selector("#vb-answer .vb-empty")
+    page.wait_for_selector("#vb-chat")
     return context, page, recorder
+
+
+def last_card(page):
+    """The newest answer card of the conversation."""
+    return page.locator(CARD).last
 
 
 def ask(page, question: str, timeout: float = 60_000) -> None:
     """Type a question, press Enter, and wait until its answer is on the page."""
+    before = page.locator(CARD).count()
     box = page.locator("#vb-question textarea")
     box.fill(question)
     box.press("Enter")
-    wait_for_answer(page, question, timeout)
+    wait_for_answer(page, question, timeout, after=before)
 
 
-def wait_for_answer(page, question: str, timeout: float = 60_000) -> None:
+def wait_for_answer(page, question: str, timeout: float = 60_000, heading: str = ".vb-asked q", after: int = 0) -> None:
+    """Wait until a new card (more than ``after`` on the page) answers ``question`` (or is an error)."""
     page.wait_for_function(
-        """(q) => { const a = document.querySelector('#vb-answer');
-                    const asked = a && a.querySelector('.vb-asked q');
-                    return (asked && asked.textContent === q) || (a && a.querySelector('.vb-error')); }""",
-        arg=question,
+        """([q, h, n]) => { const cards = document.querySelectorAll('#vb-chat .vb-answer'); const a = cards[cards.length - 1];
+                    const asked = a && a.querySelector(h);
+                    return cards.length > n && ((asked && asked.textContent === q) || (a && a.querySelector('.vb-error'))); }""",
+        arg=[question, heading, after],
         timeout=timeout,
     )
+    page.wait_for_timeout(100)  # the rest of the turn's outputs (panel, labels) land in the same update
 
 
 def pick_option(page, dropdown: str, label: str) -> None:
@@ -120,14 +131,14 @@ def pick_option(page, dropdown: str, label: str) -> None:
 
 def serve_corpus(corpus: str | Path = "corpus", *cli_args: str):
     """Serve a corpus as ``verbatim serve`` does (model prepared, index built if stale); returns (url, app)."""
-    from chat.cli import _open, _settings, build_parser
+    from chat.cli import _index_dir, _open, _settings, build_parser
     from chat.web import serve
 
     args = build_parser().parse_args(["serve", "--corpus", str(corpus), "--quiet", *cli_args])
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=True)
     port = free_port()
-    app = serve(index, embedder, settings, host="127.0.0.1", port=port, block=False)
+    app = serve(index, embedder, settings, host="127.0.0.1", port=port, block=False, index_dir=_index_dir(args), corpus_dir=Path(corpus))
     return f"http://127.0.0.1:{port}/", app
 
 
@@ -177,7 +188,9 @@ def _answer(real_index, real_embedder, real_settings, question, where=None):
 def test_a_french_question_shows_the_quote_highlighted_in_context_with_its_attribution(page, real_index, real_embedder, real_settings):
     ans = _answer(real_index, real_embedder, real_settings, BRETON)
     ask(page, BRETON)
-    first = page.locator("#vb-answer .vb-passage").first
+    card = last_card(page)
+    assert card.get_attribute("data-level") == "answer"
+    first = card.locator(".vb-passage").first
     quote = first.locator("mark.vb-quote").first
     assert quote.text_content() == ans.passages[0].quote
     assert "Cette série de rencontres a été ouverte par Thierry Breton" in quote.text_content()
@@ -186,7 +199,7 @@ def test_a_french_question_shows_the_quote_highlighted_in_context_with_its_attri
     assert "Il nous a rappelé l’histoire de l’informatique" in context.text_content()  # the sentence after, as context
     # The quote is marked (a background), the context is lighter than the quote.
     style = page.evaluate(
-        """() => { const m = document.querySelector('#vb-answer mark.vb-quote'), c = m.closest('.vb-context');
+        """() => { const m = document.querySelector('#vb-chat mark.vb-quote'), c = m.closest('.vb-context');
                    const s = getComputedStyle(m), t = getComputedStyle(c);
                    return {bg: s.backgroundColor, quote: s.color, context: t.color}; }"""
     )
@@ -198,40 +211,132 @@ def test_a_french_question_shows_the_quote_highlighted_in_context_with_its_attri
     link = first.locator("a.vb-open").get_attribute("href")
     assert link.startswith("https://dubasque.org/") and "#:~:text=Cette%20s%C3%A9rie%20de%20rencontres," in link
     assert first.locator("a.vb-open").get_attribute("rel") == "noopener noreferrer"
-    assert page.locator("#vb-examples").is_hidden()  # examples are for the empty chat
+    assert page.locator("#vb-examples button").first.is_visible()  # examples stay at hand
+    assert page.evaluate("document.documentElement.lang") == "fr"
 
 
 def test_the_full_text_panel_shows_the_quote_in_place(page, real_index, real_embedder, real_settings):
     ans = _answer(real_index, real_embedder, real_settings, BRETON)
     ask(page, BRETON)
-    page.locator("#vb-answer .vb-browse").first.click()
-    mark = page.locator("#vb-source #vb-q-1")
+    last_card(page).locator(".vb-browse").first.click()
+    mark = page.locator("#vb-source mark.vb-quote").first
     assert mark.text_content() == ans.passages[0].quote
-    page.wait_for_function("document.querySelector('#vb-q-1').classList.contains('vb-focus')")
+    page.wait_for_function("document.querySelector('#vb-source mark.vb-quote').classList.contains('vb-focus')")
     panel = page.locator("#vb-source .vb-fulltext")
     box, m = panel.bounding_box(), mark.bounding_box()
     assert box["y"] <= m["y"] and m["y"] + m["height"] <= box["y"] + box["height"], "the quote is scrolled into the panel's view"
     assert real_index.texts[ans.passages[0].source["id"]] in panel.text_content()  # the whole source, unaltered
 
 
-def test_an_unanswerable_question_says_so_and_folds_the_closest_passages(page):
+def test_an_unanswerable_question_says_so_and_never_marks_the_closest_passages_as_quotes(page):
     ask(page, BLANQUETTE)
-    assert page.locator("#vb-answer .vb-none").inner_text() == "Le corpus ne contient pas de réponse à cette question."
-    details = page.locator("#vb-answer details")
+    card = last_card(page)
+    assert card.get_attribute("data-level") == "none"
+    assert card.locator(".vb-none").inner_text() == "Le corpus ne contient pas de réponse à cette question."
+    details = card.locator("details")
     assert details.count() == 1 and details.get_attribute("open") is None
     assert "Passages les plus proches" in details.locator("summary").inner_text()
     assert details.locator(".vb-passage").count() >= 1 and not details.locator(".vb-passage").first.is_visible()
+    # Neither the card nor the full-text panel marks them like the quotes of an answer.
+    assert card.locator("mark").count() == 0 and page.locator("#vb-source mark").count() == 0
+    assert page.locator("#vb-source .vb-near").count() >= 1
+    bg = page.evaluate("getComputedStyle(document.querySelector('#vb-source .vb-near')).backgroundColor")
+    assert bg in ("rgba(0, 0, 0, 0)", "transparent")
 
 
-def test_an_english_question_gets_english_labels(page):
+def test_the_three_states_look_different(page):
+    """An answer, an uncertain answer and none, as the page draws them (the uncertain card injected as the server renders it)."""
+    from chat.answer import Answer
+    from chat.page import render_html
+    from tests.chat.test_web import BRETON_Q, HISTORY_Q, TEXT, _Leveled, _passage
+
+    p = _passage(BRETON_Q, chunk_text=BRETON_Q + " " + HISTORY_Q)
+    cards = [render_html(a, {"itw": TEXT}) for a in (Answer("q", True, (p,), "fr"), _Leveled("q", True, (p,), "fr", level="uncertain"),
+                                                     Answer("q", False, (p,), "fr"))]
+    looks = page.evaluate(
+        """(cards) => { const box = document.createElement('div'); box.id = 'vb-probe'; document.querySelector('#vb-chat').appendChild(box);
+                        return cards.map((html) => { box.innerHTML = html; box.querySelector('details')?.setAttribute('open', '');
+                          const a = box.querySelector('.vb-passage'), m = box.querySelector('mark, .vb-near');
+                          const sa = getComputedStyle(a), sm = getComputedStyle(m);
+                          return {border: sa.borderLeftStyle + ' ' + sa.borderLeftColor, mark: sm.backgroundColor,
+                                  note: (box.querySelector('.vb-uncertain, .vb-none') || {}).textContent || ''}; }); }""",
+        cards,
+    )
+    answer, uncertain, none = looks
+    assert len({answer["border"], uncertain["border"], none["border"]}) == 3, looks
+    assert answer["mark"] != uncertain["mark"] and none["mark"] in ("rgba(0, 0, 0, 0)", "transparent"), looks
+    assert answer["note"] == "" and uncertain["note"].startswith("Réponse incertaine") and none["note"].startswith("Le corpus ne contient pas")
+
+
+def test_a_three_turn_conversation_with_a_follow_up(page, real_index, real_embedder, real_settings):
+    ask(page, BRETON)
+    follow = "Et sur l'histoire de l'informatique ?"
+    ask(page, follow)
+    card = last_card(page)
+    understood = card.locator(".vb-understood").inner_text()
+    assert understood.startswith("Compris comme : « Qui a ouvert la série de rencontres ?") and follow in understood
+    searched = understood.split("« ", 1)[1].rsplit(" »", 1)[0].split(" »")[0]
+    expected = _answer(real_index, real_embedder, real_settings, searched)
+    assert card.locator(".vb-quote, .vb-near").first.text_content() == expected.passages[0].quote
+    third = "Qu'est-ce que le véganisme numérique ?"
+    ask(page, third)
+    assert page.locator(CARD).count() == 3 and last_card(page).locator(".vb-understood").count() == 0  # it stands alone
+    users = page.locator('#vb-chat [data-testid="user"]').all_text_contents()
+    assert [u.strip() for u in users] == [BRETON, follow, third]
+    # "Ask it alone" on the follow-up card asks it as typed, with no context.
+    page.locator(CARD).nth(1).locator(".vb-ask-alone").click()
+    wait_for_answer(page, follow, after=3)
+    assert page.locator(CARD).count() == 4 and last_card(page).locator(".vb-understood").count() == 0
+    # "More passages" goes on from the last passage shown; "New conversation" empties the chat.
+    page.click("#vb-more")
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 5")
+    more = last_card(page)
+    assert "Plus de passages pour" in more.locator(".vb-asked").inner_text()
+    alone = _answer(real_index, real_embedder, real_settings, follow)
+    shown = len(alone.passages)
+    if more.locator(".vb-passage").count():
+        assert more.locator(".vb-passage").first.get_attribute("id").endswith(f"-{shown + 1}")
+    assert page.locator("#vb-examples button").first.is_visible()
+    page.click("#vb-new")
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 0")
+
+
+def test_a_permalink_opens_the_page_on_its_answer_and_each_card_copies_its_link(browser, server, real_index, real_embedder, real_settings):
+    from urllib.parse import quote
+
+    ans = _answer(real_index, real_embedder, real_settings, BRETON)
+    context, page, recorder = open_page(browser, server, query="?q=" + quote(BRETON))
+    try:
+        wait_for_answer(page, BRETON)
+        assert last_card(page).locator("mark.vb-quote").first.text_content() == ans.passages[0].quote
+        last_card(page).locator(".vb-copy-link").click()
+        page.wait_for_function("document.querySelector('#vb-chat .vb-turn-actions .vb-copied').textContent.length > 0")
+        link = page.evaluate("navigator.clipboard.readText()")
+        assert link.startswith(server) and "?q=Qui+a+ouvert+la+s%C3%A9rie+de+rencontres+%3F" in link
+        page.goto(link)
+        page.wait_for_selector(CARD)
+        wait_for_answer(page, BRETON)
+    finally:
+        context.close()
+    assert not recorder.foreign()
+
+
+def test_an_english_question_turns_the_whole_page_english(page):
     q = "Who opened the series of meetings?"
     ask(page, q)
-    answer_box = page.locator("#vb-answer .vb-answer")
-    assert answer_box.get_attribute("lang") == "en"
-    text = answer_box.text_content()
+    card = last_card(page)
+    assert card.get_attribute("lang") == "en"
+    text = card.text_content()
     assert "Question asked" in text and "Question posée" not in text
     assert "Copy citation" in text or "The corpus does not answer this question." in text
     assert "Copier la citation" not in text
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("#vb-ask").inner_text() == "Ask" and page.locator("#vb-new").inner_text() == "New conversation"
+    body = page.locator("body").inner_text()
+    for french in ("Demander", "Filtres", "Texte de la source", "Nouvelle conversation", "Posez une question", "Exemples"):
+        assert french not in body, french
+    for gradio in ("Use via API", "Built with Gradio", "Settings"):
+        assert gradio not in body, gradio
 
 
 def test_the_speaker_filter_restricts_the_answer(page, real_index, real_embedder, real_settings):
@@ -241,30 +346,31 @@ def test_the_speaker_filter_restricts_the_answer(page, real_index, real_embedder
     page.locator("#vb-filters").get_by_text("Filtres").click()
     pick_option(page, "#vb-filter-people", f"{reader} — parle")
     ask(page, BRETON)
-    who = page.locator("#vb-answer .vb-who").all_text_contents()
-    assert who and all(w.startswith(f"— {reader}") for w in who), who
-    assert "Thierry Breton, l’ex-commissaire" not in page.locator("#vb-answer").text_content()
-    assert reader in page.locator("#vb-answer .vb-filter-note").inner_text()
+    card = last_card(page)
+    who = card.locator(".vb-who").all_text_contents()
+    assert who and all(w == f"— {reader}" for w in who), who  # no doubled role label
+    assert "Thierry Breton, l’ex-commissaire" not in card.text_content()
+    assert reader in card.locator(".vb-filter-note").inner_text()
     expected = _answer(real_index, real_embedder, real_settings, BRETON, Filter(people=frozenset({reader})))
-    assert page.locator("#vb-answer mark.vb-quote").first.text_content() == expected.passages[0].quote
+    assert card.locator(".vb-quote, .vb-near").first.text_content() == expected.passages[0].quote
 
 
-def test_copy_citation_puts_a_ready_citation_in_the_clipboard(page, real_index, real_embedder, real_settings):
+def test_copy_citation_puts_a_plain_text_citation_in_the_clipboard(page, real_index, real_embedder, real_settings):
     from chat.render import citation
 
     ans = _answer(real_index, real_embedder, real_settings, BRETON)
     expected = citation(ans.passages[0], "fr")
     ask(page, BRETON)
-    button = page.locator("#vb-answer .vb-copy").first
+    button = last_card(page).locator(".vb-copy").first
     button.click()
-    page.wait_for_function("document.querySelector('#vb-answer .vb-copied').textContent.length > 0")
+    page.wait_for_function("document.querySelector('#vb-chat .vb-actions .vb-copied').textContent.length > 0")
     assert page.evaluate("navigator.clipboard.readText()") == expected
-    shown = page.locator("#vb-answer .vb-copied").first
+    shown = last_card(page).locator(".vb-actions .vb-copied").first
     assert shown.text_content() == expected and shown.get_attribute("data-status") == "copied"
     assert button.inner_text() == "Citation copiée"
     assert expected.startswith("« Cette série de rencontres a été ouverte par Thierry Breton")
-    assert "— Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans *Contre-sommet" in expected
-    assert ", Le blog de Didier Dubasque, février 2025, § 6, https://dubasque.org/" in expected
+    assert "— Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans Contre-sommet" in expected
+    assert "*" not in expected and ", Le blog de Didier Dubasque, février 2025, § 6, https://dubasque.org/" in expected
 
 
 def test_the_answer_downloads_as_markdown_and_csl_json(page, real_index, real_embedder, real_settings):
@@ -276,36 +382,102 @@ def test_the_answer_downloads_as_markdown_and_csl_json(page, real_index, real_em
         page.click("#vb-export-csl")
     text = Path(md.value.path()).read_text(encoding="utf-8")
     assert md.value.suggested_filename.endswith(".md") and ans.passages[0].quote in text
+    assert "\\#:\\~:text" not in text and "#:~:text=" in text
     items = json.loads(Path(csl.value.path()).read_text(encoding="utf-8"))
     assert len(items) == len(ans.passages) and items[0]["URL"].startswith("https://dubasque.org/")
     assert ans.passages[0].quote in items[0]["note"]
 
 
-def test_an_example_question_runs_from_the_empty_chat(page):
+def test_an_example_question_runs_from_the_empty_chat_and_the_page_says_what_it_knows(page, real_index):
     from chat.web import EXAMPLES
 
+    placeholder = page.locator("#vb-chat").inner_text()
+    assert f"{len(real_index.sources)} sources" in placeholder
+    page.locator("#vb-corpus").get_by_text("Le corpus").click()
+    rows = page.locator("#vb-corpus-view tr[data-source]")
+    rows.first.wait_for()
+    assert rows.count() >= len(real_index.sources) and "entretien" in page.locator("#vb-corpus-view").inner_text()
     examples = page.locator("#vb-examples button")
     assert examples.count() == len(EXAMPLES) and examples.first.is_visible()
     examples.first.click()
     wait_for_answer(page, EXAMPLES[0])
-    assert page.locator("#vb-question textarea").input_value() == EXAMPLES[0]
 
 
 def test_a_script_in_the_question_is_shown_as_text_and_never_runs(page):
     ask(page, EVIL)
-    assert page.locator("#vb-answer .vb-asked q").text_content() == EVIL
+    assert last_card(page).locator(".vb-asked q").text_content() == EVIL
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.locator("#vb-answer script, #vb-answer img").count() == 0
+    assert page.locator("#vb-chat .vb-answer script, #vb-chat .vb-answer img").count() == 0
 
 
 def test_the_page_loads_nothing_from_outside_and_uses_local_fonts(page, server):
     ask(page, BRETON)
-    page.locator("#vb-answer .vb-copy").first.click()
-    page.locator("#vb-answer .vb-browse").first.click()
+    last_card(page).locator(".vb-copy").first.click()
+    last_card(page).locator(".vb-browse").first.click()
     rec = page.recorder
     assert rec.requests and all(urlsplit(u).netloc == "127.0.0.1:" + str(urlsplit(server).port) for u in rec.requests if u.startswith("http"))
-    fonts = page.evaluate("getComputedStyle(document.querySelector('#vb-answer .vb-answer')).fontFamily")
+    fonts = page.evaluate("getComputedStyle(document.querySelector('#vb-chat .vb-answer')).fontFamily")
     assert "system-ui" in fonts
+
+
+def test_a_phone_width_shows_the_conversation_without_sideways_scrolling(browser, server):
+    context, page, recorder = open_page(browser, server, width=390, height=844)
+    try:
+        ask(page, BRETON)
+        card = last_card(page)
+        assert card.locator("mark.vb-quote").first.is_visible() or card.locator("mark.vb-quote").first.bounding_box()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = card.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert page.locator("#vb-question textarea").is_visible()
+    finally:
+        context.close()
+    assert not recorder.foreign()
+
+
+# -- a corpus that grows while it is served -------------------------------------------------------
+
+
+def test_a_document_added_while_serving_is_answered_from_without_a_restart(browser, tmp_path):
+    from chat.web import serve
+    from index.build import build_index
+    from index.settings import Settings
+    from ingest.manifest import add_entry
+    from tests.conftest import FakeEmbedder, fake_model_dir
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "cantine.txt").write_text("La cantine scolaire sert des repas bio le mardi.\n", encoding="utf-8")
+    (corpus / "sources.toml").write_text('[[source]]\nid = "cantine"\nfile = "cantine.txt"\ntitle = "La cantine"\nkind = "text"\n',
+                                         encoding="utf-8")
+    settings = Settings(model_dir=fake_model_dir(tmp_path), min_confidence=0.0)
+    emb = FakeEmbedder()
+    index_dir = tmp_path / "idx"
+    index = build_index(corpus, index_dir, settings, emb, quiet=True)
+    app = serve(index, emb, settings, host="127.0.0.1", port=free_port(), block=False, index_dir=index_dir, corpus_dir=corpus)
+    context, page, recorder = open_page(browser, app.url)
+    try:
+        q = "Que fait le facteur à vélo ?"
+        ask(page, q)
+        assert "facteur" not in last_card(page).text_content().split("Question posée")[1].split(q)[1]
+        # What `verbatim add` does: a file and its manifest entry, then the index rebuilt and swapped.
+        (corpus / "velo.txt").write_text("Le facteur roule à vélo dans la rue chaque matin.\n", encoding="utf-8")
+        add_entry(corpus, {"id": "velo", "file": "velo.txt", "title": "Le vélo du facteur", "kind": "text"})
+        build_index(corpus, index_dir, settings, emb, quiet=True)
+        ask(page, q)
+        card = last_card(page)
+        assert "Le facteur roule à vélo" in card.text_content() and "Le vélo du facteur" in card.text_content()
+        page.locator("#vb-corpus").get_by_text("Le corpus").click()
+        page.locator('#vb-corpus-view tr[data-source="velo"]').wait_for()
+        assert "Le vélo du facteur" in page.locator("#vb-corpus-view").inner_text()
+        page.locator("#vb-filters").get_by_text("Filtres").click()
+        pick_option(page, "#vb-filter-sources", "Le vélo du facteur")
+        ask(page, "la cantine")
+        assert all("vélo" in t for t in last_card(page).locator(".vb-where").all_text_contents())
+    finally:
+        context.close()
+        app.close()
+    assert not recorder.foreign()
 
 
 # -- a corpus whose documents hold HTML and scripts ------------------------------------------
@@ -355,7 +527,7 @@ def test_html_and_scripts_in_a_source_show_as_text_and_never_run(browser, hostil
     try:
         q = "Que sert la cantine scolaire ?"
         ask(page, q)
-        answer_text = page.locator("#vb-answer").text_content()
+        answer_text = last_card(page).text_content()
         assert "<script>window.__pwned = 3</script>" in answer_text or '<img src=x onerror="window.__pwned = 4">' in answer_text
         assert "<i>Piège</i> <script>window.__pwned = 7</script>" in answer_text
         source = page.locator("#vb-source .vb-fulltext").text_content()
@@ -368,8 +540,8 @@ def test_html_and_scripts_in_a_source_show_as_text_and_never_run(browser, hostil
         assert "${window.__pwned = 5}" in page.locator("#vb-source .vb-fulltext").text_content()
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert "vélo" not in answer_text  # so the paragraphs after it reach the page through the panel alone
-        assert page.locator(":is(#vb-answer, #vb-source) :is(script, img, iframe, style)").count() == 0
-        made = page.evaluate("[...document.querySelectorAll('#vb-answer b, #vb-answer i, #vb-source b, #vb-source i')].map(e => e.textContent)")
+        assert page.locator(":is(#vb-chat .vb-answer, #vb-source) :is(script, img, iframe, style)").count() == 0
+        made = page.evaluate("[...document.querySelectorAll('#vb-chat .vb-answer b, #vb-chat .vb-answer i, #vb-source b, #vb-source i')].map(e => e.textContent)")
         assert "bio" not in made and "Mallory" not in made and "Piège" not in made, made
     finally:
         context.close()

@@ -23,7 +23,8 @@ from chat.render import (
     merged_context,
     quote_link,
 )
-from chat.web import make_filter, people_choices, render_html, render_sources_html
+from chat.api import make_filter
+from chat.page import people_choices, render_html, render_sources_html
 from ingest.model import Chunk
 from index.store import Filter
 
@@ -89,7 +90,7 @@ def test_a_citation_is_ready_to_paste_french_style():
     c = citation(_passage(BRETON_Q), "fr")
     assert c == (
         "« Cette série de rencontres a été ouverte par Thierry Breton, l’ex-commissaire européen. » — "
-        "Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans *Contre-sommet*, "
+        "Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans Contre-sommet, "
         "Le blog de Didier Dubasque, février 2025, § 6, " + quote_link(URL, BRETON_Q)
     )
 
@@ -97,7 +98,8 @@ def test_a_citation_is_ready_to_paste_french_style():
 def test_a_citation_names_the_page_in_english_and_does_without_missing_fields():
     src = {"id": "r", "title": "Rapport", "url": "https://ex.org/r.pdf", "author": None, "kind": "pdf"}
     c = citation(_passage(HISTORY_Q, page=4, source=src, reported=(), speaker=None), "en")
-    assert c == "« Il nous a rappelé l’histoire de l’informatique. », in *Rapport*, p. 4, https://ex.org/r.pdf#page=4"
+    assert c == "« Il nous a rappelé l’histoire de l’informatique. », in Rapport, p. 4, https://ex.org/r.pdf#page=4"
+    assert "*" not in c  # plain text: pasted into mails and word processors
 
 
 def test_dates_read_as_people_write_them():
@@ -157,7 +159,7 @@ def test_the_full_text_panel_escapes_the_source_and_marks_every_quote():
 
 def test_a_bad_question_gets_a_french_message_on_the_page():
     from chat.answer import QuestionError
-    from chat.web import error_html
+    from chat.page import error_html
 
     assert "La question est vide" in error_html(QuestionError("the question is empty", "empty"), "  ")
 
@@ -175,6 +177,9 @@ def test_the_markdown_export_holds_every_passage_with_its_citation_and_escapes_d
     assert "Source : *Contre\\-sommet*" not in md and "Source : *Contre-sommet*, Le blog de Didier Dubasque, février 2025, § 6" in md
     assert f"<{quote_link(URL, BRETON_Q)}>" in md
     assert "Citation : « Cette série" in md
+    # The citation line keeps its link clickable: never escaped into \#:\~:text.
+    assert f"dans *Contre-sommet*, Le blog de Didier Dubasque, février 2025, § 6, <{quote_link(URL, BRETON_Q)}>" in md
+    assert "\\#:\\~:text" not in md
     assert md_escape("<script>*x*</script>") == "\\<script\\>\\*x\\*\\</script\\>"
     no = export_markdown(Answer("q", False, (p1,), "en"))
     assert "**The corpus does not answer this question.**" in no and "*Closest passages (they do not answer):*" in no
@@ -280,3 +285,206 @@ def test_the_page_loads_nothing_from_outside(server):
     csp = r.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "connect-src 'self'" in csp and "font-src 'self' data:" in csp
     assert r.headers["referrer-policy"] == "no-referrer"
+
+
+# -- three answer states: answer, uncertain, none ------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from chat.render import level_of, render_text  # noqa: E402
+
+
+@dataclass(frozen=True)
+class _Leveled(Answer):
+    """An answer that carries its level, as chat.answer's will."""
+
+    level: str = "answer"
+
+
+def _three():
+    p = _passage(BRETON_Q, chunk_text=BRETON_Q + " " + HISTORY_Q)
+    return {
+        "answer": Answer("Qui a ouvert ?", True, (p,), "fr"),
+        "uncertain": _Leveled("Qui a ouvert ?", True, (p,), "fr", level="uncertain"),
+        "none": Answer("Qui a ouvert ?", False, (p,), "fr"),
+    }
+
+
+def test_the_level_is_read_from_the_answer_or_from_answered():
+    three = _three()
+    assert {k: level_of(a) for k, a in three.items()} == {"answer": "answer", "uncertain": "uncertain", "none": "none"}
+    assert level_of(_Leveled("q", False, (), "fr", level="none")) == "none"
+
+
+def test_each_state_has_its_own_look_on_the_page():
+    pages = {k: render_html(a, {"itw": TEXT}) for k, a in _three().items()}
+    assert 'data-level="answer"' in pages["answer"] and '<mark class="vb-quote"' in pages["answer"]
+    assert "incertaine" not in pages["answer"] and "vb-none" not in pages["answer"]
+    assert 'data-level="uncertain"' in pages["uncertain"] and "Réponse incertaine" in pages["uncertain"]
+    assert '<mark class="vb-quote"' in pages["uncertain"]  # quotes shown, in the uncertain frame (vb-level-uncertain)
+    none = pages["none"]
+    assert "Le corpus ne contient pas de réponse" in none and "<details>" in none
+    assert "<mark" not in none and 'class="vb-near"' in none and "« </span>" not in none  # never marked as quotes
+    panel = render_sources_html(_three()["none"], {"itw": TEXT})
+    assert "<mark" not in panel and 'class="vb-near" id="vb-q-1"' in panel
+
+
+def test_each_state_has_its_own_look_in_the_terminal_and_the_exports():
+    three = _three()
+    text = {k: render_text(a) for k, a in three.items()}
+    assert f"1. « {BRETON_Q} »" in text["answer"] and "incertaine" not in text["answer"]
+    assert text["uncertain"].startswith("Réponse incertaine") and f"« {BRETON_Q} »" in text["uncertain"]
+    assert text["none"].startswith("Le corpus ne contient pas") and f"1. ({BRETON_Q})" in text["none"] and "«" not in text["none"].split("\n", 2)[2].split("—")[0]
+    md = {k: export_markdown(a) for k, a in three.items()}
+    assert f"> {BRETON_Q}" in md["answer"] and "**Réponse incertaine" in md["uncertain"] and f"> {BRETON_Q}" in md["uncertain"]
+    assert f"> {BRETON_Q}" not in md["none"] and f"({BRETON_Q})" in md["none"]
+    notes = {k: export_csl(a)[0]["note"] for k, a in three.items()}
+    assert notes["answer"].startswith("«") and notes["uncertain"].startswith("[Réponse incertaine]")
+    assert notes["none"].startswith("[Passages les plus proches")
+
+
+def test_a_speaker_named_by_a_role_gets_no_second_role_label():
+    from chat.render import attribution_line
+
+    p = _passage(HISTORY_Q, speaker="Un lecteur (commentaire)", reported=())
+    object.__setattr__(p.chunk, "role", "commenter")
+    assert attribution_line(p, "fr") == "Un lecteur (commentaire)" and attribution_line(p, "en") == "Un lecteur (commentaire)"
+    assert attribution_line(_passage(HISTORY_Q, reported=()), "en") == "Olivier Griffith (interviewee)"
+
+
+def test_a_follow_up_card_says_how_it_was_understood_and_offers_to_ask_it_alone():
+    from chat.conversation import Context, resolve
+
+    u = resolve("Et sur l'histoire ?", Context("Qui a ouvert la série de rencontres ?", ("Thierry Breton",)))
+    page = render_html(Answer(u.searched, True, (_passage(HISTORY_Q),), "fr"), None, None, u, turn=2)
+    assert "Question posée : <q>Et sur l&#x27;histoire ?</q>" in page
+    assert "Compris comme : « Qui a ouvert la série de rencontres ? (Thierry Breton) — Et sur l&#x27;histoire ? »" in page
+    assert 'class="vb-ask-alone" data-question="Et sur l&#x27;histoire ?"' in page
+    assert 'href="#vb-q-2-1"' in page  # anchors unique per turn
+    assert 'data-query="?q=Qui+a+ouvert' in page  # the card's link reproduces what was searched
+
+
+def test_the_corpus_panel_lists_sources_with_kind_passages_and_state():
+    rows = [{"id": "itw", "title": "Contre-sommet", "kind": "interview", "chunks": 40, "state": "indexed"},
+            {"id": "w", "title": "<b>Page</b>", "kind": "web", "chunks": 0, "state": "waiting"}]
+    fr = corpus_html(rows, "fr")
+    assert "Le corpus : 1 sources, 40 passages" in fr and "entretien" in fr and "à télécharger" in fr
+    assert "&lt;b&gt;Page&lt;/b&gt;" in fr and "<b>Page" not in fr
+    assert "to download" in corpus_html(rows, "en") and "interview" in corpus_html(rows, "en")
+
+
+from chat.page import corpus_html  # noqa: E402
+
+
+# -- the HTTP API (in process) ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api():
+    from fastapi.testclient import TestClient
+
+    from chat.api import Answerer, api_app
+    from chat.live import LiveIndex
+    from tests.conftest import small_interview_index
+
+    index, emb, settings = small_interview_index()
+    answerer = Answerer(LiveIndex(index), emb, settings)
+    with TestClient(api_app(answerer)) as client:
+        yield client, answerer
+    
+
+def test_the_http_api_returns_the_ask_json_object_by_get_and_post(api):
+    client, answerer = api
+    q = "Qui a ouvert la série de rencontres ?"
+    expected = answer(q, answerer.live.current(), answerer.embedder, answerer.settings).to_dict()
+    r = client.get("/api/ask", params={"q": q})
+    assert r.status_code == 200 and r.json() == expected
+    r = client.post("/api/ask", json={"q": q, "top_k": 2})
+    assert r.status_code == 200 and r.json()["passages"] == expected["passages"][:2]
+    only = client.get("/api/ask", params=[("q", q), ("source", "itw"), ("speaker", "Olivier Griffith")]).json()
+    assert only["passages"] and all(p["speaker"] == "Olivier Griffith" for p in only["passages"])
+
+
+@pytest.mark.parametrize("params, status, code", [
+    ({"q": "   "}, 400, "empty"),
+    ({"q": "?!"}, 400, "no_words"),
+    ({"q": "Qui ?", "top_k": 0}, 400, "bad_top_k"),
+    ({"q": "Qui ?", "top_k": "deux"}, 400, "bad_request"),
+    ({}, 400, "bad_request"),
+    ({"q": "Qui ?", "source": "nope"}, 404, "unknown_source"),
+    ({"q": "Qui ?", "speaker": "Personne Inconnue"}, 404, "unknown_person"),
+])
+def test_http_api_errors_are_json_with_a_status_code(api, params, status, code):
+    client, _ = api
+    r = client.get("/api/ask", params=params)
+    assert r.status_code == status and r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["error_code"] == code and body["error"] and body["passages"] == [] and body["answered"] is False
+
+
+def test_the_http_api_describes_itself(api):
+    client, _ = api
+    spec = client.get("/api/openapi.json").json()
+    assert {"/api/ask", "/api/facets"} <= set(spec["paths"]) and {"get", "post"} <= set(spec["paths"]["/api/ask"])
+    docs = client.get("/api/docs").text
+    assert "GET /api/ask" in docs and "POST /api/ask" in docs and "<script" not in docs
+    assert client.get("/api/facets").json()["sources"] == [{"id": "itw", "title": "Contre-sommet"}]
+
+
+def test_the_http_api_asks_for_the_password_when_the_page_does():
+    from fastapi.testclient import TestClient
+
+    from chat.api import Answerer, api_app
+    from chat.live import LiveIndex
+    from tests.conftest import small_interview_index
+
+    index, emb, settings = small_interview_index()
+    client = TestClient(api_app(Answerer(LiveIndex(index), emb, settings), auth=("team", "pass phrase")))
+    assert client.get("/api/ask", params={"q": "Qui ?"}).status_code == 401
+    assert client.get("/api/ask", params={"q": "Qui ?"}, auth=("team", "wrong")).status_code == 401
+    assert client.get("/api/ask", params={"q": "Qui a ouvert ?"}, auth=("team", "pass phrase")).status_code == 200
+
+
+# -- the live index, the port -------------------------------------------------------------------------
+
+
+def test_a_new_index_version_on_disk_is_answered_from_at_the_next_question(tmp_path):
+    from chat.live import LiveIndex, corpus_rows
+    from index.build import build_index
+    from index.settings import Settings
+    from tests.conftest import FakeEmbedder, fake_model_dir
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("La cantine scolaire sert des repas bio le mardi.\n", encoding="utf-8")
+    manifest = '[[source]]\nid = "a"\nfile = "a.txt"\ntitle = "Cantine"\nkind = "text"\n'
+    (corpus / "sources.toml").write_text(manifest, encoding="utf-8")
+    settings = Settings(model_dir=fake_model_dir(tmp_path), min_confidence=0.0)
+    emb = FakeEmbedder()
+    live = LiveIndex(build_index(corpus, tmp_path / "idx", settings, emb, quiet=True), tmp_path / "idx", corpus)
+    first = live.current()
+    assert live.current() is first and [r["id"] for r in corpus_rows(live, settings)] == ["a"]
+    (corpus / "b.txt").write_text("Le vélo du facteur roule vite dans la rue.\n", encoding="utf-8")
+    (corpus / "sources.toml").write_text(manifest + '\n[[source]]\nid = "b"\nfile = "b.txt"\ntitle = "Vélo"\nkind = "text"\n', encoding="utf-8")
+    build_index(corpus, tmp_path / "idx", settings, emb, quiet=True)
+    now = live.current()
+    assert now is not first and set(now.sources) == {"a", "b"} and live.version == 1
+    assert {r["id"]: r["state"] for r in corpus_rows(live, settings)} == {"a": "indexed", "b": "indexed"}
+    assert live.current() is now  # loaded once
+
+
+def test_a_port_in_use_is_one_line_with_the_fix_and_exit_code_2(capsys):
+    import socket
+
+    from chat.cli import main
+    from chat.web import PortInUseError, check_port
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(PortInUseError, match=f"make run PORT={port + 1}"):
+            check_port("127.0.0.1", port)
+        assert main(["serve", "--port", str(port), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is already in use" in err and f"make run PORT={port + 1}" in err

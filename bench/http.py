@@ -1,0 +1,193 @@
+"""HTTP API under load: 20 concurrent clients on GET /api/ask, against the embedding ceiling.
+
+The ceiling is measured in the same run, on the same cores: the bare loop that embeds
+each question with the product's embedder, one after another, in this process (no
+search, no quotes, no HTTP), once before the server starts and once after it stops; the
+higher of the two is the ceiling (the stricter comparison on a machine shared with other
+work). Then ``verbatim serve`` starts on 127.0.0.1 (one question
+at a time, the default), every question is asked once by a single client (the reference
+answers), and 20 clients (one asyncio loop, one connection each) share the questions.
+Every answer must equal the reference; errors, the median and p99 latency seen by a
+client and the throughput are reported, and throughput ÷ ceiling is the figure (target
+≥ 0.6).
+
+    python -m bench.http                          # 20 clients, 1,000 questions
+    python -m bench.http --clients 20 --questions 400
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from bench.common import ROOT, questions, save, summary, table
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_question_embedder():
+    """The embedder ``verbatim serve`` embeds questions with, and its settings."""
+    from index.build import make_embedder
+    from index.convert import default_model_dir
+    from index.settings import Settings
+
+    settings = Settings(model_dir=default_model_dir())
+    return make_embedder(settings, quiet=True), settings
+
+
+def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
+    """Questions per second of the bare question-embedding loop (the product's embedder)."""
+    from chat.answer import clean_question
+
+    texts = [clean_question(q, settings)[0] for q in pool]
+    for t in texts[:20]:
+        embedder.encode([t], query=True)
+    seconds = []
+    t0 = time.perf_counter()
+    for i in range(total):
+        t = time.perf_counter()
+        embedder.encode([texts[i % len(texts)]], query=True)
+        seconds.append(time.perf_counter() - t)
+    wall = time.perf_counter() - t0
+    return {"questions_per_s": total / wall, "wall_s": wall} | summary(seconds)
+
+
+class Server:
+    """`verbatim serve` (this checkout) in a child process on 127.0.0.1; stopped on exit, whatever happens."""
+
+    def __init__(self, port: int, timeout: float = 240.0) -> None:
+        self.url = f"http://127.0.0.1:{port}/"
+        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"} | {"PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, "-m", "chat.cli", "serve", "--quiet", "--host", "127.0.0.1", "--port", str(port)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        import httpx
+
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"verbatim serve exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-500:]}")
+            try:
+                if httpx.get(self.url + "api/facets", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"verbatim serve did not start within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+async def _load(url: str, pool: list[str], reference: dict[str, bytes], clients: int, total: int, deadline_s: float) -> dict:
+    import httpx
+
+    todo = asyncio.Queue()
+    for i in range(total):
+        todo.put_nowait(pool[i % len(pool)])
+    latencies: list[float] = []
+    errors: list[str] = []
+    mismatches = 0
+
+    async def worker() -> None:
+        nonlocal mismatches
+        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+            while not todo.empty() and time.monotonic() < stop_at:
+                q = todo.get_nowait()
+                t = time.perf_counter()
+                try:
+                    r = await client.get("api/ask", params={"q": q})
+                    data = r.content  # compared as bytes: the clients share the server's cores, parsing would slow it
+                except Exception as exc:  # a load test counts every failure
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors.append(f"HTTP {r.status_code}")
+                elif data != reference[q]:
+                    mismatches += 1
+
+    stop_at = time.monotonic() + deadline_s
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    wall = time.perf_counter() - t0
+    return {"clients": clients, "asked": len(latencies), "errors": len(errors), "error_samples": errors[:5], "mismatches": mismatches,
+            "questions_per_s": len(latencies) / wall, "wall_s": wall} | summary(latencies or [0.0])
+
+
+def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: bool = False) -> dict:
+    import httpx
+
+    pool = list(dict.fromkeys(questions()))
+    if not quiet:
+        print(f"http: ceiling, the bare embedding loop over {total} questions…", file=sys.stderr, flush=True)
+    embedder, settings = make_question_embedder()
+    before = ceiling(embedder, settings, pool, total)
+    with Server(free_port()) as server:
+        reference = {}
+        single = []
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            for q in pool:
+                t = time.perf_counter()
+                reference[q] = client.get("api/ask", params={"q": q}).content
+                single.append(time.perf_counter() - t)
+        if not quiet:
+            print(f"http: {clients} clients, {total} questions…", file=sys.stderr, flush=True)
+        loaded = asyncio.run(_load(server.url, pool, reference, clients, total, deadline_s))
+    if not quiet:
+        print("http: ceiling again, after the server stopped…", file=sys.stderr, flush=True)
+    after = ceiling(embedder, settings, pool, total)
+    top = max(before, after, key=lambda c: c["questions_per_s"])
+    ratio = loaded["questions_per_s"] / top["questions_per_s"]
+    print(table(
+        f"HTTP API: {clients} clients on GET /api/ask, {total} questions ({len(pool)} distinct), server on 127.0.0.1, {os.cpu_count()} cores",
+        ["what", "questions/s", "median ms", "p99 ms", "× ceiling"],
+        [["ceiling: the bare question-embedding loop (in process, best of before/after)", top["questions_per_s"], top["median_ms"],
+          top["p99_ms"], 1.0],
+         ["one client, one question at a time (HTTP)", len(single) / sum(single), summary(single)["median_ms"], summary(single)["p99_ms"],
+          len(single) / sum(single) / top["questions_per_s"]],
+         [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]],
+    ))
+    print(f"errors {loaded['errors']}, answers ≠ single-user {loaded['mismatches']}, asked {loaded['asked']}/{total}; "
+          f"throughput / ceiling = {ratio:.2f} (target ≥ 0.6)")
+    print(f"ceiling before the server {before['questions_per_s']:.1f} questions/s, after {after['questions_per_s']:.1f}; "
+          f"embedder {type(embedder).__name__}")
+    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
+    save("http", result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--questions", type=int, default=1000)
+    p.add_argument("--deadline", type=float, default=300.0, help="seconds before the load stops, whatever is left")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    run(a.clients, a.questions, a.deadline, a.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The plain HTTP API, beside Gradio's: for curl and any program that speaks JSON.
+
+    GET  /api/ask?q=…&top_k=3&source=ID&speaker=NAME   (source and speaker repeatable)
+    POST /api/ask   {"q": "…", "top_k": 3, "source": ["ID"], "speaker": ["NAME"]}
+    GET  /api/facets                                   what source and speaker accept
+    GET  /api/openapi.json, /api/docs                  the description, and a page that reads it
+
+``/api/ask`` returns exactly the object of ``verbatim ask --json``. A question that cannot
+be asked gets the same object with ``error`` and ``error_code``, and a status code: 400 for
+the question or top_k, 404 for an unknown source or person. More routes go in
+``api_routes`` (one function per route), under the same authentication.
+"""
+from __future__ import annotations
+
+import html
+import secrets
+import threading
+from dataclasses import replace
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, Field
+
+from chat.answer import QuestionError, answer
+from chat.live import LiveIndex
+from index.embed import Embedder
+from index.settings import MAX_TOP_K, Settings
+from index.store import Filter, Index
+
+STATUS = {"unknown_source": 404, "unknown_person": 404}  # anything else a user sends wrong: 400
+
+
+def make_filter(index: Index, sources, people) -> Filter | None:
+    """A Filter from the lists the page or the API gives; unknown names raise QuestionError."""
+    sources = [s for s in (sources or []) if s]
+    people = [p for p in (people or []) if p]
+    if not sources and not people:
+        return None
+    facets = index.facets()
+    known_sources = {sid for sid, _ in facets["sources"]}
+    known_people = set(facets["speakers"]) | set(facets["reported"])
+    bad = [s for s in sources if s not in known_sources]
+    if bad:
+        raise QuestionError(f"unknown source id(s): {', '.join(map(repr, bad))}; known: {', '.join(sorted(known_sources))}", "unknown_source")
+    bad = [p for p in people if p not in known_people]
+    if bad:
+        raise QuestionError(f"unknown person(s): {', '.join(map(repr, bad))}; see /api/facets for the names", "unknown_person")
+    return Filter(sources=frozenset(sources), people=frozenset(people))
+
+
+def error_dict(question, exc: QuestionError) -> dict:
+    """The ``ask --json`` object of a question that cannot be asked."""
+    return {"question": question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
+
+
+def facets_dict(index: Index) -> dict:
+    f = index.facets()
+    return {"sources": [{"id": i, "title": t} for i, t in f["sources"]], "speakers": f["speakers"], "reported": f["reported"]}
+
+
+class Answerer:
+    """Answers questions over the live index, ``concurrency`` at a time (one queue for the page and the API)."""
+
+    def __init__(self, live: LiveIndex, embedder: Embedder, settings: Settings, concurrency: int = 1) -> None:
+        self.live = live
+        self.embedder = embedder
+        self.settings = settings
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    def ask(self, question: str, top_k: int | None = None, sources=None, people=None):
+        """The Answer (raises QuestionError for a question, top_k or filter that cannot be used)."""
+        settings = self.settings
+        if top_k is not None and top_k != settings.top_k:
+            if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+                raise QuestionError(f"top_k must be between 1 and {MAX_TOP_K} (got {top_k!r})", "bad_top_k")
+            settings = replace(settings, top_k=top_k)
+        with self._slots:
+            index = self.live.current()
+            where = make_filter(index, sources, people)
+            return answer(question, index, self.embedder, settings, where), index
+
+    def ask_json(self, question, top_k=None, sources=None, people=None) -> tuple[int, dict]:
+        """(HTTP status, the ``ask --json`` object or its error form)."""
+        try:
+            ans, _ = self.ask(question, top_k, sources, people)
+            return 200, ans.to_dict()
+        except QuestionError as exc:
+            return STATUS.get(exc.code, 400), error_dict(question, exc)
+
+
+DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Verbatim HTTP API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+code,pre{font-family:ui-monospace,monospace;background:#f3f4f6;padding:.1rem .3rem}pre{padding:.6rem;overflow:auto}</style></head>
+<body><h1>Verbatim HTTP API</h1><p>The OpenAPI description is at <a href="/api/openapi.json">/api/openapi.json</a>.</p>
+<pre>curl 'http://HOST:PORT/api/ask?q=Qui+a+ouvert+la+s%C3%A9rie+de+rencontres+%3F'</pre>
+{routes}</body></html>"""
+
+
+def docs_page(spec: dict) -> str:
+    """The API description as a page, made on the server from the OpenAPI spec (no script from elsewhere)."""
+    out = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            out.append(f"<h2><code>{method.upper()} {html.escape(path)}</code></h2><p>{html.escape(op.get('summary', ''))}</p>")
+            desc = op.get("description")
+            if desc:
+                out.append(f"<pre>{html.escape(desc)}</pre>")
+            params = op.get("parameters", [])
+            if params:
+                out.append("<ul>" + "".join(
+                    f"<li><code>{html.escape(p['name'])}</code> ({html.escape(p.get('in', ''))}{', required' if p.get('required') else ''}): "
+                    f"{html.escape(p.get('description', ''))}</li>" for p in params) + "</ul>")
+    return DOCS_HTML.replace("{routes}", "".join(out))
+
+
+class AskRequest(BaseModel):
+    """The body of POST /api/ask."""
+
+    q: str = Field(description="the question, in French or English")
+    top_k: int | None = Field(None, description=f"number of passages, 1-{MAX_TOP_K} (default: the server's)")
+    source: list[str] = Field(default_factory=list, description="source ids to search (empty: all)")
+    speaker: list[str] = Field(default_factory=list, description="people speaking or reported (empty: all)")
+
+
+def api_app(answerer: Answerer, auth: tuple[str, str] | None = None):
+    """The FastAPI app holding the HTTP API; Gradio's page is mounted on it at ``/``."""
+    basic = HTTPBasic(auto_error=False)
+
+    def check_auth(credentials: HTTPBasicCredentials | None = Depends(basic)) -> None:
+        # The page's password guards the API too: curl -u USER:PASSWORD.
+        if auth is None:
+            return
+        ok = credentials is not None and secrets.compare_digest(credentials.username, auth[0]) and secrets.compare_digest(credentials.password, auth[1])
+        if not ok:
+            raise HTTPException(status_code=401, detail="this server asks for a user and password: curl -u USER:PASSWORD",
+                                headers={"WWW-Authenticate": "Basic"})
+
+    app = FastAPI(title="Verbatim", version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  description="Answers made only of exact, attributed quotes of the corpus.")
+
+    def respond(status: int, body: dict) -> JSONResponse:
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/api/ask", summary="Answer a question with quotes", dependencies=[Depends(check_auth)])
+    def ask_get(
+        q: str = Query(description="the question, in French or English"),
+        top_k: int | None = Query(None, description=f"number of passages, 1-{MAX_TOP_K}"),
+        source: list[str] = Query(default_factory=list, description="a source id to search (repeatable; none: all)"),
+        speaker: list[str] = Query(default_factory=list, description="a person speaking or reported (repeatable; none: all)"),
+    ) -> JSONResponse:
+        """The object of `verbatim ask --json`; errors: 400 (question, top_k), 404 (unknown source or person)."""
+        return respond(*answerer.ask_json(q, top_k, source, speaker))
+
+    @app.post("/api/ask", summary="Answer a question with quotes (JSON body)", dependencies=[Depends(check_auth)])
+    def ask_post(body: AskRequest) -> JSONResponse:
+        """The object of `verbatim ask --json`; errors: 400 (question, top_k), 404 (unknown source or person)."""
+        return respond(*answerer.ask_json(body.q, body.top_k, body.source, body.speaker))
+
+    @app.get("/api/facets", summary="What source and speaker accept", dependencies=[Depends(check_auth)])
+    def facets() -> dict:
+        """Source ids with their titles, people who speak, people reported."""
+        return facets_dict(answerer.live.current())
+
+    @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(check_auth)])
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_page(app.openapi()))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request, exc: RequestValidationError):  # a malformed query or body: the same error form, status 400
+        detail = "; ".join(f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg')}" for e in exc.errors())
+        return JSONResponse({"question": None, "answered": False, "passages": [], "error": f"bad request: {detail}", "error_code": "bad_request"},
+                            status_code=400)
+
+    return app
