@@ -182,7 +182,7 @@ def build_app(answerer: Answerer, settings: Settings):
                 gr.update(label=C["text"], placeholder=C["placeholder"]), gr.update(label=C["mode"], choices=C["modes"]),
                 gr.update(value=C["go"])]
 
-    def check(text: str, mode: str, state) -> str:
+    def check_on_page(text: str, mode: str, state) -> str:
         """The tab's result, in the page's language (the language of the last question)."""
         return check_page_html(answerer, text, mode, (state or {}).get("lang", "fr"))
 
@@ -334,7 +334,7 @@ def build_app(answerer: Answerer, settings: Settings):
         gr.api(ask_filtered, api_name="ask_filtered")
         gr.api(list_facets, api_name="facets")
         gr.api(ask_html, api_name="ask_html")
-        check_go.click(check, inputs=[check_box, check_mode, state], outputs=[check_view], **common)
+        check_go.click(check_on_page, inputs=[check_box, check_mode, state], outputs=[check_view], **common)
         gr.api(check_api, api_name="check")
     app.verbatim_exports = exports
     return app

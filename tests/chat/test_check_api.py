@@ -187,3 +187,17 @@ def test_the_tab_marks_each_quote_in_place_and_escapes_the_text(env):
     assert "remplacé" in out and "Citer plutôt" in out and "Katia Roux ne parle pas ici" in out
     none = check_page_html(env[2], "Aucune citation ici, rien entre guillemets.", "quotes", "en")
     assert "No quote found" in none and "Every sentence" in none and "--sentences" not in none
+
+
+@pytest.mark.slow
+def test_gradio_client_gets_the_same_object(real_server, real_index, real_embedder, real_settings):
+    from gradio_client import Client
+
+    from chat.check import check_text
+    from chat.matcher import SourceMatcher
+
+    client = Client(real_server, verbose=False)
+    expected = check_text(DRAFT, real_index, real_embedder, real_settings, SourceMatcher.from_index(real_index)).to_dict()
+    assert client.predict(DRAFT, "auto", api_name="/check") == expected
+    assert [q["verdict"] for q in expected["quotes"]][:2] == ["exact", "altered"]
+    assert client.predict("  ", "auto", api_name="/check")["error_code"] == "empty"
