@@ -311,7 +311,7 @@ def corpus_html(rows: list[dict], lang: str = "fr") -> str:
 # The tab's own words, in the page's language (the verdicts and evidence: chat.check_render).
 CHECK_UI = {
     "fr": {
-        "tab_ask": "Poser une question",
+        "tab_ask": "Questions",
         "tab_check": "Vérifier une citation",
         "intro": ("Collez un texte (un article, un message, une diapositive) ou une seule citation : chaque citation est "
                   "cherchée dans les sources, marquée à sa place de la couleur de son verdict, puis montrée avec ses preuves."),
@@ -329,7 +329,7 @@ CHECK_UI = {
         "error": "Ce texte ne peut pas être vérifié.",
     },
     "en": {
-        "tab_ask": "Ask a question",
+        "tab_ask": "Questions",
         "tab_check": "Check a quote",
         "intro": ("Paste a text (an article, a post, a slide) or a single quote: each quote is looked for in the sources, "
                   "marked in place in the colour of its verdict, then shown with its evidence."),
