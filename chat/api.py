@@ -139,7 +139,7 @@ def check_error_dict(message: str, code: str) -> dict:
     return {"error": message, "error_code": code}
 
 
-def check_report(answerer: Answerer, text, mode: str = "auto") -> CheckReport:
+def check_report(answerer: Answerer, text: str, mode: str = "auto") -> CheckReport:
     """Check the quotes of ``text`` over the live index, in the answerer's queue (one
     queue for questions and checks: both embed). The quote matcher is built once per
     index version, so a ``verbatim add`` while serving is seen by the next check.
@@ -149,7 +149,7 @@ def check_report(answerer: Answerer, text, mode: str = "auto") -> CheckReport:
         return check_text(text, index, answerer.embedder, answerer.settings, answerer.live.matcher(index), mode)
 
 
-def check_json(answerer: Answerer, text, mode: str = "auto") -> tuple[int, dict]:
+def check_json(answerer: Answerer, text: str, mode: str = "auto") -> tuple[int, dict]:
     """(HTTP status, the object of ``verbatim check --json``, or its error form)."""
     try:
         return 200, check_report(answerer, text, mode).to_dict()
