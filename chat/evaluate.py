@@ -1,8 +1,10 @@
 """``verbatim eval``: retrieval quality and abstention on a labelled question file.
 
-A question file has one JSON object per line: ``q`` (the question), ``gold`` (the
-paragraph numbers that answer it, ``[]`` when the corpus does not) and ``kind``.
-A passage is right when its paragraph is in ``gold``.
+A question file has one JSON object per line: ``q`` (the question), ``gold`` (what
+answers it, ``[]`` when the corpus does not) and ``kind``. A gold item is a paragraph
+number (a corpus of one document, as ``corpus/dev_questions.jsonl``) or
+``{"source", "paragraph"}`` / ``{"source", "page"}`` (``tests/data/heldout/``). A passage
+is right when it matches a gold item.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from chat.answer import Answer, answer
 from index.embed import Embedder
 from index.settings import Settings
 from index.store import Index
+from ingest.model import Chunk
 
 MODES = ("fused", "dense", "lexical")
 
@@ -38,6 +41,20 @@ def read_questions(path: Path) -> list[dict]:
     return rows
 
 
+def is_right(chunk: Chunk, gold: list) -> bool:
+    """Whether a passage matches a gold item: its paragraph number, or its source and its
+    paragraph or page."""
+    for g in gold:
+        if isinstance(g, dict):
+            if g.get("source") == chunk.source_id and (
+                ("paragraph" in g and g["paragraph"] == chunk.paragraph) or ("page" in g and g["page"] == chunk.page)
+            ):
+                return True
+        elif g == chunk.paragraph:
+            return True
+    return False
+
+
 def _metrics(rows: list[dict], answers: list[Answer], threshold: float | None = None) -> dict:
     def answered(a: Answer) -> bool:
         return a.answered if threshold is None else (bool(a.passages) and a.confidence >= threshold)
@@ -46,8 +63,7 @@ def _metrics(rows: list[dict], answers: list[Answer], threshold: float | None = 
     un_rows = [(r, a) for r, a in zip(rows, answers) if not r["gold"]]
     r1 = r3 = mrr = 0.0
     for r, a in ans_rows:
-        paras = [p.chunk.paragraph for p in a.passages]
-        ranks = [i for i, p in enumerate(paras) if p in r["gold"]]
+        ranks = [i for i, p in enumerate(a.passages) if is_right(p.chunk, r["gold"])]
         r1 += bool(ranks and ranks[0] == 0)
         r3 += bool(ranks and ranks[0] < 3)
         mrr += 1.0 / (ranks[0] + 1) if ranks else 0.0
@@ -87,7 +103,7 @@ def evaluate(rows: list[dict], index: Index, embedder: Embedder, settings: Setti
         wrong = []
         for r, a in zip(rows, fused_answers):
             top = a.passages[0].chunk.paragraph if a.passages else None
-            ok = (a.answered and top in r["gold"]) if r["gold"] else not a.answered
+            ok = (a.answered and is_right(a.passages[0].chunk, r["gold"])) if r["gold"] else not a.answered
             if not ok:
                 wrong.append({
                     "q": r["q"], "kind": r["kind"], "gold": r["gold"], "answered": a.answered,

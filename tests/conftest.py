@@ -126,6 +126,15 @@ def real_index(tmp_path_factory, real_settings, real_embedder):
 
 
 @pytest.fixture(scope="session")
+def eval_corpus(tmp_path_factory) -> Path:
+    """The evaluation corpus of the held-out questions (the interview and four generated
+    documents, tests/data/eval_corpus.py), written once per session: do not modify it."""
+    from tests.data.eval_corpus import write_eval_corpus
+
+    return write_eval_corpus(tmp_path_factory.mktemp("eval") / "corpus")
+
+
+@pytest.fixture(scope="session")
 def dev_questions() -> list[dict]:
     import json
 

@@ -176,8 +176,9 @@ def test_filter_expressions_quote_names():
 
 
 @pytest.mark.slow
-def test_dev_and_held_out_questions_agree_with_the_local_backend(real_index, real_embedder, real_settings, tmp_path):
-    """Same top passage on ≥ 95 % of questions (ties aside) and the same figures within 0.02."""
+def test_dev_and_extra_questions_agree_with_the_local_backend(real_index, real_embedder, real_settings, tmp_path):
+    """Same top passage on ≥ 95 % of questions (ties aside) and the same figures within 0.02
+    (the held-out questions: tests/index/test_milvus_heldout.py)."""
     from index.milvus_write import save_to_milvus
 
     settings = milvus(real_settings, tmp_path)
