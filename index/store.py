@@ -28,6 +28,7 @@ from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
+from index.vectors import search as search_vectors
 
 FORMAT = 2
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
@@ -284,21 +285,18 @@ class Index:
         the words it shares with the corpus are then accidents ("social" in English and
         French), and the lexical side is damped so that it does not drown the dense one.
         """
-        import faiss
-
         n = len(self.chunks)
         depth = min(n, max(50, 10 * k))
         q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
-        params = None
+        ids = None
         allowed = None
         if where:
             allowed = np.array([where.admits(c) for c in self.chunks], dtype=bool)
             if not allowed.any():
                 return []
             ids = np.flatnonzero(allowed).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
             depth = min(depth, len(ids))
-        dense_scores, dense_rows = self.vectors.search(q, depth, params=params)
+        dense_scores, dense_rows = search_vectors(self.vectors, q, depth, settings.ivf_nprobe, ids)
         dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
         dense_rank = {r: i for i, r in enumerate(dense)}
         lex_all = self.lexical.scores(question)

@@ -70,3 +70,43 @@ def test_same_results_after_the_index_type_switch(two_indexes):
         for p in b.passages:  # still verbatim
             assert ivf.texts[p.source["id"]][p.start : p.end] == p.quote
     assert same_top >= 0.95 * len(rows), f"{same_top}/{len(rows)}"
+
+
+def test_filtered_search_works_on_the_approximate_index(two_indexes):
+    """A filter on an IVF index used to raise "IndexIVF params have incorrect type"."""
+    from index.store import Filter
+
+    emb, (flat, fs), (ivf, is_) = two_indexes
+    q = "Qui a ouvert la série de rencontres ?"
+    qv = emb.encode([q], query=True)[0]
+    people = Filter(people=frozenset({"Olivier Griffith"}))
+    for index, settings in ((flat, fs), (ivf, is_)):
+        hits = index.search(q, qv, 5, settings, where=people)
+        assert hits and all(people.admits(h.chunk) for h in hits)
+    flat_rows = [h.row for h in flat.search(q, qv, 5, fs, where=people)]
+    ivf_rows = [h.row for h in ivf.search(q, qv, 5, is_, where=people)]
+    assert flat_rows[0] == ivf_rows[0]  # every list probed: the same best passage
+    ans = answer(q, ivf, emb, is_, where=Filter(sources=frozenset({ivf.chunks[0].source_id})))
+    assert ans.passages and {p.source["id"] for p in ans.passages} == {ivf.chunks[0].source_id}
+
+
+def test_ivf_nprobe_applies_at_query_time():
+    """The setting reaches an index already built: it used to count only when building."""
+    from index.vectors import search
+
+    x = _unit(4000, 32)
+    index, desc = make_vector_index(x, exact_max_passages=1000, nprobe=ivf_lists(4000))
+    q = _unit(50, 32, seed=2)
+    exact = np.argsort(-(q @ x.T), axis=1)[:, :10]
+
+    def recall(rows):
+        return np.mean([len(set(a) & set(b)) / 10 for a, b in zip(rows, exact)])
+
+    _, few = search(index, q, 10, nprobe=1)
+    _, all_lists = search(index, q, 10, nprobe=desc["nlist"])
+    assert recall(few) < 0.8 <= 0.95 <= recall(all_lists)
+    _, again = search(index, q, 10, nprobe=1000)  # clamped to the number of lists
+    assert np.array_equal(again, all_lists)
+    ids = np.arange(0, 4000, 2, dtype=np.int64)  # a filter, as the page's
+    _, even = search(index, q, 10, nprobe=1, ids=ids)
+    assert (even[even >= 0] % 2 == 0).all()
