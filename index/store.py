@@ -305,6 +305,8 @@ class Index:
         lex_rows = top_rows(lex_all, depth)
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         candidates = set(dense) | set(lex_rows)
+        if not candidates:
+            return []
         if settings.fusion == "dense":
             fused = {r: dense.get(r, -1.0) for r in candidates}
         elif settings.fusion == "lexical":
@@ -318,8 +320,10 @@ class Index:
                     for r in candidates
                 }
             else:  # "weighted": scores scaled to [0, 1] over the candidates, then mixed
-                d_lo = min(dense.values())
-                d_span = (max(dense.values()) - d_lo) or 1.0
+                # One side may be empty (no dense row in the probed lists of a filtered
+                # IVF search, no shared word): the other then ranks alone.
+                d_lo = min(dense.values(), default=0.0)
+                d_span = (max(dense.values(), default=0.0) - d_lo) or 1.0
                 l_hi = float(lex_all.max()) or 1.0
                 fused = {
                     r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0)
@@ -327,8 +331,6 @@ class Index:
                     for r in candidates
                 }
         order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
-        if not dense:
-            return []
         missing = [r for r in order if r not in dense]
         if missing:
             # Passages found by BM25 alone still get their real cosine, for confidence.
