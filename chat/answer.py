@@ -104,6 +104,12 @@ class Passage:
     chunk: Chunk
     source: dict
 
+    @property
+    def quote_url(self) -> str | None:
+        """The link that opens the source at the quote, or None: the one link the JSON, the
+        page, copied citations and the exports give (``ingest.links.quote_link``)."""
+        return quote_link(self.source.get("url"), self.source.get("kind"), self.quote, self.chunk.page)
+
     def to_dict(self) -> dict:
         c = self.chunk
         return {
@@ -123,7 +129,7 @@ class Passage:
             "role": c.role,
             "reported": list(c.reported),
             "links": list(c.links),
-            "quote_url": quote_link(self.source.get("url"), self.source.get("kind"), self.quote, c.page),
+            "quote_url": self.quote_url,
         }
 
 
