@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,7 @@ EXAMPLES = [
     "Quelle est la position de la Quadrature du Net ?",
     "What is the link between ecology and social work?",
 ]
+ANSWER_QUEUE = "answer"  # the one Gradio queue every answering listener waits in
 FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 
@@ -324,12 +326,18 @@ class ExportDir:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
+        self._clearing = threading.Lock()  # answers may write at once (--concurrency N)
 
     def write(self, ans: Answer) -> tuple[str, str]:
         cutoff = time.time() - 3600
-        for old in self.root.iterdir():
-            if old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
+        with self._clearing:
+            for old in self.root.iterdir():
+                try:
+                    expired = old.stat().st_mtime < cutoff
+                except FileNotFoundError:  # removed meanwhile by another process
+                    continue
+                if expired:
+                    shutil.rmtree(old, ignore_errors=True)
         folder = Path(tempfile.mkdtemp(dir=self.root))
         md = folder / "verbatim-citations.md"
         csl = folder / "verbatim-citations.json"
@@ -427,16 +435,18 @@ def build_app(index: Index, embedder: Embedder, settings: Settings):
 
         outputs = [result, source_view, export_md, export_csl_button, examples_row]
         inputs = [question, sources, people]
-        ask.click(ask_page, inputs=inputs, outputs=outputs, api_visibility="private")
-        question.submit(ask_page, inputs=inputs, outputs=outputs, api_visibility="private")
+        # Every listener that answers shares one queue: without a shared concurrency_id each
+        # has its own, and --concurrency 1 would let one answer per listener run at once.
+        ask.click(ask_page, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_id=ANSWER_QUEUE)
+        question.submit(ask_page, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_id=ANSWER_QUEUE)
         for button, q in zip(example_buttons, EXAMPLES):
             button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(
-                ask_page, inputs=inputs, outputs=outputs, api_visibility="private"
+                ask_page, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_id=ANSWER_QUEUE
             )
-        gr.api(ask_json, api_name="ask")
-        gr.api(ask_filtered, api_name="ask_filtered")
+        gr.api(ask_json, api_name="ask", concurrency_id=ANSWER_QUEUE)
+        gr.api(ask_filtered, api_name="ask_filtered", concurrency_id=ANSWER_QUEUE)
         gr.api(list_facets, api_name="facets")
-        gr.api(ask_html, api_name="ask_html")
+        gr.api(ask_html, api_name="ask_html", concurrency_id=ANSWER_QUEUE)
     app.verbatim_exports = exports
     return app
 
