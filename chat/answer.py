@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.errors import VerbatimError
 from ingest.links import quote_link
 from ingest.model import Chunk
 from index.embed import Embedder
@@ -28,7 +29,7 @@ _EN_HINTS = frozenset(
 MAX_QUESTION_TOKENS = 500
 
 
-class QuestionError(ValueError):
+class QuestionError(VerbatimError, ValueError):
     """The question cannot be asked as given; the message says why and what to do."""
 
     def __init__(self, message: str, code: str) -> None:

@@ -10,8 +10,11 @@ from pathlib import Path
 DEFAULT_CORPUS = Path("corpus")
 
 
-class UserError(Exception):
-    """A mistake the user can fix; shown as one line, exit code 2."""
+from ingest.errors import VerbatimError
+
+
+class UserError(VerbatimError):
+    """A mistake on the command line the user can fix; shown as one line, exit code 2."""
 
 
 def _settings(args: argparse.Namespace):
@@ -551,24 +554,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    """Entry point: user mistakes (``VerbatimError``) become one line on stderr and exit
+    code 2; anything else is a bug and shows as one (a traceback, exit code 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from chat.answer import QuestionError
-    from index.embed import ModelNotFoundError
-    from index.store import IndexLoadError, StaleIndexError
-    from ingest.load import CorpusError
-    from ingest.people import AttributionError
+    from ingest.people import AttributionError  # a user error not yet a VerbatimError
 
     try:
-        from index.convert import ModelError
-    except ImportError:  # pragma: no cover - converter always ships
-        ModelError = RuntimeError  # type: ignore[misc,assignment]
-    try:
         return args.func(args)
-    except (UserError, QuestionError, CorpusError, IndexLoadError, StaleIndexError, ModelNotFoundError, ModelError, AttributionError, ValueError) as exc:
+    except (VerbatimError, AttributionError) as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

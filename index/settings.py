@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.chunk import ChunkSettings
+from ingest.errors import SettingsError
 
 DENSE_TEXT_VERSION = 2  # 2: a document's author is no longer named before each passage
 MAX_TOP_K = 50
@@ -43,11 +44,11 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
-            raise ValueError(f"top_k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
+            raise SettingsError(f"top_k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
         if self.fusion not in ("rrf", "weighted", "dense", "lexical"):
-            raise ValueError(f"fusion must be one of rrf, weighted, dense, lexical (got {self.fusion!r})")
+            raise SettingsError(f"fusion must be one of rrf, weighted, dense, lexical (got {self.fusion!r})")
         if self.rrf_k < 1:
-            raise ValueError(f"rrf_k must be at least 1 (got {self.rrf_k})")
+            raise SettingsError(f"rrf_k must be at least 1 (got {self.rrf_k})")
 
     def index_params(self) -> dict:
         """The parameters an index depends on, as stored in ``meta.json``."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import CorpusError, VerbatimError
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
 from index.lexical import LexicalIndex
@@ -35,11 +36,11 @@ _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sou
 ProgressFn = Callable[[int, int], None]
 
 
-class IndexLoadError(RuntimeError):
+class IndexLoadError(VerbatimError, RuntimeError):
     """The index on disk is missing, incomplete or corrupt."""
 
 
-class StaleIndexError(RuntimeError):
+class StaleIndexError(VerbatimError, RuntimeError):
     """The index does not match the corpus, the model or the settings."""
 
 
@@ -191,7 +192,7 @@ class Index:
         """Embed every passage and every sentence, and index them."""
         chunks = list(chunks)
         if not chunks:
-            raise ValueError("the corpus has no passage to index (are all its documents empty?)")
+            raise CorpusError("the corpus has no passage to index (are all its documents empty?)")
         texts = {d.source.id: d.text for d in documents}
         passages = [passage_text(c, settings) for c in chunks]
         n_sentences = sum(len(c.sentences) for c in chunks)

@@ -445,3 +445,28 @@ def test_the_queue_setting_is_checked_and_passed_on(no_server, capsys):
     _one_clear_line(capsys.readouterr().err)
     assert main(["serve", "--concurrency", "3"]) == 0 and no_server["serve"]["concurrency"] == 3
     assert main(["serve"]) == 0 and "concurrency" not in no_server["serve"]  # serve's own default
+
+
+def test_a_bug_shows_as_a_bug_not_as_a_user_error(cli, monkeypatch):
+    """main() used to catch any ValueError: a bug then looked like a user mistake, exit code 2."""
+    def broken(*args, **kwargs):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr("chat.answer.answer", broken)
+    with pytest.raises(ValueError, match="internal inconsistency"):  # uncaught: a traceback, exit code 1
+        cli("ask", "Qui a ouvert la série de rencontres ?")
+
+
+def test_every_user_error_is_a_verbatim_error():
+    from chat.answer import QuestionError
+    from chat.cli import UserError
+    from chat.evaluate import QuestionFileError
+    from index.convert import ModelError
+    from index.embed import ModelNotFoundError
+    from index.store import IndexLoadError, StaleIndexError
+    from ingest.errors import CorpusError, SettingsError, VerbatimError
+    from ingest.fetch import FetchError
+
+    for cls in (QuestionError, UserError, QuestionFileError, ModelError, ModelNotFoundError, IndexLoadError,
+                StaleIndexError, CorpusError, SettingsError, FetchError):
+        assert issubclass(cls, VerbatimError), cls
