@@ -18,11 +18,13 @@ class UserError(VerbatimError):
 
 
 def _settings(args: argparse.Namespace):
+    """The run's settings: defaults, the corpus's [settings], then the flags given."""
     from index.convert import default_model_dir
-    from index.settings import Settings
+    from index.settings import make_settings
 
     model = Path(args.model) if getattr(args, "model", None) else default_model_dir()
-    return Settings(model_dir=model, top_k=getattr(args, "top_k", 3))
+    flags = {"top_k": getattr(args, "top_k", None), "min_confidence": getattr(args, "min_confidence", None)}
+    return make_settings(model, Path(args.corpus), flags)
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
@@ -474,6 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default=None, help="a sentence-transformers model folder (default: the bundled multilingual-e5-small)")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or status lines")
 
+    def answering(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--top-k", type=int, default=None,
+                       help="number of passages, 1-50 (default: top_k in [settings] of sources.toml, else 3)")
+        p.add_argument("--min-confidence", type=float, default=None,
+                       help="below it the corpus does not answer (default: [settings], else 0.055)")
+
     p = sub.add_parser("build", help="(re)build the index of a corpus")
     common(p)
     p.add_argument("--full", action="store_true", help="redo every source and every vector (default: only what changed)")
@@ -483,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
-    p.add_argument("--top-k", type=int, default=3, help="number of passages (1-50, default 3)")
+    answering(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="retrieval and abstention figures on a question file")
@@ -502,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
                    help="questions answered at once, the others wait in the queue (default 1, measured by python -m bench.load)")
-    p.add_argument("--top-k", type=int, default=3)
+    answering(p)
     p.set_defaults(func=cmd_serve)
 
     def fetching(p: argparse.ArgumentParser) -> None:

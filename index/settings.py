@@ -1,7 +1,13 @@
-"""The one settings object, passed explicitly from the command line down."""
+"""The one settings object, passed explicitly from the command line down.
+
+``make_settings`` is the one place a ``Settings`` is made for a run: the defaults below,
+then the ``[settings]`` table of the corpus's ``sources.toml``, then the command line's
+flags. Every value is checked (name, type, range) with a message that names the rule.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ingest.chunk import ChunkSettings
@@ -45,7 +51,7 @@ class Settings:
     def __post_init__(self) -> None:
         if not 1 <= self.top_k <= MAX_TOP_K:
             raise SettingsError(f"top_k must be between 1 and {MAX_TOP_K} (got {self.top_k})")
-        if self.fusion not in ("rrf", "weighted", "dense", "lexical"):
+        if self.fusion not in FUSIONS:
             raise SettingsError(f"fusion must be one of rrf, weighted, dense, lexical (got {self.fusion!r})")
         if self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be at least 1 (got {self.rrf_k})")
@@ -72,3 +78,73 @@ class Settings:
             "vocabulary_weight": self.vocabulary_weight,
             "ivf_nprobe": self.ivf_nprobe,
         }
+
+
+# What ``[settings]`` may hold: name -> (type, lowest, highest). Floats take integers too.
+SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
+    "top_k": (int, 1, MAX_TOP_K),
+    "min_confidence": (float, -1.0, 1.0),
+    "vocabulary_weight": (float, 0.0, 1.0),
+    "max_question_chars": (int, 20, 100_000),
+    "fast_queries": (bool, None, None),
+    "exact_max_passages": (int, 1, 1_000_000_000),
+    "ivf_nprobe": (int, 1, 65_536),
+    "fusion": (str, None, None),
+    "rrf_k": (int, 1, 100_000),
+    "dense_weight": (float, 0.0, 100.0),
+    "lexical_weight": (float, 0.0, 100.0),
+    "cross_language_lexical_weight": (float, 0.0, 100.0),
+    "section_context": (bool, None, None),
+    "people_context": (bool, None, None),
+}
+CHUNKING: dict[str, tuple[type, float | None, float | None]] = {"max_sentences": (int, 1, 20), "max_chars": (int, 50, 10_000)}
+FUSIONS = ("weighted", "rrf", "dense", "lexical")
+
+
+def _check(where: str, name: str, value: object, rule: tuple[type, float | None, float | None]) -> object:
+    kind, lo, hi = rule
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        names = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+        raise SettingsError(f"{where}: {name} must be {names[kind]} (got {value!r})")
+    if lo is not None and not lo <= value <= hi:  # type: ignore[operator]
+        raise SettingsError(f"{where}: {name} must be between {lo:g} and {hi:g} (got {value!r})")
+    if name == "fusion" and value not in FUSIONS:
+        raise SettingsError(f"{where}: fusion must be one of {', '.join(FUSIONS)} (got {value!r})")
+    return value
+
+
+def checked_settings(table: Mapping[str, object], where: str) -> dict[str, object]:
+    """``table`` (a ``[settings]`` table, or flags) checked: names, types, ranges.
+
+    Returns the values as ``Settings`` fields, ``chunking`` as a ``ChunkSettings``.
+    """
+    out: dict[str, object] = {}
+    for name, value in table.items():
+        if name == "chunking":
+            if not isinstance(value, Mapping):
+                raise SettingsError(f"{where}: chunking must be a table, [settings.chunking] (got {value!r})")
+            unknown = sorted(set(value) - set(CHUNKING))
+            if unknown:
+                raise SettingsError(f"{where}: unknown setting chunking.{unknown[0]}; allowed: {', '.join(CHUNKING)}")
+            out["chunking"] = ChunkSettings(**{k: _check(where, f"chunking.{k}", v, CHUNKING[k]) for k, v in value.items()})
+        elif name in SETTABLE:
+            out[name] = _check(where, name, value, SETTABLE[name])
+        else:
+            raise SettingsError(f"{where}: unknown setting {name!r}; allowed: {', '.join([*SETTABLE, 'chunking'])}")
+    return out
+
+
+def make_settings(model_dir: Path, corpus_dir: Path | None = None, flags: Mapping[str, object] | None = None) -> Settings:
+    """The settings of a run: defaults, then ``[settings]`` in ``corpus_dir/sources.toml``,
+    then ``flags`` (the command line's, only those given), each checked."""
+    from ingest.load import MANIFEST, manifest_settings
+
+    values: dict[str, object] = {}
+    if corpus_dir is not None:
+        values.update(checked_settings(manifest_settings(corpus_dir), f"[settings] in {Path(corpus_dir) / MANIFEST}"))
+    values.update(checked_settings({k: v for k, v in (flags or {}).items() if v is not None}, "command line"))
+    return replace(Settings(model_dir=Path(model_dir)), **values)
+
