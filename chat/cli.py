@@ -57,20 +57,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer
     from chat.render import render_text
 
+    from chat.web import make_filter
+
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
+    try:  # the page's filters: unknown_source / unknown_person as on /ask_filtered
+        where = make_filter(index, args.source, args.speaker)
+    except QuestionError as exc:
+        if args.json:
+            print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+        raise UserError(str(exc)) from exc
     if args.question == "-":
         # One JSON object per line, in order; a bad line gets an error object, not a stop.
         for line in sys.stdin:
             q = line.rstrip("\n")
             try:
-                out = answer(q, index, embedder, settings).to_dict()
+                out = answer(q, index, embedder, settings, where).to_dict()
             except QuestionError as exc:
                 out = {"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
     try:
-        ans = answer(args.question, index, embedder, settings)
+        ans = answer(args.question, index, embedder, settings, where)
     except QuestionError as exc:
         if args.json:
             print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
@@ -492,6 +500,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
     answering(p)
+    p.add_argument("--source", action="append", default=[], metavar="ID",
+                   help="search only this source (repeatable; ids: verbatim sources)")
+    p.add_argument("--speaker", action="append", default=[], metavar="NAME",
+                   help="keep only passages this person says or is reported in (repeatable)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="retrieval and abstention figures on a question file")

@@ -470,3 +470,32 @@ def test_every_user_error_is_a_verbatim_error():
     for cls in (QuestionError, UserError, QuestionFileError, ModelError, ModelNotFoundError, IndexLoadError,
                 StaleIndexError, CorpusError, SettingsError, FetchError):
         assert issubclass(cls, VerbatimError), cls
+
+
+@pytest.mark.parametrize("forced_ivf", [False, True])
+def test_ask_filters_by_speaker_and_source_like_the_page(fake, tmp_path, monkeypatch, capsys, forced_ivf):
+    """verbatim ask --speaker/--source, on the exact and on the approximate (IVF) index."""
+    import chat.cli
+    from index.store import person_name
+
+    corpus = fake["corpus"]
+    if forced_ivf:
+        manifest = corpus / "sources.toml"
+        manifest.write_text("[settings]\nexact_max_passages = 10\nivf_nprobe = 1000\n\n" + manifest.read_text())
+    monkeypatch.setattr("index.build.make_embedder", lambda settings, quiet=False: FakeEmbedder())
+    idx = tmp_path / ("ivf" if forced_ivf else "flat")
+    common = ["--corpus", str(corpus), "--index", str(idx), "--model", str(fake["model"]), "--quiet"]
+    rc = chat.cli.main(["ask", *common, "--json", "--top-k", "5", "--speaker", "Katia Roux", "Que dit Amnesty ?"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["passages"]
+    for p in out["passages"]:
+        assert p["speaker"] == "Katia Roux" or "Katia Roux" in {person_name(r) for r in p["reported"]}
+    meta = json.loads((idx / "meta.json").read_text())
+    assert meta["vector_index"]["type"] == ("ivf-sq8" if forced_ivf else "flat")
+    sid = out["passages"][0]["source"]["id"]
+    rc = chat.cli.main(["ask", *common, "--json", "--source", sid, "--source", sid, "Thierry Breton"])
+    assert rc == 0 and {p["source"]["id"] for p in json.loads(capsys.readouterr().out)["passages"]} == {sid}
+    for flag, value, code in (("--speaker", "Personne Inconnue", "unknown_person"), ("--source", "nope", "unknown_source")):
+        rc = chat.cli.main(["ask", *common, "--json", flag, value, "q"])
+        captured = capsys.readouterr()
+        assert rc == 2 and json.loads(captured.out)["error_code"] == code and captured.err.count("\n") == 1
