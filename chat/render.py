@@ -89,15 +89,14 @@ def attribution_line(p: Passage, lang: str) -> str:
 
 
 def where_line(p: Passage, lang: str) -> str:
-    L = LABELS[lang]
+    """Source, publisher, date and where in it: ``Title, Publisher, 2025-02, § 6``."""
     s = p.source
     parts = [s["title"]]
     if s.get("publisher"):
         parts.append(s["publisher"])
     if s.get("date"):
         parts.append(s["date"])
-    loc = f"{L['page']} {p.chunk.page}" if p.chunk.page else f"{L['paragraph']} {p.chunk.paragraph}"
-    parts.append(loc)
+    parts.append(location(p, lang))
     return ", ".join(parts)
 
 
