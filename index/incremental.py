@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import Embedder, sentence_vector_method
+from index.prepare import attributed_document, model_info, progress_bar
 from index.settings import Settings
 from index.store import Index, IndexLoadError, passage_spans, passage_text
 from ingest.chunk import chunk
@@ -186,8 +187,6 @@ def process_source(
         refs = [LinkedRef(**d) for d in old.get("links", [])]
     else:
         try:
-            from index.build import attributed_document
-
             doc = attributed_document(corpus_dir, resolved)
             chunks = chunk(doc, settings.chunking)
             if doc.pages:
@@ -231,8 +230,6 @@ def update_index(
     reason) and the others are indexed; a web source not fetched yet is reported in
     ``meta["ingest"]["waiting"]``. Raises ``CorpusError`` when no source can be indexed.
     """
-    from index.build import _progress, model_info
-
     corpus_dir = Path(corpus_dir)
     manifest = read_manifest(corpus_dir)
     digest = corpus_hash(corpus_dir)
@@ -259,7 +256,7 @@ def update_index(
     caching = CachingEmbedder(embedder)
     if prev is not None and prev.meta.get("model", {}).get("id") == info.get("id"):
         caching.seed_from_index(prev, settings)
-    bar, progress = _progress(quiet)
+    bar, progress = progress_bar(quiet)
     try:
         if bar:
             bar.start()

@@ -23,23 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import CorpusError, VerbatimError
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
 from index.fusion import best, fuse
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
+from index.vectors import search as search_vectors
 
 FORMAT = 2
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
 ProgressFn = Callable[[int, int], None]
 
 
-class IndexLoadError(RuntimeError):
+class IndexLoadError(VerbatimError, RuntimeError):
     """The index on disk is missing, incomplete or corrupt."""
 
 
-class StaleIndexError(RuntimeError):
+class StaleIndexError(VerbatimError, RuntimeError):
     """The index does not match the corpus, the model or the settings."""
 
 
@@ -191,7 +193,7 @@ class Index:
         """Embed every passage and every sentence, and index them."""
         chunks = list(chunks)
         if not chunks:
-            raise ValueError("the corpus has no passage to index (are all its documents empty?)")
+            raise CorpusError("the corpus has no passage to index (are all its documents empty?)")
         texts = {d.source.id: d.text for d in documents}
         passages = [passage_text(c, settings) for c in chunks]
         n_sentences = sum(len(c.sentences) for c in chunks)
@@ -285,21 +287,18 @@ class Index:
         the words it shares with the corpus are then accidents ("social" in English and
         French), and the lexical side is damped so that it does not drown the dense one.
         """
-        import faiss
-
         n = len(self.chunks)
         depth = min(n, max(50, 10 * k))
         q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
-        params = None
+        ids = None
         allowed = None
         if where:
             allowed = np.array([where.admits(c) for c in self.chunks], dtype=bool)
             if not allowed.any():
                 return []
             ids = np.flatnonzero(allowed).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
             depth = min(depth, len(ids))
-        dense_scores, dense_rows = self.vectors.search(q, depth, params=params)
+        dense_scores, dense_rows = search_vectors(self.vectors, q, depth, settings.ivf_nprobe, ids)
         dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
         dense_rank = {r: i for i, r in enumerate(dense)}
         lex_all = self.lexical.scores(question)
@@ -308,11 +307,13 @@ class Index:
         lex_rows = top_rows(lex_all, depth)
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         candidates = set(dense) | set(lex_rows)
+        if not candidates:
+            return []
+        # One side may be empty (no dense row in the probed lists of a filtered IVF search,
+        # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
         fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language)
         order = best(fused, k)
-        if not dense:
-            return []
         missing = [r for r in order if r not in dense]
         if missing:
             # Passages found by BM25 alone still get their real cosine, for confidence.

@@ -27,6 +27,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -231,11 +232,50 @@ class FetchCache:
         self._records = self._read()
 
     def _read(self) -> dict[str, dict]:
+        """The records of ``fetch.json``. A file that cannot be parsed is moved aside, and
+        records that are not records are dropped with a copy of the file kept aside: the
+        next write must not silently lose what it held. Either is reported on stderr."""
         try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-            return dict(data.get("urls", {}))
-        except (OSError, ValueError, AttributeError):
+            raw = self.index_path.read_bytes()
+        except FileNotFoundError:
             return {}
+        except OSError as exc:
+            raise CorpusError(f"cannot read the fetch cache {self.index_path} ({exc}); check its permissions") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            urls = data["urls"] if isinstance(data, dict) else None
+            if not isinstance(urls, dict):
+                raise ValueError('no "urls" object')
+        except (ValueError, KeyError) as exc:
+            aside = self._set_aside(move=True)
+            self._report(f"the fetch cache index {self.index_path} is unreadable ({exc}); it was moved to {aside} "
+                         "and its downloads will be fetched again (run: verbatim fetch)")
+            return {}
+        records = {u: r for u, r in urls.items() if isinstance(r, dict) and isinstance(r.get("status"), str) and isinstance(r.get("url"), str)}
+        if len(records) < len(urls):
+            aside = self._set_aside(move=False)
+            bad = sorted(set(urls) - set(records))
+            self._report(f"{len(bad)} unreadable record(s) in the fetch cache index {self.index_path} were dropped "
+                         f"({', '.join(bad[:3])}{'…' if len(bad) > 3 else ''}); the file as it was is kept in {aside}; "
+                         f"the other {len(records)} record(s) are kept")
+        return records
+
+    def _set_aside(self, move: bool) -> Path:
+        """Keep ``fetch.json`` as it is under another name; return that name."""
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        aside = self.index_path.with_name(f"{INDEX_FILE}.corrupt-{stamp}")
+        try:
+            if move:
+                os.replace(self.index_path, aside)
+            else:
+                atomic_write(aside, self.index_path.read_bytes())
+        except FileNotFoundError:  # another process set it aside first
+            pass
+        return aside
+
+    @staticmethod
+    def _report(message: str) -> None:
+        print(f"verbatim: warning: {message}", file=sys.stderr)
 
     def record(self, url: str) -> dict | None:
         return self._records.get(normalise_url(url))
