@@ -298,10 +298,9 @@ def _metadata_fields(args: argparse.Namespace, metadata: dict, fmt: str | None) 
 
 def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, int]:
     import hashlib
-    import os
-    import tempfile
 
     from ingest.corpus import slug
+    from ingest.files import atomic_write, file_sha256
     from ingest.formats import extract, format_of
 
     path = Path(args.target)
@@ -316,7 +315,7 @@ def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, i
     digest = hashlib.sha256(data).hexdigest()
     for s in existing:
         f = corpus / (s.file or "")
-        if s.file and f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == digest:
+        if s.file and f.is_file() and file_sha256(f) == digest:
             raise UserError(f"{path} is already in the corpus as {s.id} ({s.file}); remove it first to add it again")
     try:
         rel = path.resolve().relative_to(corpus.resolve()).as_posix()
@@ -327,17 +326,7 @@ def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, i
         name, n = f"{stem}{path.suffix.lower()}", 2
         while (corpus / name).exists():
             name, n = f"{stem}-{n}{path.suffix.lower()}", n + 1
-        fd, tmp = tempfile.mkstemp(prefix=".add-", dir=corpus)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, corpus / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(corpus / name, data)
         rel = name
     fields = _metadata_fields(args, extracted.metadata, fmt)
     fields.setdefault("title", path.stem.replace("_", " ").replace("-", " "))

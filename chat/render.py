@@ -173,8 +173,14 @@ def human_date(date: str | None, lang: str) -> str | None:
 
 def location(p: Passage, lang: str) -> str:
     """``p. 12`` when the page is known, else ``§ 6``."""
+    return location_label(p.chunk.page, p.chunk.paragraph, lang)
+
+
+def location_label(page: int | None, paragraph: int, lang: str) -> str:
+    """Where in a source: ``p. 12`` when the page is known, else ``§ 6`` (the one label of
+    answers, citations, exports and checked quotes)."""
     L = LABELS[lang]
-    return f"{L['page']} {p.chunk.page}" if p.chunk.page else f"{L['paragraph']} {p.chunk.paragraph}"
+    return f"{L['page']} {page}" if page else f"{L['paragraph']} {paragraph}"
 
 
 def speaker_line(p: Passage, lang: str) -> str | None:

@@ -11,7 +11,6 @@ new one, never a half-written one.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import CorpusError, VerbatimError
+from ingest.files import file_sha256
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
 from index.fusion import best, fuse
@@ -91,14 +91,6 @@ def top_rows(scores: np.ndarray, k: int) -> list[int]:
         positive = positive[part]
     order = np.lexsort((positive, -scores[positive]))
     return [int(r) for r in positive[order]]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -382,8 +374,8 @@ class Index:
                 )
             self.lexical.save(tmp / "lexical")
             meta = dict(self.meta)
-            meta["files"] = {name: _sha256(tmp / name) for name in _FILES}
-            meta["files"].update({f"lexical/{p.name}": _sha256(p) for p in sorted((tmp / "lexical").iterdir())})
+            meta["files"] = {name: file_sha256(tmp / name) for name in _FILES}
+            meta["files"].update({f"lexical/{p.name}": file_sha256(p) for p in sorted((tmp / "lexical").iterdir())})
             with open(tmp / "meta.json", "w", encoding="utf-8") as f:
                 json.dump(meta, f, ensure_ascii=False, indent=2)
             for p in [*tmp.iterdir(), *(tmp / "lexical").iterdir()]:
@@ -449,7 +441,7 @@ class Index:
             p = path / name
             if not p.is_file():
                 raise IndexLoadError(f"the index at {path} is incomplete: {name} is missing; {rebuild}")
-            if verify and files.get(name) != _sha256(p):
+            if verify and files.get(name) != file_sha256(p):
                 raise IndexLoadError(f"the index at {path} is corrupt: {name} does not match its checksum; {rebuild}")
         try:
             vectors = faiss.read_index(str(path / "vectors.faiss"))

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ingest.errors import CorpusError, NotFetchedError
+from ingest.files import file_sha256
 from ingest.formats import EXTENSIONS, Extracted, decode_text, extract, format_of
 from ingest.model import Document, Link, Paragraph, Source
 from ingest.parse import extract_links, parse, parse_interview
@@ -145,11 +146,7 @@ def resolve_source(corpus_dir: Path, source: Source, cache=None) -> Source:
     path = corpus_dir / source.file
     try:
         _refuse_if_too_large(path, path.stat().st_size)
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
+        digest = file_sha256(path)
     except OSError as exc:
         raise CorpusError(
             f"cannot read {path}: {exc.strerror or exc}; check that the file exists, or take the source out with: verbatim remove {source.id}"

@@ -16,7 +16,8 @@ from pathlib import Path
 import tomlkit
 
 from ingest.errors import CorpusError
-from ingest.fetch import CACHE_DIR, atomic_write, ensure_cache_dir, locked
+from ingest.fetch import CACHE_DIR, ensure_cache_dir, locked
+from ingest.files import atomic_write
 from ingest.load import MANIFEST
 
 HEADER = (
