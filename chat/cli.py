@@ -50,6 +50,7 @@ def _open(args: argparse.Namespace, settings, quiet: bool):
 
 def cmd_build(args: argparse.Namespace) -> int:
     from index.build import build_index, make_embedder
+    from index.report import IngestReport
 
     settings = _settings(args)
     embedder = make_embedder(settings, quiet=args.quiet)
@@ -58,7 +59,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         n = index.meta["counts"]
         where = f"Milvus at {settings.milvus_uri}" if settings.backend == "milvus" else _index_dir(args)
         print(f"Indexed {n['sources']} source(s), {n['chunks']} passages, {n['sentences']} sentences into {where}", file=sys.stderr)
-    return 1 if index.meta.get("ingest", {}).get("failed") else 0
+    return 1 if IngestReport.of(index.meta).failed else 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -251,6 +252,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from index.report import IngestReport
     from ingest.corpus import slug, unique_id
     from ingest.load import MANIFEST, read_manifest
     from ingest.manifest import add_entry
@@ -275,12 +277,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     where = fields.get("file") or fields.get("url")
     _say(args, f"Added {fields['id']} ({fields.get('kind') or 'web'}): « {fields.get('title')} » — {where}")
     index = _update(args)
-    info = index.meta.get("ingest", {})
-    if fields["id"] in info.get("failed", {}):
-        raise UserError(f"{fields['id']} is in the manifest but could not be indexed: {info['failed'][fields['id']]}")
-    n = info.get("sources", {}).get(fields["id"], {}).get("chunks")
-    if n is not None:
-        _say(args, f"Indexed {fields['id']}: {n} passages ({info.get('embedded', 0)} texts embedded, {info.get('reused_vectors', 0)} reused)")
+    info = IngestReport.of(index.meta)
+    if fields["id"] in info.failed:
+        raise UserError(f"{fields['id']} is in the manifest but could not be indexed: {info.failed[fields['id']]}")
+    if fields["id"] in info.sources:
+        n = info.sources[fields["id"]].chunks
+        _say(args, f"Indexed {fields['id']}: {n} passages ({info.embedded} texts embedded, {info.reused_vectors} reused)")
     return rc
 
 
@@ -375,6 +377,7 @@ def _add_url(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, in
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from index.incremental import read_meta
+    from index.report import IngestReport
     from ingest.load import read_manifest
     from ingest.manifest import remove_entry
 
@@ -382,10 +385,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     sources = read_manifest(corpus, allow_empty=True)
     ids = [s.id for s in sources]
     if args.source_id not in ids:
-        linked = read_meta(_index_dir(args)).get("ingest", {}).get("linked", {})
+        linked = IngestReport.of(read_meta(_index_dir(args))).linked
         if args.source_id in linked:
             raise UserError(
-                f"{args.source_id} is a linked source (cited by {linked[args.source_id]['linked_from']}), not a source of the manifest; "
+                f"{args.source_id} is a linked source (cited by {linked[args.source_id].linked_from}), not a source of the manifest; "
                 "it goes when the document citing it goes"
             )
         raise UserError(f"no source {args.source_id!r} in {corpus} (sources: {', '.join(ids) or 'none'}); see: verbatim sources")
@@ -441,6 +444,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from index.report import IngestReport
     from ingest.corpus import linked_sources, web_links
     from ingest.fetch import FetchCache
     from ingest.load import load_document, manifest_links, read_manifest
@@ -472,14 +476,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             print(f"could not fetch {url} ({label}): {record.get('last_error') or record.get('error')}")
     if not args.no_index:
         index = _update(args)
-        info = index.meta.get("ingest", {})
+        waiting = IngestReport.of(index.meta).waiting
         _say(args, f"Index updated: {index.meta['counts']['sources']} source(s), {index.meta['counts']['chunks']} passages"
-                   + (f"; waiting: {', '.join(info['waiting'])}" if info.get("waiting") else ""))
+                   + (f"; waiting: {', '.join(waiting)}" if waiting else ""))
     return 1 if failed else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from index.build import load_index
+    from index.report import IngestReport
     from index.store import Index
     from ingest.parse import iter_lines
 
@@ -489,9 +494,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if sid not in index.texts:
         raise UserError(f"no source {sid!r} in the index {_index_dir(args)} (sources: {', '.join(index.texts)}); see: verbatim sources")
     text = index.texts[sid]
-    info = index.meta.get("ingest", {}).get("sources", {}).get(sid, {})
+    info = IngestReport.of(index.meta).sources.get(sid)
     if args.paragraph is not None:
-        paragraphs = info.get("paragraphs") or [[n, s, e, None] for n, s, e in iter_lines(text)]
+        paragraphs = (info.paragraphs if info else ()) or [(n, s, e, None) for n, s, e in iter_lines(text)]
         match = [p for p in paragraphs if p[0] == args.paragraph]
         if not match:
             numbers = [p[0] for p in paragraphs]
@@ -502,7 +507,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(text[s:e])
         return 0
     if args.page is not None:
-        pages = [tuple(p) for p in info.get("pages", [])]
+        pages = list(info.pages) if info else []
         if not pages:
             raise UserError(f"{sid} has no pages (it is a {index.sources[sid].kind} source); use --paragraph N")
         last = max(p for _, p in pages)

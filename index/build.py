@@ -9,6 +9,7 @@ from ingest.load import MANIFEST, corpus_hash
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.incremental import update_index
 from index.prepare import load_documents, model_info, progress_bar  # noqa: F401 - part of this module's API
+from index.report import IngestReport
 from index.settings import Settings
 from index.store import Index, IndexLoadError, StaleIndexError
 
@@ -37,10 +38,10 @@ def build_index(
     """
     index = update_index(corpus_dir, index_dir, settings, embedder, full=full, quiet=quiet)
     if not quiet:
-        report = index.meta.get("ingest", {})
-        for sid, reason in report.get("failed", {}).items():
+        report = IngestReport.of(index.meta)
+        for sid, reason in report.failed.items():
             print(f"verbatim: skipped {sid}: {reason}", file=sys.stderr)
-        waiting = report.get("waiting", {})
+        waiting = report.waiting
         if waiting:
             print(f"verbatim: {len(waiting)} web source(s) waiting to be fetched ({', '.join(waiting)}); run: verbatim fetch", file=sys.stderr)
     return index
