@@ -1,3 +1,4 @@
+# Over 400 lines because it holds the parser and ten commands; add (_add_file, _add_url) and show still do some work here.
 """The ``verbatim`` command: build, ask, serve."""
 from __future__ import annotations
 

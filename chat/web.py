@@ -1,3 +1,4 @@
+# Over 400 lines because the page's events share its components in one build_app closure (HTML: page.py, assets: assets.py).
 """The chat page and the HTTP API, served together: a conversation of quoted answers.
 
 The flow of a question: the page (Gradio, mounted on a FastAPI app that also holds the

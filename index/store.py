@@ -1,3 +1,4 @@
+# Over 400 lines because the local index's data, its checked save/load and its search share one private layout.
 """The index: dense vectors (FAISS), BM25, passages and source texts, saved as a folder.
 
 On disk an index is a folder holding ``vectors.faiss``, ``chunks.jsonl`` (row i is
