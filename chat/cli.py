@@ -485,9 +485,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from index.build import load_index
-    from index.report import IngestReport
+    from index.report import IngestReport, page_span, paragraph_span
     from index.store import Index
-    from ingest.parse import iter_lines
 
     settings = _settings(args)
     index = Index.load(_index_dir(args), verify=False) if settings.backend == "local" else load_index(_index_dir(args), settings)
@@ -495,33 +494,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     if sid not in index.texts:
         raise UserError(f"no source {sid!r} in the index {_index_dir(args)} (sources: {', '.join(index.texts)}); see: verbatim sources")
     text = index.texts[sid]
-    info = IngestReport.of(index.meta).sources.get(sid)
+    record = IngestReport.of(index.meta).sources.get(sid)
     if args.paragraph is not None:
-        paragraphs = (info.paragraphs if info else ()) or [(n, s, e, None) for n, s, e in iter_lines(text)]
-        match = [p for p in paragraphs if p[0] == args.paragraph]
-        if not match:
-            numbers = [p[0] for p in paragraphs]
-            raise UserError(f"{sid} has no paragraph {args.paragraph} (paragraphs {numbers[0]} to {numbers[-1]})")
-        n, s, e, page = match[0]
-        if not args.quiet:
-            print(f"{sid} § {n}" + (f" (p. {page})" if page else "") + f" [{s}:{e}]", file=sys.stderr)
-        print(text[s:e])
-        return 0
-    if args.page is not None:
-        pages = list(info.pages) if info else []
-        if not pages:
-            raise UserError(f"{sid} has no pages (it is a {index.sources[sid].kind} source); use --paragraph N")
-        last = max(p for _, p in pages)
-        if not 1 <= args.page <= last or args.page not in {p for _, p in pages}:
-            raise UserError(f"{sid} has no text on page {args.page} (pages with text: 1 to {last})")
-        start = min(o for o, p in pages if p == args.page)
-        later = [o for o, p in pages if p > args.page]
-        end = min(later) if later else len(text)
-        if not args.quiet:
-            print(f"{sid} p. {args.page} [{start}:{end}]", file=sys.stderr)
-        print(text[start:end].strip())
-        return 0
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        span = paragraph_span(sid, text, record, args.paragraph)
+        _say(args, f"{sid} § {span.paragraph}" + (f" (p. {span.page})" if span.page else "") + f" [{span.start}:{span.end}]")
+        print(text[span.start:span.end])
+    elif args.page is not None:
+        span = page_span(sid, text, record, index.sources[sid].kind, args.page)
+        _say(args, f"{sid} p. {span.page} [{span.start}:{span.end}]")
+        print(text[span.start:span.end].strip())
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 

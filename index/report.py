@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ingest.corpus import LinkedRef
+from ingest.errors import VerbatimError
 
 
 
@@ -104,3 +105,46 @@ class IngestReport:
     def of(cls, meta: Mapping) -> IngestReport:
         """The report in an index's meta (empty when the index has none)."""
         return cls.from_dict(meta.get("ingest"))
+
+
+class NotInSourceError(VerbatimError, LookupError):
+    """A paragraph or page a source does not have; the message says which it has."""
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """A part of a source's text (``text[start:end]``): a paragraph, with its page when known, or a page."""
+
+    source_id: str
+    start: int
+    end: int
+    paragraph: int | None = None
+    page: int | None = None
+
+
+def paragraph_span(source_id: str, text: str, record: SourceRecord | None, number: int) -> SourceSpan:
+    """Where paragraph ``number`` of a source is in its text (``verbatim show --paragraph``).
+
+    Without a record (an index from before records), the text's non-empty lines are its paragraphs.
+    """
+    from ingest.parse import iter_lines
+
+    paragraphs = (record.paragraphs if record else ()) or tuple((n, s, e, None) for n, s, e in iter_lines(text))
+    for n, s, e, page in paragraphs:
+        if n == number:
+            return SourceSpan(source_id, s, e, n, page)
+    first, last = (paragraphs[0][0], paragraphs[-1][0]) if paragraphs else (0, 0)
+    raise NotInSourceError(f"{source_id} has no paragraph {number} (paragraphs {first} to {last})")
+
+
+def page_span(source_id: str, text: str, record: SourceRecord | None, kind: str, number: int) -> SourceSpan:
+    """Where page ``number`` of a paged source (PDF, Word with page breaks) is in its text."""
+    pages = list(record.pages) if record else []
+    if not pages:
+        raise NotInSourceError(f"{source_id} has no pages (it is a {kind} source); use --paragraph N")
+    last = max(p for _, p in pages)
+    if number not in {p for _, p in pages}:
+        raise NotInSourceError(f"{source_id} has no text on page {number} (pages with text: 1 to {last})")
+    start = min(o for o, p in pages if p == number)
+    end = min((o for o, p in pages if p > number), default=len(text))
+    return SourceSpan(source_id, start, end, None, number)

@@ -32,3 +32,25 @@ def test_the_report_reads_and_writes_the_meta_of_an_index_as_it_is(tmp_path):
 def test_an_index_without_a_report_reads_as_an_empty_one():
     assert IngestReport.of({}) == IngestReport()
     assert IngestReport.of({}).to_dict()["sources"] == {}
+
+
+def test_a_paragraph_or_a_page_of_a_source_is_a_slice_of_its_text():
+    import pytest
+
+    from index.report import NotInSourceError, page_span, paragraph_span
+    from ingest.errors import VerbatimError
+
+    text = "Titre\nPremier paragraphe.\nSecond, page 2.\n"
+    record = SourceRecord("fp", 2, ((1, 0, 5, 1), (2, 6, 25, 1), (3, 26, 41, 2)), ((0, 1), (26, 2)))
+    span = paragraph_span("doc", text, record, 2)
+    assert text[span.start:span.end] == "Premier paragraphe." and span.page == 1
+    page = page_span("doc", text, record, "pdf", 2)
+    assert text[page.start:page.end] == "Second, page 2.\n" and page.page == 2
+    assert paragraph_span("doc", text, None, 3).start == 26  # no record: the text's lines
+    with pytest.raises(NotInSourceError, match="doc has no paragraph 9 \\(paragraphs 1 to 3\\)") as err:
+        paragraph_span("doc", text, record, 9)
+    assert isinstance(err.value, VerbatimError)
+    with pytest.raises(NotInSourceError, match="no text on page 3 \\(pages with text: 1 to 2\\)"):
+        page_span("doc", text, record, "pdf", 3)
+    with pytest.raises(NotInSourceError, match="it is a text source"):
+        page_span("doc", text, SourceRecord("fp"), "text", 1)
