@@ -1,4 +1,4 @@
-# Over 400 lines because it holds the parser and ten commands; add (_add_file, _add_url) and show still do some work here.
+# Over 400 lines because it holds the parser and ten commands; add (_add_file, _add_url) still does some of its work here.
 """The ``verbatim`` command: build, ask, serve."""
 from __future__ import annotations
 
@@ -300,10 +300,7 @@ def _metadata_fields(args: argparse.Namespace, metadata: dict, fmt: str | None) 
 
 
 def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, int]:
-    import hashlib
-
-    from ingest.corpus import slug
-    from ingest.files import atomic_write, file_sha256
+    from ingest.corpus import place_in_corpus
     from ingest.formats import extract, format_of
 
     path = Path(args.target)
@@ -315,22 +312,7 @@ def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, i
         raise UserError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from exc
     fmt = format_of(path.name, data[:4096])
     extracted = extract(data, fmt, path.name, base_url=args.url)  # refuses empty and scanned documents
-    digest = hashlib.sha256(data).hexdigest()
-    for s in existing:
-        f = corpus / (s.file or "")
-        if s.file and f.is_file() and file_sha256(f) == digest:
-            raise UserError(f"{path} is already in the corpus as {s.id} ({s.file}); remove it first to add it again")
-    try:
-        rel = path.resolve().relative_to(corpus.resolve()).as_posix()
-    except ValueError:
-        rel = None
-    if rel is None:  # copy it in, under a name no other file has
-        stem = slug(path.stem, 80)
-        name, n = f"{stem}{path.suffix.lower()}", 2
-        while (corpus / name).exists():
-            name, n = f"{stem}-{n}{path.suffix.lower()}", n + 1
-        atomic_write(corpus / name, data)
-        rel = name
+    rel = place_in_corpus(corpus, path, data, existing)  # refuses a file already in the corpus
     fields = _metadata_fields(args, extracted.metadata, fmt)
     fields.setdefault("title", path.stem.replace("_", " ").replace("-", " "))
     fields["file"] = rel
