@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.errors import VerbatimError
 from ingest.links import quote_link
 from ingest.model import Chunk
 from index.embed import Embedder
@@ -28,7 +29,7 @@ _EN_HINTS = frozenset(
 MAX_QUESTION_TOKENS = 500
 
 
-class QuestionError(ValueError):
+class QuestionError(VerbatimError, ValueError):
     """The question cannot be asked as given; the message says why and what to do."""
 
     def __init__(self, message: str, code: str) -> None:
@@ -104,6 +105,12 @@ class Passage:
     chunk: Chunk
     source: dict
 
+    @property
+    def quote_url(self) -> str | None:
+        """The link that opens the source at the quote, or None: the one link the JSON, the
+        page, copied citations and the exports give (``ingest.links.quote_link``)."""
+        return quote_link(self.source.get("url"), self.source.get("kind"), self.quote, self.chunk.page)
+
     def to_dict(self) -> dict:
         c = self.chunk
         return {
@@ -123,7 +130,7 @@ class Passage:
             "role": c.role,
             "reported": list(c.reported),
             "links": list(c.links),
-            "quote_url": quote_link(self.source.get("url"), self.source.get("kind"), self.quote, c.page),
+            "quote_url": self.quote_url,
         }
 
 

@@ -29,30 +29,13 @@ from starlette.requests import Request
 
 from chat.answer import QuestionError, answer
 from chat.check import MODES, CheckError, CheckReport, check_text
+from chat.filters import make_filter  # the one filter helper: the page, this API and verbatim ask
 from chat.live import LiveIndex
 from index.embed import Embedder
 from index.settings import MAX_TOP_K, Settings
-from index.store import Filter, Index
+from index.store import Index
 
 STATUS = {"unknown_source": 404, "unknown_person": 404}  # anything else a user sends wrong: 400
-
-
-def make_filter(index: Index, sources, people) -> Filter | None:
-    """A Filter from the lists the page or the API gives; unknown names raise QuestionError."""
-    sources = [s for s in (sources or []) if s]
-    people = [p for p in (people or []) if p]
-    if not sources and not people:
-        return None
-    facets = index.facets()
-    known_sources = {sid for sid, _ in facets["sources"]}
-    known_people = set(facets["speakers"]) | set(facets["reported"])
-    bad = [s for s in sources if s not in known_sources]
-    if bad:
-        raise QuestionError(f"unknown source id(s): {', '.join(map(repr, bad))}; known: {', '.join(sorted(known_sources))}", "unknown_source")
-    bad = [p for p in people if p not in known_people]
-    if bad:
-        raise QuestionError(f"unknown person(s): {', '.join(map(repr, bad))}; see /api/facets for the names", "unknown_person")
-    return Filter(sources=frozenset(sources), people=frozenset(people))
 
 
 def error_dict(question, exc: QuestionError) -> dict:

@@ -28,6 +28,7 @@ from chat.quotetext import (cut_segments, fold_name, key, named_person, quoted_s
 from index.embed import Embedder
 from index.settings import Settings
 from index.store import Index, person_name
+from ingest.errors import VerbatimError
 from ingest.links import quote_link
 
 VERDICTS = ("exact", "altered", "stitched", "paraphrase", "not_found")
@@ -39,7 +40,7 @@ MIN_PIECE = 3  # words of a stretch that counts as a place of a stitched quote
 MAX_TEXT = 1_000_000  # characters of a text to check
 
 
-class CheckError(ValueError):
+class CheckError(VerbatimError, ValueError):
     """A text that cannot be checked as given; the message says why and what to do."""
 
     def __init__(self, message: str, code: str) -> None:

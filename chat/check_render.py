@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from chat.check import CheckReport, Place, QuoteCheck
-from chat.render import mark_segments
+from chat.render import location_label, mark_segments
 
 CHECK_LABELS = {
     "fr": {
@@ -62,8 +62,7 @@ CHECK_LABELS = {
 
 def _where(p: Place, lang: str) -> str:
     title = p.source.get("title") or p.source_id
-    loc = f"p. {p.page}" if p.page else f"§ {p.paragraph}"
-    return f"{title}, {loc} [{p.start}:{p.end}]"
+    return f"{title}, {location_label(p.page, p.paragraph, lang)} [{p.start}:{p.end}]"
 
 
 def _who(p: Place, lang: str) -> str | None:

@@ -1,3 +1,4 @@
+# Over 400 lines because it holds the parser and ten commands; add (_add_file, _add_url) still does some of its work here.
 """The ``verbatim`` command: build, ask, serve."""
 from __future__ import annotations
 
@@ -7,26 +8,31 @@ import os
 import sys
 from pathlib import Path
 
+from ingest.errors import VerbatimError
+
 DEFAULT_CORPUS = Path("corpus")
 
 
-class UserError(Exception):
-    """A mistake the user can fix; shown as one line, exit code 2."""
+class UserError(VerbatimError):
+    """A mistake on the command line the user can fix; shown as one line, exit code 2."""
 
 
 def _settings(args: argparse.Namespace):
+    """The run's settings: defaults, the corpus's [settings], then the flags given."""
     from index.convert import default_model_dir
-    from index.settings import Settings
+    from index.settings import make_settings
 
     model = Path(args.model) if getattr(args, "model", None) else default_model_dir()
-    return Settings(
-        model_dir=model,
-        top_k=getattr(args, "top_k", 3),
-        backend=getattr(args, "backend", None) or "local",
-        milvus_uri=getattr(args, "milvus_uri", None),
-        milvus_collection=getattr(args, "milvus_collection", None) or "verbatim",
-        milvus_token=os.environ.get("VERBATIM_MILVUS_TOKEN") or None,
-    )
+    # The environment overrides [settings], and a flag overrides both; the Milvus token is
+    # read from $VERBATIM_MILVUS_TOKEN when connecting, never from a file or a flag.
+    flags = {
+        "top_k": getattr(args, "top_k", None),
+        "min_confidence": getattr(args, "min_confidence", None),
+        "backend": getattr(args, "backend", None) or os.environ.get("VERBATIM_BACKEND") or None,
+        "milvus_uri": getattr(args, "milvus_uri", None) or os.environ.get("VERBATIM_MILVUS_URI") or None,
+        "milvus_collection": getattr(args, "milvus_collection", None) or os.environ.get("VERBATIM_MILVUS_COLLECTION") or None,
+    }
+    return make_settings(model, Path(args.corpus), flags)
 
 
 def _index_dir(args: argparse.Namespace) -> Path:
@@ -45,6 +51,7 @@ def _open(args: argparse.Namespace, settings, quiet: bool):
 
 def cmd_build(args: argparse.Namespace) -> int:
     from index.build import build_index, make_embedder
+    from index.report import IngestReport
 
     settings = _settings(args)
     embedder = make_embedder(settings, quiet=args.quiet)
@@ -53,27 +60,34 @@ def cmd_build(args: argparse.Namespace) -> int:
         n = index.meta["counts"]
         where = f"Milvus at {settings.milvus_uri}" if settings.backend == "milvus" else _index_dir(args)
         print(f"Indexed {n['sources']} source(s), {n['chunks']} passages, {n['sentences']} sentences into {where}", file=sys.stderr)
-    return 1 if index.meta.get("ingest", {}).get("failed") else 0
+    return 1 if IngestReport.of(index.meta).failed else 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer
+    from chat.filters import make_filter
     from chat.render import render_text
 
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
+    try:  # the filters of the page and of /api/ask: the same ids, names and errors
+        where = make_filter(index, args.source, args.speaker)
+    except QuestionError as exc:
+        if args.json:
+            print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+        raise UserError(str(exc)) from exc
     if args.question == "-":
         # One JSON object per line, in order; a bad line gets an error object, not a stop.
         for line in sys.stdin:
             q = line.rstrip("\n")
             try:
-                out = answer(q, index, embedder, settings).to_dict()
+                out = answer(q, index, embedder, settings, where).to_dict()
             except QuestionError as exc:
                 out = {"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
             print(json.dumps(out, ensure_ascii=False), flush=True)
         return 0
     try:
-        ans = answer(args.question, index, embedder, settings)
+        ans = answer(args.question, index, embedder, settings, where)
     except QuestionError as exc:
         if args.json:
             print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
@@ -239,6 +253,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from index.report import IngestReport
     from ingest.corpus import slug, unique_id
     from ingest.load import MANIFEST, read_manifest
     from ingest.manifest import add_entry
@@ -263,12 +278,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     where = fields.get("file") or fields.get("url")
     _say(args, f"Added {fields['id']} ({fields.get('kind') or 'web'}): « {fields.get('title')} » — {where}")
     index = _update(args)
-    info = index.meta.get("ingest", {})
-    if fields["id"] in info.get("failed", {}):
-        raise UserError(f"{fields['id']} is in the manifest but could not be indexed: {info['failed'][fields['id']]}")
-    n = info.get("sources", {}).get(fields["id"], {}).get("chunks")
-    if n is not None:
-        _say(args, f"Indexed {fields['id']}: {n} passages ({info.get('embedded', 0)} texts embedded, {info.get('reused_vectors', 0)} reused)")
+    info = IngestReport.of(index.meta)
+    if fields["id"] in info.failed:
+        raise UserError(f"{fields['id']} is in the manifest but could not be indexed: {info.failed[fields['id']]}")
+    if fields["id"] in info.sources:
+        n = info.sources[fields["id"]].chunks
+        _say(args, f"Indexed {fields['id']}: {n} passages ({info.embedded} texts embedded, {info.reused_vectors} reused)")
     return rc
 
 
@@ -285,11 +300,7 @@ def _metadata_fields(args: argparse.Namespace, metadata: dict, fmt: str | None) 
 
 
 def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, int]:
-    import hashlib
-    import os
-    import tempfile
-
-    from ingest.corpus import slug
+    from ingest.corpus import place_in_corpus
     from ingest.formats import extract, format_of
 
     path = Path(args.target)
@@ -301,32 +312,7 @@ def _add_file(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, i
         raise UserError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from exc
     fmt = format_of(path.name, data[:4096])
     extracted = extract(data, fmt, path.name, base_url=args.url)  # refuses empty and scanned documents
-    digest = hashlib.sha256(data).hexdigest()
-    for s in existing:
-        f = corpus / (s.file or "")
-        if s.file and f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == digest:
-            raise UserError(f"{path} is already in the corpus as {s.id} ({s.file}); remove it first to add it again")
-    try:
-        rel = path.resolve().relative_to(corpus.resolve()).as_posix()
-    except ValueError:
-        rel = None
-    if rel is None:  # copy it in, under a name no other file has
-        stem = slug(path.stem, 80)
-        name, n = f"{stem}{path.suffix.lower()}", 2
-        while (corpus / name).exists():
-            name, n = f"{stem}-{n}{path.suffix.lower()}", n + 1
-        fd, tmp = tempfile.mkstemp(prefix=".add-", dir=corpus)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, corpus / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        rel = name
+    rel = place_in_corpus(corpus, path, data, existing)  # refuses a file already in the corpus
     fields = _metadata_fields(args, extracted.metadata, fmt)
     fields.setdefault("title", path.stem.replace("_", " ").replace("-", " "))
     fields["file"] = rel
@@ -374,6 +360,7 @@ def _add_url(args: argparse.Namespace, corpus: Path, existing) -> tuple[dict, in
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from index.incremental import read_meta
+    from index.report import IngestReport
     from ingest.load import read_manifest
     from ingest.manifest import remove_entry
 
@@ -381,10 +368,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     sources = read_manifest(corpus, allow_empty=True)
     ids = [s.id for s in sources]
     if args.source_id not in ids:
-        linked = read_meta(_index_dir(args)).get("ingest", {}).get("linked", {})
+        linked = IngestReport.of(read_meta(_index_dir(args))).linked
         if args.source_id in linked:
             raise UserError(
-                f"{args.source_id} is a linked source (cited by {linked[args.source_id]['linked_from']}), not a source of the manifest; "
+                f"{args.source_id} is a linked source (cited by {linked[args.source_id].linked_from}), not a source of the manifest; "
                 "it goes when the document citing it goes"
             )
         raise UserError(f"no source {args.source_id!r} in {corpus} (sources: {', '.join(ids) or 'none'}); see: verbatim sources")
@@ -440,6 +427,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from index.report import IngestReport
     from ingest.corpus import linked_sources, web_links
     from ingest.fetch import FetchCache
     from ingest.load import load_document, manifest_links, read_manifest
@@ -471,16 +459,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             print(f"could not fetch {url} ({label}): {record.get('last_error') or record.get('error')}")
     if not args.no_index:
         index = _update(args)
-        info = index.meta.get("ingest", {})
+        waiting = IngestReport.of(index.meta).waiting
         _say(args, f"Index updated: {index.meta['counts']['sources']} source(s), {index.meta['counts']['chunks']} passages"
-                   + (f"; waiting: {', '.join(info['waiting'])}" if info.get("waiting") else ""))
+                   + (f"; waiting: {', '.join(waiting)}" if waiting else ""))
     return 1 if failed else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from index.build import load_index
+    from index.report import IngestReport, page_span, paragraph_span
     from index.store import Index
-    from ingest.parse import iter_lines
 
     settings = _settings(args)
     index = Index.load(_index_dir(args), verify=False) if settings.backend == "local" else load_index(_index_dir(args), settings)
@@ -488,33 +476,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     if sid not in index.texts:
         raise UserError(f"no source {sid!r} in the index {_index_dir(args)} (sources: {', '.join(index.texts)}); see: verbatim sources")
     text = index.texts[sid]
-    info = index.meta.get("ingest", {}).get("sources", {}).get(sid, {})
+    record = IngestReport.of(index.meta).sources.get(sid)
     if args.paragraph is not None:
-        paragraphs = info.get("paragraphs") or [[n, s, e, None] for n, s, e in iter_lines(text)]
-        match = [p for p in paragraphs if p[0] == args.paragraph]
-        if not match:
-            numbers = [p[0] for p in paragraphs]
-            raise UserError(f"{sid} has no paragraph {args.paragraph} (paragraphs {numbers[0]} to {numbers[-1]})")
-        n, s, e, page = match[0]
-        if not args.quiet:
-            print(f"{sid} § {n}" + (f" (p. {page})" if page else "") + f" [{s}:{e}]", file=sys.stderr)
-        print(text[s:e])
-        return 0
-    if args.page is not None:
-        pages = [tuple(p) for p in info.get("pages", [])]
-        if not pages:
-            raise UserError(f"{sid} has no pages (it is a {index.sources[sid].kind} source); use --paragraph N")
-        last = max(p for _, p in pages)
-        if not 1 <= args.page <= last or args.page not in {p for _, p in pages}:
-            raise UserError(f"{sid} has no text on page {args.page} (pages with text: 1 to {last})")
-        start = min(o for o, p in pages if p == args.page)
-        later = [o for o, p in pages if p > args.page]
-        end = min(later) if later else len(text)
-        if not args.quiet:
-            print(f"{sid} p. {args.page} [{start}:{end}]", file=sys.stderr)
-        print(text[start:end].strip())
-        return 0
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        span = paragraph_span(sid, text, record, args.paragraph)
+        _say(args, f"{sid} § {span.paragraph}" + (f" (p. {span.page})" if span.page else "") + f" [{span.start}:{span.end}]")
+        print(text[span.start:span.end])
+    elif args.page is not None:
+        span = page_span(sid, text, record, index.sources[sid].kind, args.page)
+        _say(args, f"{sid} p. {span.page} [{span.start}:{span.end}]")
+        print(text[span.start:span.end].strip())
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
@@ -527,12 +499,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=None, help="index folder (default: CORPUS/.index)")
         p.add_argument("--model", default=None, help="a sentence-transformers model folder (default: the bundled multilingual-e5-small)")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or status lines")
-        p.add_argument("--backend", choices=("local", "milvus"), default=os.environ.get("VERBATIM_BACKEND") or "local",
-                       help="where the index lives: local (a folder, default) or milvus ($VERBATIM_BACKEND)")
-        p.add_argument("--milvus-uri", default=os.environ.get("VERBATIM_MILVUS_URI"), metavar="FILE.db|URL",
-                       help="Milvus Lite file or server URL, e.g. http://milvus:19530 ($VERBATIM_MILVUS_URI; token: $VERBATIM_MILVUS_TOKEN)")
-        p.add_argument("--milvus-collection", default=os.environ.get("VERBATIM_MILVUS_COLLECTION") or "verbatim",
-                       help="prefix of the index's collections in Milvus (default verbatim)")
+        p.add_argument("--backend", choices=("local", "milvus"), default=None,
+                       help="where the index lives: local (a folder, default) or milvus ($VERBATIM_BACKEND, else backend in [settings])")
+        p.add_argument("--milvus-uri", default=None, metavar="FILE.db|URL",
+                       help="Milvus Lite file or server URL, e.g. http://milvus:19530 ($VERBATIM_MILVUS_URI, else [settings]; token: $VERBATIM_MILVUS_TOKEN)")
+        p.add_argument("--milvus-collection", default=None,
+                       help="prefix of the index's collections in Milvus ($VERBATIM_MILVUS_COLLECTION, else [settings], else verbatim)")
+
+    def answering(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--top-k", type=int, default=None,
+                       help="number of passages, 1-50 (default: top_k in [settings] of sources.toml, else 3)")
+        p.add_argument("--min-confidence", type=float, default=None,
+                       help="below it the corpus does not answer (default: [settings], else 0.055)")
 
     p = sub.add_parser("build", help="(re)build the index of a corpus")
     common(p)
@@ -543,7 +521,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
-    p.add_argument("--top-k", type=int, default=3, help="number of passages (1-50, default 3)")
+    answering(p)
+    p.add_argument("--source", action="append", default=[], metavar="ID",
+                   help="search only this source (repeatable; ids: verbatim sources)")
+    p.add_argument("--speaker", action="append", default=[], metavar="NAME",
+                   help="keep only passages this person says or is reported in (repeatable)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="retrieval and abstention figures on a question file")
@@ -570,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true", help="serve on a non-loopback address without a password")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
                    help="questions answered at once, the others wait in the queue (default 1, measured by python -m bench.load)")
-    p.add_argument("--top-k", type=int, default=3)
+    answering(p)
     p.set_defaults(func=cmd_serve)
 
     def fetching(p: argparse.ArgumentParser) -> None:
@@ -622,25 +604,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    """Entry point: user mistakes (``VerbatimError``) become one line on stderr and exit
+    code 2; anything else is a bug and shows as one (a traceback, exit code 1)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from chat.answer import QuestionError
-    from index.embed import ModelNotFoundError
-    from index.milvus import MilvusUnavailableError
-    from index.store import IndexLoadError, StaleIndexError
-    from ingest.load import CorpusError
-    from ingest.people import AttributionError
+    from ingest.people import AttributionError  # a user error not yet a VerbatimError
 
     try:
-        from index.convert import ModelError
-    except ImportError:  # pragma: no cover - converter always ships
-        ModelError = RuntimeError  # type: ignore[misc,assignment]
-    try:
         return args.func(args)
-    except (UserError, QuestionError, CorpusError, IndexLoadError, StaleIndexError, ModelNotFoundError, ModelError, AttributionError, MilvusUnavailableError, ValueError) as exc:
+    except (VerbatimError, AttributionError) as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

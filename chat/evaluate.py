@@ -14,12 +14,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from chat.answer import Answer, answer
+from ingest.errors import VerbatimError
 from index.embed import Embedder
 from index.settings import Settings
 from index.store import Index
 from ingest.model import Chunk
 
 MODES = ("fused", "dense", "lexical")
+
+
+class QuestionFileError(VerbatimError, ValueError):
+    """A question file that cannot be read as questions."""
 
 
 def read_questions(path: Path) -> list[dict]:
@@ -33,11 +38,11 @@ def read_questions(path: Path) -> list[dict]:
             if not isinstance(row.get("q"), str) or not isinstance(row.get("gold"), list):
                 raise ValueError("needs a string 'q' and a list 'gold'")
         except (ValueError, AttributeError) as exc:
-            raise ValueError(f"line {n} of {path} is not a question ({exc}); expected {{\"q\": …, \"gold\": [..], \"kind\": …}}") from exc
+            raise QuestionFileError(f"line {n} of {path} is not a question ({exc}); expected {{\"q\": …, \"gold\": [..], \"kind\": …}}") from exc
         row.setdefault("kind", "unanswerable" if not row["gold"] else "fact")
         rows.append(row)
     if not rows:
-        raise ValueError(f"{path} holds no question")
+        raise QuestionFileError(f"{path} holds no question")
     return rows
 
 

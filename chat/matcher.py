@@ -96,10 +96,10 @@ class SourceMatcher:
     @classmethod
     def from_index(cls, index) -> SourceMatcher:
         """The matcher of an :class:`index.store.Index` (build it once, reuse it for every check)."""
-        info = index.meta.get("ingest", {}).get("sources", {})
         from chat.answer import source_record
+        from index.report import IngestReport
 
-        paragraphs = {sid: [tuple(p) for p in v.get("paragraphs") or []] for sid, v in info.items()}
+        paragraphs = {sid: list(s.paragraphs) for sid, s in IngestReport.of(index.meta).sources.items()}
         return cls(index.texts, index.chunks, paragraphs, {sid: source_record(index, sid) for sid in index.sources})
 
     # -- words ------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from chat.render import (
     location,
     mark_segments,
     merged_context,
-    quote_link,
 )
 
 esc = html.escape
@@ -126,9 +125,8 @@ def _actions_html(p: Passage, n: int, lang: str, numbered: bool, ref: str) -> st
     parts = ['<div class="vb-actions">']
     if numbered:
         parts.append(f"<span>{esc(L['citation'])} {n}</span>")
-    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
-    if link:
-        parts.append(_link(link, L["open_at_quote"] + " ↗", "vb-open"))
+    if p.quote_url:
+        parts.append(_link(p.quote_url, L["open_at_quote"] + " ↗", "vb-open"))
     parts.append(f'<a class="vb-browse" href="#vb-q-{ref}{n}">{esc(L["show_in_text"])}</a>')
     parts.append(
         f'<button type="button" class="vb-copy" data-citation="{esc(citation(p, lang), quote=True)}" '

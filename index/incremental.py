@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import Embedder, sentence_vector_method
+from index.prepare import attributed_document, model_info, progress_bar
+from index.report import IngestReport, LinkedSource, SourceRecord
 from index.settings import Settings
 from index.store import Index, IndexLoadError, passage_spans, passage_text
 from ingest.chunk import chunk
@@ -133,12 +135,12 @@ class CachingEmbedder:
 class _Plan:
     docs: list[Document] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
-    sources: dict[str, dict] = field(default_factory=dict)
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     failed_fingerprints: dict[str, str] = field(default_factory=dict)
     waiting: dict[str, str] = field(default_factory=dict)
     links: list[LinkedRef] = field(default_factory=list)
-    linked: dict[str, dict] = field(default_factory=dict)  # id -> {url, linked_from}
+    linked: dict[str, LinkedSource] = field(default_factory=dict)
 
 
 def previous_index(index_dir: Path, settings: Settings | None = None) -> Index | None:
@@ -167,6 +169,7 @@ def process_source(
     prev: Index | None,
     prev_chunks: dict[str, list[Chunk]],
     plan: _Plan,
+    prev_report: IngestReport,
 ) -> None:
     """Add one source's passages to the plan: reused when unchanged, else read again."""
     try:
@@ -178,16 +181,14 @@ def process_source(
         plan.failed[source.id] = str(exc)
         return
     fp = fingerprint(resolved, settings.index_params())
-    old = prev.meta.get("ingest", {}).get("sources", {}).get(resolved.id) if prev else None
-    if old and old.get("fingerprint") == fp and resolved.id in prev.texts and prev_chunks.get(resolved.id):
+    old = prev_report.sources.get(resolved.id) if prev else None
+    if old and old.fingerprint == fp and resolved.id in prev.texts and prev_chunks.get(resolved.id):
         doc = Document(prev.sources[resolved.id], prev.texts[resolved.id], ())
         chunks = prev_chunks[resolved.id]
-        info = dict(old)
-        refs = [LinkedRef(**d) for d in old.get("links", [])]
+        info = old
+        refs = list(old.links)
     else:
         try:
-            from index.build import attributed_document
-
             doc = attributed_document(corpus_dir, resolved)
             chunks = chunk(doc, settings.chunking)
             if doc.pages:
@@ -202,14 +203,13 @@ def process_source(
             plan.failed_fingerprints[resolved.id] = fp
             return
         refs = web_links(doc.source.id, doc.links)
-        info = {
-            "fingerprint": fp,
-            "paragraphs": [[p.number, p.start, p.end, p.page] for p in doc.paragraphs],
-            "pages": [list(x) for x in doc.pages],
-            "links": [r.to_dict() for r in refs],
-        }
-    info["chunks"] = len(chunks)
-    plan.sources[doc.source.id] = info
+        info = SourceRecord(
+            fingerprint=fp,
+            paragraphs=tuple((p.number, p.start, p.end, p.page) for p in doc.paragraphs),
+            pages=tuple((int(o), int(n)) for o, n in doc.pages),
+            links=tuple(refs),
+        )
+    plan.sources[doc.source.id] = replace(info, chunks=len(chunks))
     plan.docs.append(doc)
     plan.chunks.extend(chunks)
     if not doc.source.linked_from:
@@ -231,8 +231,6 @@ def update_index(
     reason) and the others are indexed; a web source not fetched yet is reported in
     ``meta["ingest"]["waiting"]``. Raises ``CorpusError`` when no source can be indexed.
     """
-    from index.build import _progress, model_info
-
     corpus_dir = Path(corpus_dir)
     manifest = read_manifest(corpus_dir)
     digest = corpus_hash(corpus_dir)
@@ -244,12 +242,13 @@ def update_index(
         for c in prev.chunks:
             prev_chunks.setdefault(c.source_id, []).append(c)
 
+    prev_report = IngestReport.of(prev.meta) if prev is not None else IngestReport()
     plan = _Plan()
     for source in manifest:
-        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan)
+        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan, prev_report)
     for source in linked_sources(plan.links, manifest, manifest_links(corpus_dir)):
-        plan.linked[source.id] = {"url": source.url, "linked_from": source.linked_from}
-        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan)
+        plan.linked[source.id] = LinkedSource(source.url or "", source.linked_from or "")
+        process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan, prev_report)
 
     if not plan.chunks:
         problems = {**plan.failed, **{k: v for k, v in plan.waiting.items() if k not in plan.linked}}
@@ -259,7 +258,7 @@ def update_index(
     caching = CachingEmbedder(embedder)
     if prev is not None and prev.meta.get("model", {}).get("id") == info.get("id"):
         caching.seed_from_index(prev, settings)
-    bar, progress = _progress(quiet)
+    bar, progress = progress_bar(quiet)
     try:
         if bar:
             bar.start()
@@ -267,22 +266,23 @@ def update_index(
     finally:
         if bar:
             bar.stop()
-    index.meta["ingest"] = {
-        "version": ingest_version(),
-        "sources": plan.sources,
-        "failed": plan.failed,
-        "failed_fingerprints": plan.failed_fingerprints,
-        "waiting": plan.waiting,
-        "linked": plan.linked,
-        "titles": {d.source.id: {"title": d.source.title} for d in plan.docs},
-        "links": [r.to_dict() for r in plan.links],
-        "embedded": caching.computed,
-        "reused_vectors": caching.reused,
-        "reused_sources": sorted(
-            sid for sid, s in plan.sources.items()
-            if prev is not None and prev.meta.get("ingest", {}).get("sources", {}).get(sid, {}).get("fingerprint") == s["fingerprint"]
-        ),
-    }
+    reused = sorted(
+        sid for sid, s in plan.sources.items()
+        if prev is not None and sid in prev_report.sources and prev_report.sources[sid].fingerprint == s.fingerprint
+    )
+    index.meta["ingest"] = IngestReport(
+        version=ingest_version(),
+        sources=plan.sources,
+        failed=plan.failed,
+        failed_fingerprints=plan.failed_fingerprints,
+        waiting=plan.waiting,
+        linked=plan.linked,
+        titles={d.source.id: d.source.title for d in plan.docs},
+        links=tuple(plan.links),
+        embedded=caching.computed,
+        reused_vectors=caching.reused,
+        reused_sources=tuple(reused),
+    ).to_dict()
     if settings.backend == "milvus":
         from index.milvus_write import save_to_milvus
 
@@ -317,10 +317,10 @@ def source_states(corpus_dir: Path, index_dir: Path, settings: Settings) -> list
     if settings.backend == "milvus":
         from index.milvus import stored_meta
 
-        ingest = stored_meta(settings).get("ingest", {})
+        ingest = IngestReport.of(stored_meta(settings))
     else:
-        ingest = read_meta(index_dir).get("ingest", {})
-    indexed = ingest.get("sources", {})
+        ingest = IngestReport.of(read_meta(index_dir))
+    indexed = ingest.sources
     params = settings.index_params()
     rows: list[dict] = []
 
@@ -349,22 +349,22 @@ def source_states(corpus_dir: Path, index_dir: Path, settings: Settings) -> list
         row["kind"] = resolved.kind
         fp = fingerprint(resolved, params)
         info = indexed.get(source.id)
-        if info and info.get("fingerprint") == fp:
-            row.update(state="indexed", chunks=info.get("chunks", 0))
-        elif ingest.get("failed_fingerprints", {}).get(source.id) == fp:
-            row.update(state="failed", reason=ingest.get("failed", {}).get(source.id))
+        if info and info.fingerprint == fp:
+            row.update(state="indexed", chunks=info.chunks)
+        elif ingest.failed_fingerprints.get(source.id) == fp:
+            row.update(state="failed", reason=ingest.failed.get(source.id))
         elif info:
             row.update(reason="changed since the index was built; it is updated by the next build, add, fetch or ask")
         else:
             row.update(reason="not in the index yet; it is indexed by the next build, add, fetch or ask")
         return row
 
-    titles = {sid: t.get("title") for sid, t in ingest.get("titles", {}).items()}
+    titles = ingest.titles
     for source in manifest:
         row = state_of(source)
         row["title"] = source.title or titles.get(source.id) or row["title"]
         rows.append(row)
-    refs = [LinkedRef(**d) for d in ingest.get("links", [])]
+    refs = list(ingest.links)
     by_url = {r.url: r for r in refs}
     for source in linked_sources(refs, manifest, manifest_links(corpus_dir)):
         row = state_of(source)

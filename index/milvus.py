@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import VerbatimError
 from ingest.model import Source
 from index.fusion import best, fuse
 from index.lexical import analyze
@@ -53,7 +54,7 @@ class Found:
     expr: str
 
 
-class MilvusUnavailableError(RuntimeError):
+class MilvusUnavailableError(VerbatimError, RuntimeError):
     """Milvus cannot be reached, or its client is not installed."""
 
 
@@ -239,7 +240,9 @@ class MilvusIndex:
         dense = {int(h["pk"]): float(h["distance"]) for h in res[0]}
         lexical: dict[int, float] = {}
         terms = " ".join(analyze(question))
-        if terms and dense:
+        # BM25 runs even without a dense candidate: an approximate (IVF) search scans only
+        # some lists, and a filter may admit passages none of them holds.
+        if terms:
             res = self.client.search(self._passages, data=[terms], anns_field="sparse", limit=depth, filter=expr,
                                      output_fields=fields, search_params={"metric_type": "BM25"})
             note(res[0])
@@ -260,7 +263,7 @@ class MilvusIndex:
     ) -> list[Hit]:
         """The ``k`` best passages: dense and BM25 searches in Milvus, fused as locally."""
         found = self.candidates(question, question_vector, max(50, 10 * k), where, settings.ivf_nprobe)
-        if not found.dense:
+        if not found.dense and not found.lexical:
             return []
         lexical = dict(found.lexical)
         others = [r for r in found.dense if r not in lexical]

@@ -1,3 +1,4 @@
+# Over 400 lines because the local index's data, its checked save/load and its search share one private layout.
 """The index: dense vectors (FAISS), BM25, passages and source texts, saved as a folder.
 
 On disk an index is a folder holding ``vectors.faiss``, ``chunks.jsonl`` (row i is
@@ -11,7 +12,6 @@ new one, never a half-written one.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -23,23 +23,26 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.errors import CorpusError, VerbatimError
+from ingest.files import file_sha256
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
 from index.fusion import best, fuse
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
+from index.vectors import search as search_vectors
 
 FORMAT = 2
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
 ProgressFn = Callable[[int, int], None]
 
 
-class IndexLoadError(RuntimeError):
+class IndexLoadError(VerbatimError, RuntimeError):
     """The index on disk is missing, incomplete or corrupt."""
 
 
-class StaleIndexError(RuntimeError):
+class StaleIndexError(VerbatimError, RuntimeError):
     """The index does not match the corpus, the model or the settings."""
 
 
@@ -89,14 +92,6 @@ def top_rows(scores: np.ndarray, k: int) -> list[int]:
         positive = positive[part]
     order = np.lexsort((positive, -scores[positive]))
     return [int(r) for r in positive[order]]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -191,7 +186,7 @@ class Index:
         """Embed every passage and every sentence, and index them."""
         chunks = list(chunks)
         if not chunks:
-            raise ValueError("the corpus has no passage to index (are all its documents empty?)")
+            raise CorpusError("the corpus has no passage to index (are all its documents empty?)")
         texts = {d.source.id: d.text for d in documents}
         passages = [passage_text(c, settings) for c in chunks]
         n_sentences = sum(len(c.sentences) for c in chunks)
@@ -285,21 +280,18 @@ class Index:
         the words it shares with the corpus are then accidents ("social" in English and
         French), and the lexical side is damped so that it does not drown the dense one.
         """
-        import faiss
-
         n = len(self.chunks)
         depth = min(n, max(50, 10 * k))
         q = np.ascontiguousarray(question_vector.reshape(1, -1), dtype=np.float32)
-        params = None
+        ids = None
         allowed = None
         if where:
             allowed = np.array([where.admits(c) for c in self.chunks], dtype=bool)
             if not allowed.any():
                 return []
             ids = np.flatnonzero(allowed).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
             depth = min(depth, len(ids))
-        dense_scores, dense_rows = self.vectors.search(q, depth, params=params)
+        dense_scores, dense_rows = search_vectors(self.vectors, q, depth, settings.ivf_nprobe, ids)
         dense = {int(r): float(s) for r, s in zip(dense_rows[0], dense_scores[0]) if r >= 0}
         dense_rank = {r: i for i, r in enumerate(dense)}
         lex_all = self.lexical.scores(question)
@@ -308,11 +300,13 @@ class Index:
         lex_rows = top_rows(lex_all, depth)
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         candidates = set(dense) | set(lex_rows)
+        if not candidates:
+            return []
+        # One side may be empty (no dense row in the probed lists of a filtered IVF search,
+        # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
         fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language)
         order = best(fused, k)
-        if not dense:
-            return []
         missing = [r for r in order if r not in dense]
         if missing:
             # Passages found by BM25 alone still get their real cosine, for confidence.
@@ -381,8 +375,8 @@ class Index:
                 )
             self.lexical.save(tmp / "lexical")
             meta = dict(self.meta)
-            meta["files"] = {name: _sha256(tmp / name) for name in _FILES}
-            meta["files"].update({f"lexical/{p.name}": _sha256(p) for p in sorted((tmp / "lexical").iterdir())})
+            meta["files"] = {name: file_sha256(tmp / name) for name in _FILES}
+            meta["files"].update({f"lexical/{p.name}": file_sha256(p) for p in sorted((tmp / "lexical").iterdir())})
             with open(tmp / "meta.json", "w", encoding="utf-8") as f:
                 json.dump(meta, f, ensure_ascii=False, indent=2)
             for p in [*tmp.iterdir(), *(tmp / "lexical").iterdir()]:
@@ -448,7 +442,7 @@ class Index:
             p = path / name
             if not p.is_file():
                 raise IndexLoadError(f"the index at {path} is incomplete: {name} is missing; {rebuild}")
-            if verify and files.get(name) != _sha256(p):
+            if verify and files.get(name) != file_sha256(p):
                 raise IndexLoadError(f"the index at {path} is corrupt: {name} does not match its checksum; {rebuild}")
         try:
             vectors = faiss.read_index(str(path / "vectors.faiss"))

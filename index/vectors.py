@@ -43,6 +43,27 @@ def make_vector_index(vectors: np.ndarray, exact_max_passages: int, nprobe: int,
     return index, {"type": "ivf-sq8", "nlist": nlist, "nprobe": index.nprobe, "exact_max_passages": exact_max_passages}
 
 
+def search(index, queries: np.ndarray, k: int, nprobe: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest vectors to each query: (scores, rows), rows -1 past the end.
+
+    ``ids`` restricts the search to those rows. An inverted file scans ``nprobe`` of its
+    lists, given here rather than at build time so that the setting applies to an index
+    already on disk; it takes ``SearchParametersIVF`` (plain ``SearchParameters`` make
+    FAISS raise "IndexIVF params have incorrect type").
+    """
+    import faiss
+
+    sel = faiss.IDSelectorBatch(ids) if ids is not None else None
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        params = faiss.SearchParametersIVF(nprobe=max(1, min(int(nprobe), ivf.nlist)))
+        if sel is not None:
+            params.sel = sel
+    else:
+        params = faiss.SearchParameters(sel=sel) if sel is not None else None
+    return index.search(queries, k, params=params)
+
+
 def configure(index, description: dict) -> None:
     """Restore search-time parameters after reading an index from disk."""
     if description.get("type") == "ivf-sq8":

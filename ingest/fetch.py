@@ -26,8 +26,7 @@ import ipaddress
 import json
 import os
 import socket
-import stat
-import tempfile
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ingest.errors import CorpusError
+from ingest.files import atomic_write
 from ingest.formats import CONTENT_TYPES, EXTENSION_OF, sniff
 
 CACHE_DIR = ".cache"
@@ -181,24 +181,6 @@ def fetch_url(
 # -- the cache -------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename (a reader sees the old or the new file),
-    keeping the file's permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (created if needed) while the block runs."""
@@ -231,11 +213,50 @@ class FetchCache:
         self._records = self._read()
 
     def _read(self) -> dict[str, dict]:
+        """The records of ``fetch.json``. A file that cannot be parsed is moved aside, and
+        records that are not records are dropped with a copy of the file kept aside: the
+        next write must not silently lose what it held. Either is reported on stderr."""
         try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-            return dict(data.get("urls", {}))
-        except (OSError, ValueError, AttributeError):
+            raw = self.index_path.read_bytes()
+        except FileNotFoundError:
             return {}
+        except OSError as exc:
+            raise CorpusError(f"cannot read the fetch cache {self.index_path} ({exc}); check its permissions") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            urls = data["urls"] if isinstance(data, dict) else None
+            if not isinstance(urls, dict):
+                raise ValueError('no "urls" object')
+        except (ValueError, KeyError) as exc:
+            aside = self._set_aside(move=True)
+            self._report(f"the fetch cache index {self.index_path} is unreadable ({exc}); it was moved to {aside} "
+                         "and its downloads will be fetched again (run: verbatim fetch)")
+            return {}
+        records = {u: r for u, r in urls.items() if isinstance(r, dict) and isinstance(r.get("status"), str) and isinstance(r.get("url"), str)}
+        if len(records) < len(urls):
+            aside = self._set_aside(move=False)
+            bad = sorted(set(urls) - set(records))
+            self._report(f"{len(bad)} unreadable record(s) in the fetch cache index {self.index_path} were dropped "
+                         f"({', '.join(bad[:3])}{'…' if len(bad) > 3 else ''}); the file as it was is kept in {aside}; "
+                         f"the other {len(records)} record(s) are kept")
+        return records
+
+    def _set_aside(self, move: bool) -> Path:
+        """Keep ``fetch.json`` as it is under another name; return that name."""
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        aside = self.index_path.with_name(f"{INDEX_FILE}.corrupt-{stamp}")
+        try:
+            if move:
+                os.replace(self.index_path, aside)
+            else:
+                atomic_write(aside, self.index_path.read_bytes())
+        except FileNotFoundError:  # another process set it aside first
+            pass
+        return aside
+
+    @staticmethod
+    def _report(message: str) -> None:
+        print(f"verbatim: warning: {message}", file=sys.stderr)
 
     def record(self, url: str) -> dict | None:
         return self._records.get(normalise_url(url))

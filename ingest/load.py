@@ -10,6 +10,7 @@ from the document itself.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tomllib
 from dataclasses import replace
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ingest.errors import CorpusError, NotFetchedError
+from ingest.files import file_sha256
 from ingest.formats import EXTENSIONS, Extracted, decode_text, extract, format_of
 from ingest.model import Document, Link, Paragraph, Source
 from ingest.parse import extract_links, parse, parse_interview
@@ -27,7 +29,7 @@ _SOURCE_FIELDS = ("id", "title", "author", "url", "kind", "date", "publisher", "
                   "interviewee", "interviewer", "file")
 
 __all__ = ["CorpusError", "MANIFEST", "read_manifest", "manifest_links", "read_text", "resolve_source",
-           "load_document", "corpus_hash", "page_at"]
+           "load_document", "corpus_hash", "page_at", "manifest_settings"]
 
 
 def _read_toml(corpus_dir: Path) -> dict:
@@ -68,6 +70,22 @@ def read_manifest(corpus_dir: Path, allow_empty: bool = False) -> list[Source]:
     if not sources and not allow_empty:
         raise CorpusError(f"the manifest {path} lists no [[source]]; add a document with: verbatim add FILE")
     return sources
+
+
+def manifest_settings(corpus_dir: Path) -> dict:
+    """The ``[settings]`` table of the manifest as written (empty when there is none);
+    ``index.settings.make_settings`` validates it.
+
+    Without a manifest there are no settings to read, and no error either: a replica that
+    serves an index held in Milvus has no corpus folder (the commands that need the corpus
+    say it is missing)."""
+    if not (Path(corpus_dir) / MANIFEST).is_file():
+        return {}
+    data = _read_toml(corpus_dir)
+    table = data.get("settings", {})
+    if not isinstance(table, dict):
+        raise CorpusError(f"in {Path(corpus_dir) / MANIFEST}, 'settings' must be a table: [settings]")
+    return table
 
 
 def manifest_links(corpus_dir: Path) -> dict[str, dict]:
@@ -128,11 +146,7 @@ def resolve_source(corpus_dir: Path, source: Source, cache=None) -> Source:
     path = corpus_dir / source.file
     try:
         _refuse_if_too_large(path, path.stat().st_size)
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
+        digest = file_sha256(path)
     except OSError as exc:
         raise CorpusError(
             f"cannot read {path}: {exc.strerror or exc}; check that the file exists, or take the source out with: verbatim remove {source.id}"
@@ -254,7 +268,10 @@ def corpus_hash(corpus_dir: Path) -> str:
     corpus_dir = Path(corpus_dir)
     sources = read_manifest(corpus_dir, allow_empty=True)  # a missing folder or manifest says so first
     h = hashlib.sha256()
-    h.update((corpus_dir / MANIFEST).read_bytes())
+    # The manifest without its [settings]: those an index depends on are checked on their
+    # own (Settings.index_params), and a change of top_k must not make an index stale.
+    manifest = {k: v for k, v in _read_toml(corpus_dir).items() if k != "settings"}
+    h.update(json.dumps(manifest, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
     cache = FetchCache(corpus_dir)
     for source in sources:
         h.update(source.id.encode() + b"\x00")

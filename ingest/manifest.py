@@ -16,13 +16,30 @@ from pathlib import Path
 import tomlkit
 
 from ingest.errors import CorpusError
-from ingest.fetch import CACHE_DIR, atomic_write, ensure_cache_dir, locked
+from ingest.fetch import CACHE_DIR, ensure_cache_dir, locked
+from ingest.files import atomic_write
 from ingest.load import MANIFEST
 
 HEADER = (
     "# The corpus manifest: one [[source]] per document. `file` is relative to this folder;\n"
     "# a source with a `url` and no `file` is a web page or document kept in .cache/.\n"
     "# Add and remove sources with: verbatim add PATH_OR_URL / verbatim remove ID\n"
+    "#\n"
+    "# Settings (all optional; the command line's flags win over them, e.g. --top-k):\n"
+    "# [settings]\n"
+    "# top_k = 3                  # passages in an answer, 1-50\n"
+    '# min_confidence = 0.055     # below it, "the corpus does not answer"\n'
+    '# fusion = "weighted"        # or "rrf", "dense", "lexical"\n'
+    '# rrf_k = 60                 # for fusion = "rrf"\n'
+    "# dense_weight = 1.0         # and lexical_weight = 0.6, cross_language_lexical_weight = 0.3\n"
+    "# exact_max_passages = 100000  # above it, an approximate (IVF) vector index\n"
+    "# ivf_nprobe = 48            # lists an approximate search scans\n"
+    "# check_paraphrase_min = 0.865  # verbatim check: a paraphrase scores at least this\n"
+    '# backend = "local"          # or "milvus", with milvus_uri = "index.db" (in this folder) or "http://HOST:19530"\n'
+    "# [settings.chunking]\n"
+    "# max_sentences = 3          # sentences in a passage, 1-20\n"
+    "# max_chars = 600            # characters in a passage, 50-10000\n"
+    "# A change to exact_max_passages or chunking rebuilds the index; the others apply at once.\n"
 )
 _ORDER = ("id", "file", "url", "title", "kind", "author", "publisher", "date", "language", "interviewee", "interviewer")
 

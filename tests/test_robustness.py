@@ -446,3 +446,84 @@ def test_the_queue_setting_is_checked_and_passed_on(no_server, capsys):
     _one_clear_line(capsys.readouterr().err)
     assert main(["serve", "--concurrency", "3"]) == 0 and no_server["serve"]["concurrency"] == 3
     assert main(["serve"]) == 0 and "concurrency" not in no_server["serve"]  # serve's own default
+
+
+def test_a_bug_shows_as_a_bug_not_as_a_user_error(cli, monkeypatch):
+    """main() used to catch any ValueError: a bug then looked like a user mistake, exit code 2."""
+    def broken(*args, **kwargs):
+        raise ValueError("an internal inconsistency")
+
+    monkeypatch.setattr("chat.answer.answer", broken)
+    with pytest.raises(ValueError, match="internal inconsistency"):  # uncaught: a traceback, exit code 1
+        cli("ask", "Qui a ouvert la série de rencontres ?")
+
+
+def test_every_user_error_is_a_verbatim_error():
+    from chat.answer import QuestionError
+    from chat.cli import UserError
+    from chat.evaluate import QuestionFileError
+    from index.convert import ModelError
+    from index.embed import ModelNotFoundError
+    from index.store import IndexLoadError, StaleIndexError
+    from ingest.errors import CorpusError, SettingsError, VerbatimError
+    from ingest.fetch import FetchError
+
+    for cls in (QuestionError, UserError, QuestionFileError, ModelError, ModelNotFoundError, IndexLoadError,
+                StaleIndexError, CorpusError, SettingsError, FetchError):
+        assert issubclass(cls, VerbatimError), cls
+
+
+@pytest.mark.parametrize(
+    ("backend", "forced_ivf"),
+    [("local", False), ("local", True), pytest.param("milvus", False, marks=pytest.mark.slow), pytest.param("milvus", True, marks=pytest.mark.slow)],
+)
+def test_ask_filters_by_speaker_and_source_like_the_page(fake, tmp_path, monkeypatch, capsys, backend, forced_ivf):
+    """verbatim ask --speaker/--source, on the exact and on the approximate (IVF) index, in a
+    folder and in Milvus (Lite), chosen by [settings] in sources.toml."""
+    import chat.cli
+    from index.settings import make_settings
+    from index.store import person_name
+
+    corpus = Path(shutil.copytree(fake["corpus"], tmp_path / "corpus", ignore=shutil.ignore_patterns(".index*")))
+    table = ["[settings]"]
+    if forced_ivf:  # a small corpus on the approximate index, every list scanned
+        table += ["exact_max_passages = 10", "ivf_nprobe = 1000"]
+    if backend == "milvus":  # a relative Milvus Lite file is read from the corpus folder
+        table += ['backend = "milvus"', 'milvus_uri = "index.db"', 'milvus_collection = "filters"']
+    manifest = corpus / "sources.toml"
+    manifest.write_text("\n".join(table) + "\n\n" + manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    for var in ("VERBATIM_BACKEND", "VERBATIM_MILVUS_URI", "VERBATIM_MILVUS_COLLECTION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr("index.build.make_embedder", lambda settings, quiet=False: FakeEmbedder())
+    idx = tmp_path / "idx"
+    common = ["--corpus", str(corpus), "--index", str(idx), "--model", str(fake["model"]), "--quiet"]
+
+    def ask(*argv: str) -> tuple[int, dict]:
+        rc = chat.cli.main(["ask", *common, "--json", *argv])
+        return rc, json.loads(capsys.readouterr().out)
+
+    def says_or_reported(p: dict, name: str) -> bool:
+        return p["speaker"] == name or name in {person_name(r) for r in p["reported"]}
+
+    q = "Qui a ouvert la série de rencontres ?"
+    rc, everyone = ask("--top-k", "5", q)
+    assert rc == 0 and not all(says_or_reported(p, "Katia Roux") for p in everyone["passages"])  # the filter has work to do
+    rc, out = ask("--top-k", "5", "--speaker", "Katia Roux", q)
+    assert rc == 0 and out["passages"]
+    assert all(says_or_reported(p, "Katia Roux") for p in out["passages"]), [(p["speaker"], p["reported"]) for p in out["passages"]]
+    if backend == "milvus":
+        from index.milvus import stored_meta
+
+        settings = make_settings(fake["model"], corpus)
+        assert settings.milvus_uri == str(corpus / "index.db") and (corpus / "index.db").exists() and not idx.exists()
+        meta = stored_meta(settings)
+    else:
+        meta = json.loads((idx / "meta.json").read_text())
+    assert meta["vector_index"]["type"] == ("ivf-sq8" if forced_ivf else "flat")
+    sid = out["passages"][0]["source"]["id"]
+    rc, out = ask("--source", sid, "--source", sid, "Thierry Breton")
+    assert rc == 0 and out["passages"] and {p["source"]["id"] for p in out["passages"]} == {sid}
+    for flag, value, code in (("--speaker", "Personne Inconnue", "unknown_person"), ("--source", "nope", "unknown_source")):
+        rc = chat.cli.main(["ask", *common, "--json", flag, value, "q"])
+        captured = capsys.readouterr()
+        assert rc == 2 and json.loads(captured.out)["error_code"] == code and captured.err.count("\n") == 1

@@ -21,12 +21,12 @@ from chat.render import (
     mark_segments,
     md_escape,
     merged_context,
-    quote_link,
 )
-from chat.api import make_filter
+from chat.filters import make_filter
 from chat.page import people_choices, render_html, render_sources_html
 from ingest.model import Chunk
 from index.store import Filter
+from ingest.links import quote_link
 
 URL = "https://dubasque.org/contre-sommet/"
 TEXT = (
@@ -58,22 +58,22 @@ HISTORY_Q = "Il nous a rappelé l’histoire de l’informatique."
 
 
 def test_a_long_quote_links_with_its_first_and_last_words_percent_encoded():
-    link = quote_link(URL + "#old", BRETON_Q)
+    link = quote_link(URL + "#old", "html", BRETON_Q, None)
     assert link == (URL + "#:~:text=Cette%20s%C3%A9rie%20de%20rencontres,"
                     "Thierry%20Breton%2C%20l%E2%80%99ex%2Dcommissaire%20europ%C3%A9en.")
 
 
 def test_a_short_quote_links_whole_and_pdfs_link_to_their_page():
-    assert quote_link("https://ex.org/a", "Merci, à bientôt !") == "https://ex.org/a#:~:text=Merci%2C%20%C3%A0%20bient%C3%B4t%20%21"
-    assert quote_link("https://ex.org/avis.pdf", "Un avis.", page=12) == "https://ex.org/avis.pdf#page=12"
-    assert quote_link("https://ex.org/avis.PDF?dl=1#x", "Un avis.") == "https://ex.org/avis.PDF?dl=1"
-    assert quote_link(None, "q") is None and quote_link("file:///etc/passwd", "q") is None
-    assert quote_link("javascript:alert(1)", "q") is None
+    assert quote_link("https://ex.org/a", "html", "Merci, à bientôt !", None) == "https://ex.org/a#:~:text=Merci%2C%20%C3%A0%20bient%C3%B4t%20%21"
+    assert quote_link("https://ex.org/avis.pdf", None, "Un avis.", 12) == "https://ex.org/avis.pdf#page=12"
+    assert quote_link("https://ex.org/avis.PDF?dl=1#x", None, "Un avis.", None) == "https://ex.org/avis.PDF?dl=1"
+    assert quote_link(None, "html", "q", None) is None and quote_link("file:///etc/passwd", "html", "q", None) is None
+    assert quote_link("javascript:alert(1)", "html", "q", None) is None
 
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=8), min_size=1, max_size=30))
 def test_a_text_fragment_always_parses_back_to_the_quote_words(words):
-    link = quote_link("https://ex.org/p", " ".join(words))
+    link = quote_link("https://ex.org/p", "html", " ".join(words), None)
     directive = link.split("#:~:text=", 1)[1]
     assert not set(directive) & set(" -&#\n\t"), directive
     parts = [unquote(x) for x in directive.split(",")]
@@ -81,6 +81,29 @@ def test_a_text_fragment_always_parses_back_to_the_quote_words(words):
         assert parts == [" ".join(words)]
     else:
         assert parts == [" ".join(words[:4]), " ".join(words[-4:])]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "page", "expected"),
+    [
+        # A Word document is a download: no viewer follows a fragment.
+        ("https://ex.org/charte.docx", "docx", None, "https://ex.org/charte.docx"),
+        # A PDF behind a query string: known by its kind, not by its path.
+        ("https://ex.org/download?id=3", "pdf", 2, "https://ex.org/download?id=3#page=2"),
+        ("https://ex.org/page.html", "html", None, "https://ex.org/page.html#:~:text=Il%20nous%20a%20rappel%C3%A9%20l%E2%80%99histoire%20de%20l%E2%80%99informatique."),
+    ],
+)
+def test_one_quote_link_for_the_json_the_page_the_citation_and_the_export(url, kind, page, expected):
+    """The JSON and the page used to compute this link with two functions that disagreed."""
+    src = {"id": "s", "title": "Doc", "url": url, "author": None, "kind": kind}
+    p = _passage(HISTORY_Q, page=page, source=src, reported=(), speaker=None)
+    ans = Answer("q", True, (p,), "fr")
+    assert p.to_dict()["quote_url"] == expected
+    assert citation(p, "fr").endswith(", " + expected)
+    assert f'href="{html.escape(expected, quote=True)}"' in render_html(ans)
+    md = export_markdown(ans)
+    assert "<" + expected + ">" in md
+    assert [line for line in md.splitlines() if line.startswith("Citation")][0].endswith(f", <{expected}>")
 
 
 # -- citations --------------------------------------------------------------------------------
@@ -91,7 +114,7 @@ def test_a_citation_is_ready_to_paste_french_style():
     assert c == (
         "« Cette série de rencontres a été ouverte par Thierry Breton, l’ex-commissaire européen. » — "
         "Olivier Griffith (rapportant Thierry Breton, ex-commissaire européen), dans Contre-sommet, "
-        "Le blog de Didier Dubasque, février 2025, § 6, " + quote_link(URL, BRETON_Q)
+        "Le blog de Didier Dubasque, février 2025, § 6, " + quote_link(URL, "interview", BRETON_Q, None)
     )
 
 
@@ -175,10 +198,10 @@ def test_the_markdown_export_holds_every_passage_with_its_citation_and_escapes_d
     assert f"> {BRETON_Q}" in md and f"> {HISTORY_Q}" in md
     assert "## 2. Olivier Griffith — § 7" in md
     assert "Source : *Contre\\-sommet*" not in md and "Source : *Contre-sommet*, Le blog de Didier Dubasque, février 2025, § 6" in md
-    assert f"<{quote_link(URL, BRETON_Q)}>" in md
+    assert "<" + quote_link(URL, "interview", BRETON_Q, None) + ">" in md
     assert "Citation : « Cette série" in md
     # The citation line keeps its link clickable: never escaped into \#:\~:text.
-    assert f"dans *Contre-sommet*, Le blog de Didier Dubasque, février 2025, § 6, <{quote_link(URL, BRETON_Q)}>" in md
+    assert f"dans *Contre-sommet*, Le blog de Didier Dubasque, février 2025, § 6, <{quote_link(URL, 'interview', BRETON_Q, None)}>" in md
     assert "\\#:\\~:text" not in md
     assert md_escape("<script>*x*</script>") == "\\<script\\>\\*x\\*\\</script\\>"
     no = export_markdown(Answer("q", False, (p1,), "en"))

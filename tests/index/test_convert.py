@@ -312,13 +312,13 @@ def test_ensure_model_hashes_only_when_mtime_changed(
     tmp_path: Path, convert_calls: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hashed: list[Path] = []
-    real_sha = convert_module._sha256
+    real_sha = convert_module.file_sha256
 
     def counting_sha(path: Path) -> str:
         hashed.append(path)
         return real_sha(path)
 
-    monkeypatch.setattr(convert_module, "_sha256", counting_sha)
+    monkeypatch.setattr(convert_module, "file_sha256", counting_sha)
     dest = tmp_path / "m"
     _fake_folder(dest)
     ensure_model(dest)

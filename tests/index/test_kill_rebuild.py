@@ -43,11 +43,11 @@ CHILD = textwrap.dedent(
             time.sleep(0.004 * len(texts))
             return super().encode(texts, query=query)
 
-    sha = index.store._sha256
+    sha = index.store.file_sha256
     def slow_sha(path):
         time.sleep(0.03)
         return sha(path)
-    index.store._sha256 = slow_sha
+    index.store.file_sha256 = slow_sha
     save = index.store.Index.save
     def announced_save(self, path):
         print("saving", flush=True)

@@ -149,3 +149,30 @@ def test_the_cache_keeps_bytes_date_and_sha256(server, tmp_path):
     # a failed refresh keeps the copy fetched before, and says what went wrong
     again = cache.fail(url, "HTTP 503")
     assert again["status"] == "fetched" and again["last_error"] == "HTTP 503" and cache.fetched(url)
+
+
+def test_a_corrupt_cache_index_is_reported_and_kept_aside_never_silently_emptied(server, tmp_path, capsys):
+    cache_dir = tmp_path / ".cache"
+    first = FetchCache(tmp_path).fetch(f"{server}/report.pdf", allow_private=True, timeout=1.0)
+    assert first["status"] == "fetched"
+    # A file cut short (a disk full, an editor): not JSON any more.
+    broken = (cache_dir / "fetch.json").read_bytes()[:-20]
+    (cache_dir / "fetch.json").write_bytes(broken)
+    cache = FetchCache(tmp_path)
+    err = capsys.readouterr().err
+    assert "fetch cache index" in err and "unreadable" in err and "verbatim fetch" in err
+    aside = list(cache_dir.glob("fetch.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == broken and aside[0].name in err
+    assert cache.records() == {}
+    cache.fail("http://unreachable.invalid/a", "offline")  # the next write starts a new file
+    assert aside[0].read_bytes() == broken  # and leaves the old one alone
+
+    # One record that is not a record: the others are kept, and the file is copied aside first.
+    data = json.loads((cache_dir / "fetch.json").read_text())
+    data["urls"]["https://ex.org/bad"] = "garbage"
+    (cache_dir / "fetch.json").write_text(json.dumps(data))
+    cache = FetchCache(tmp_path)
+    err = capsys.readouterr().err
+    assert "1 unreadable record(s)" in err and "https://ex.org/bad" in err
+    assert set(cache.records()) == {normalise_url("http://unreachable.invalid/a")}
+    assert any("garbage" in p.read_text() for p in cache_dir.glob("fetch.json.corrupt-*"))

@@ -1,0 +1,55 @@
+"""Fusion on its own: every mode on empty and one-sided candidates (index.fusion, both backends)."""
+from pathlib import Path
+
+import pytest
+
+from index.fusion import best, fuse
+from index.settings import Settings
+
+MODES = ("weighted", "rrf", "dense", "lexical")
+
+
+def _settings(fusion: str) -> Settings:
+    return Settings(model_dir=Path("m"), fusion=fusion)
+
+
+@pytest.mark.parametrize("fusion", MODES)
+def test_no_candidate_on_either_side_fuses_to_nothing(fusion):
+    assert fuse({}, {}, [], 0.0, _settings(fusion)) == {}
+    assert best({}, 3) == []
+
+
+@pytest.mark.parametrize("fusion", MODES)
+def test_lexical_candidates_alone_are_ranked_by_their_scores(fusion):
+    """No dense candidate (an IVF search whose probed lists hold none of a filter's passages)
+    used to reach min() over nothing in the weighted mode."""
+    lexical = {4: 2.0, 9: 5.0, 1: 0.5}
+    fused = fuse({}, lexical, [9, 4, 1], 5.0, _settings(fusion))
+    assert set(fused) == {1, 4, 9}
+    if fusion == "dense":  # no dense evidence: every one ties, and ties go to the first in the corpus
+        assert best(fused, 3) == [1, 4, 9]
+    else:
+        assert best(fused, 3) == [9, 4, 1]
+
+
+@pytest.mark.parametrize("fusion", MODES)
+def test_dense_candidates_alone_are_ranked_by_their_cosines(fusion):
+    dense = {7: 0.9, 2: 0.8, 5: 0.3}  # best first, as searches return them
+    fused = fuse(dense, {}, [], 0.0, _settings(fusion))
+    assert set(fused) == {2, 5, 7}
+    if fusion == "lexical":  # no lexical evidence: ties, first in the corpus first
+        assert best(fused, 3) == [2, 5, 7]
+    else:
+        assert best(fused, 3) == [7, 2, 5]
+
+
+@pytest.mark.parametrize("fusion", MODES)
+def test_one_candidate_on_each_side(fusion):
+    fused = fuse({3: 0.5}, {3: 0.0, 8: 1.0}, [8], 1.0, _settings(fusion))
+    assert set(fused) == {3, 8} and len(best(fused, 5)) == 2
+
+
+def test_ties_go_to_the_first_in_the_corpus_by_position():
+    fused = {10: 1.0, 20: 1.0, 30: 0.5}
+    assert best(fused, 2) == [10, 20]
+    assert best(fused, 2, {10: (1, 0), 20: (0, 5), 30: (0, 0)}.__getitem__) == [20, 10]
