@@ -150,3 +150,14 @@ def real_server(real_index, real_embedder, real_settings):
     app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
+
+
+@pytest.fixture(scope="session")
+def eval_index(tmp_path_factory, real_settings, real_embedder):
+    """The evaluation corpus (the interview and four generated documents) indexed with the
+    real model, once per session."""
+    from index.build import build_index
+    from tests.data.eval_corpus import write_eval_corpus
+
+    corpus = write_eval_corpus(tmp_path_factory.mktemp("eval") / "corpus")
+    return build_index(corpus, tmp_path_factory.mktemp("eval-index") / "idx", real_settings, real_embedder, quiet=True)
