@@ -3,6 +3,7 @@
     GET  /api/ask?q=…&top_k=3&source=ID&speaker=NAME   (source and speaker repeatable)
     POST /api/ask   {"q": "…", "top_k": 3, "source": ["ID"], "speaker": ["NAME"]}
     GET  /api/facets                                   what source and speaker accept
+    POST /api/check {"text": "…", "mode": "auto"}      check quotes: the object of ``verbatim check --json``
     GET  /api/openapi.json, /api/docs                  the description, and a page that reads it
 
 ``/api/ask`` returns exactly the object of ``verbatim ask --json``. A question that cannot
@@ -22,8 +23,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
+from pydantic import ConfigDict, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from chat.answer import QuestionError, answer
+from chat.check import MODES, CheckError, CheckReport, check_text
 from chat.live import LiveIndex
 from index.embed import Embedder
 from index.settings import MAX_TOP_K, Settings
@@ -124,6 +129,59 @@ class AskRequest(BaseModel):
     speaker: list[str] = Field(default_factory=list, description="people speaking or reported (empty: all)")
 
 
+# -- checking quotes (POST /api/check, and the page's "Check a quote" tab) ---------------------
+
+CHECK_STATUS = {"too_long": 413}  # any other text that cannot be checked: 400
+
+
+def check_error_dict(message: str, code: str) -> dict:
+    """The error object of ``verbatim check --json``."""
+    return {"error": message, "error_code": code}
+
+
+def check_report(answerer: Answerer, text: str, mode: str = "auto") -> CheckReport:
+    """Check the quotes of ``text`` over the live index, in the answerer's queue (one
+    queue for questions and checks: both embed). The quote matcher is built once per
+    index version, so a ``verbatim add`` while serving is seen by the next check.
+    Raises CheckError for a text or mode that cannot be checked."""
+    with answerer._slots:
+        index = answerer.live.current()
+        return check_text(text, index, answerer.embedder, answerer.settings, answerer.live.matcher(index), mode)
+
+
+def check_json(answerer: Answerer, text: str, mode: str = "auto") -> tuple[int, dict]:
+    """(HTTP status, the object of ``verbatim check --json``, or its error form)."""
+    try:
+        return 200, check_report(answerer, text, mode).to_dict()
+    except CheckError as exc:
+        return CHECK_STATUS.get(exc.code, 400), check_error_dict(str(exc), exc.code)
+
+
+class CheckRequest(BaseModel):
+    """The body of POST /api/check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="a quote, or a text whose quotes (in « », “ ” or \" \") are checked")
+    mode: str = Field("auto", description="auto: the quoted spans, or the whole text when it has none; quotes: the quoted spans; "
+                      "sentences: every sentence; whole: the text as one quote", json_schema_extra={"enum": list(MODES)})
+
+
+async def check_body(answerer: Answerer, request: Request) -> tuple[int, dict]:
+    """Read and check a POST /api/check request. The body is read here rather than by
+    FastAPI so that a malformed one gets the check's error form, not the question's."""
+    try:
+        raw = await request.json()
+    except ValueError:
+        return 400, check_error_dict('bad request: the body must be JSON, e.g. {"text": "« … »", "mode": "auto"}', "bad_request")
+    try:
+        body = CheckRequest.model_validate(raw)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e.get('loc', []))) or 'body'}: {e.get('msg')}" for e in exc.errors())
+        return 400, check_error_dict(f"bad request: {detail}", "bad_request")
+    return await run_in_threadpool(check_json, answerer, body.text, body.mode)
+
+
 def api_app(answerer: Answerer, auth: tuple[str, str] | None = None):
     """The FastAPI app holding the HTTP API; Gradio's page is mounted on it at ``/``."""
     basic = HTTPBasic(auto_error=False)
@@ -162,6 +220,22 @@ def api_app(answerer: Answerer, auth: tuple[str, str] | None = None):
     def facets() -> dict:
         """Source ids with their titles, people who speak, people reported."""
         return facets_dict(answerer.live.current())
+
+    @app.post(
+        "/api/check", summary="Check quotes: said in these words? where? by whom?", dependencies=[Depends(check_auth)],
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": CheckRequest.model_json_schema()}}}},
+        responses={200: {"description": "the object of `verbatim check --json`"},
+                   400: {"description": "a text, mode or body that cannot be checked: {error, error_code}"},
+                   413: {"description": "a text over the length checked at once: {error, error_code: too_long}"}},
+    )
+    async def check(request: Request) -> JSONResponse:
+        """Body: {"text": "…", "mode": "auto" | "quotes" | "sentences" | "whole"}.
+        Returns exactly the object of `verbatim check --json`: text, mode, counts, and quotes,
+        each with start and end (in text), verdict (exact, altered, stitched, paraphrase,
+        not_found), similarity, changes, instead, attribution and places.
+        Errors: {error, error_code} with 400 (empty, no_words, bad_mode, bad_request) or 413 (too_long).
+        curl -X POST http://HOST:PORT/api/check -H 'Content-Type: application/json' -d '{"text": "« … », selon Katia Roux"}'"""
+        return respond(*await check_body(answerer, request))
 
     @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(check_auth)])
     def docs() -> HTMLResponse:

@@ -48,6 +48,48 @@ footer, .api-docs, .settings-btn { display: none !important; }
 #vb-chat .message-wrap .message { max-width: 100%; }
 .vb-examples-label { flex: 0 0 6.5rem !important; min-width: 6.5rem !important; }
 @media (max-width: 700px) { .vb-passage { padding: .4rem .5rem; } }
+/* The "Check a quote" tab: each verdict has its colour and its underline, in the text and on its card. */
+.vb-checked, .vb-check-result { line-height: 1.55; overflow-wrap: anywhere; }
+.vb-checked .vb-exact { --vb-c: #15803d; --vb-bg: #dcfce7; }
+.vb-checked .vb-altered, .vb-check-result .vb-chip.vb-altered { --vb-c: #c2410c; --vb-bg: #ffedd5; }
+.vb-checked .vb-stitched, .vb-check-result .vb-chip.vb-stitched { --vb-c: #7e22ce; --vb-bg: #f3e8ff; }
+.vb-checked .vb-paraphrase, .vb-check-result .vb-chip.vb-paraphrase { --vb-c: #1d4ed8; --vb-bg: #dbeafe; }
+.vb-checked .vb-not_found, .vb-check-result .vb-chip.vb-not_found { --vb-c: #b91c1c; --vb-bg: #fee2e2; }
+.vb-check-result .vb-chip.vb-exact { --vb-c: #15803d; --vb-bg: #dcfce7; }
+.vb-checked .vb-text { padding: .6rem .8rem; border: 1px solid #e5e7eb; border-radius: 8px; margin-bottom: .8rem; }
+.vb-checked mark.vb-check { color: #111827; background: var(--vb-bg); border-bottom: 2px solid var(--vb-c); padding: 0 .1rem; border-radius: 2px; }
+.vb-checked mark.vb-altered { border-bottom-style: dashed; }
+.vb-checked mark.vb-stitched { border-bottom-style: double; border-bottom-width: 3px; }
+.vb-checked mark.vb-paraphrase { border-bottom-style: dotted; }
+.vb-checked mark.vb-not_found { border-bottom: none; text-decoration: underline wavy var(--vb-c); text-underline-offset: 3px; }
+.vb-checked mark.vb-check sup a { color: var(--vb-c); text-decoration: none; font-weight: 600; margin-left: .1rem; }
+.vb-checked mark.vb-check:target { outline: 3px solid var(--vb-c); }
+.vb-checked .vb-cards { list-style: none; padding: 0; margin: 0; }
+.vb-checked .vb-card { border-left: 4px solid #9ca3af; padding: .5rem .9rem; margin: .8rem 0; }
+.vb-checked .vb-card:has(.vb-verdict.vb-exact) { border-left-color: #15803d; }
+.vb-checked .vb-card:has(.vb-verdict.vb-altered) { border-left-color: #c2410c; }
+.vb-checked .vb-card:has(.vb-verdict.vb-stitched) { border-left-color: #7e22ce; }
+.vb-checked .vb-card:has(.vb-verdict.vb-paraphrase) { border-left-color: #1d4ed8; }
+.vb-checked .vb-card:has(.vb-verdict.vb-not_found) { border-left-color: #b91c1c; }
+.vb-checked .vb-card:target { outline: 2px solid #9ca3af; }
+.vb-checked .vb-verdict, .vb-check-result .vb-chip { display: inline-block; font-weight: 600; color: var(--vb-c); background: var(--vb-bg); padding: 0 .45rem; border-radius: 6px; }
+.vb-check-result .vb-chip { margin: 0 .3rem .2rem 0; font-size: .9rem; }
+.vb-checked .vb-verdict a { color: inherit; margin: 0; padding: 0; }
+.vb-checked .vb-similarity { font-weight: 400; font-size: .85rem; margin-left: .4rem; }
+.vb-checked .vb-quote { background: none; margin: .3rem 0; }
+.vb-checked .vb-explain, .vb-checked .vb-where, .vb-checked .vb-who, .vb-checked .vb-section { font-size: .92rem; }
+.vb-checked .vb-explain { color: #6b7280; }
+.vb-checked .vb-diff { margin: .3rem 0; padding-left: 1.2rem; font-size: .92rem; }
+.vb-checked .vb-diff ins { background: #fee2e2; text-decoration: none; padding: 0 .15rem; }
+.vb-checked .vb-diff del { background: #dcfce7; text-decoration: none; padding: 0 .15rem; }
+.vb-checked .vb-instead { margin: .3rem 0; padding: .2rem .5rem; background: rgba(21, 128, 61, .08); border-radius: 6px; }
+.vb-checked .vb-place { margin: .4rem 0; padding-left: .6rem; border-left: 2px solid #e5e7eb; }
+.vb-checked .vb-source-text { margin: .2rem 0; color: #374151; }
+.vb-checked .vb-attribution { margin-top: .3rem; font-weight: 600; }
+.vb-checked .vb-attribution.vb-speaker, .vb-checked .vb-attribution.vb-reported { color: #15803d; }
+.vb-checked .vb-attribution.vb-other { color: #b91c1c; }
+.vb-checked .vb-attribution.vb-unverified { color: #6b7280; }
+@media (max-width: 700px) { .vb-checked .vb-card { padding: .4rem .5rem; } }
 """
 
 # Runs once when the page loads. One listener for the whole document: the chat's cards

@@ -121,15 +121,17 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _diff_html(q: QuoteCheck) -> str:
+def _diff_html(q: QuoteCheck, lang: str = "fr") -> str:
+    kinds = CHECK_LABELS[lang]["kinds"]
     parts = []
     for c in q.changes:
+        label = f'<span class="vb-kind">{_e(kinds[c.kind])}</span>{" :" if lang == "fr" else ":"} '
         if c.kind == "added":
-            parts.append(f'<li class="vb-added"><ins>{_e(c.quote)}</ins></li>')
+            parts.append(f'<li class="vb-added">{label}<ins>{_e(c.quote)}</ins></li>')
         elif c.kind == "removed":
-            parts.append(f'<li class="vb-removed"><del>{_e(c.source)}</del></li>')
+            parts.append(f'<li class="vb-removed">{label}<del>{_e(c.source)}</del></li>')
         else:
-            parts.append(f'<li class="vb-changed"><ins>{_e(c.quote)}</ins> → <del>{_e(c.source)}</del></li>')
+            parts.append(f'<li class="vb-changed">{label}<ins>{_e(c.quote)}</ins> → <del>{_e(c.source)}</del></li>')
     return f'<ul class="vb-diff">{"".join(parts)}</ul>' if parts else ""
 
 
@@ -167,7 +169,7 @@ def check_html(report: CheckReport, language: str = "fr") -> str:
         sim = f' <span class="vb-similarity">{_e(L["similarity"])} {q.similarity:.2f}</span>' if q.verdict in ("altered", "stitched", "paraphrase") else ""
         inner = [f'<div class="vb-verdict vb-{q.verdict}"><a href="#vb-q{i}">{i}</a>. {_e(L["verdicts"][q.verdict])}{sim}</div>',
                  f'<div class="vb-quote">« {_e(" ".join(q.quote.split()))} »</div>',
-                 f'<div class="vb-explain">{_e(L["explain"][q.verdict])}</div>', _diff_html(q)]
+                 f'<div class="vb-explain">{_e(L["explain"][q.verdict])}</div>', _diff_html(q, lang)]
         if q.instead is not None:
             inner.append(f'<div class="vb-instead">{_e(L["instead"])} : « {_e(q.instead)} »</div>')
         inner += [_place_html(p, q, lang) for p in q.places]

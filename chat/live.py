@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from chat.matcher import SourceMatcher
 from index.store import Index, IndexLoadError
 
 
@@ -28,6 +29,8 @@ class LiveIndex:
         self._lock = threading.Lock()
         self.version = 0  # how many times a new version was loaded
         self.rows_cache: tuple[object, list[dict]] | None = None  # corpus_rows, per index version and manifest
+        self._matcher: tuple[Index, SourceMatcher] | None = None  # the quote matcher of one loaded index
+        self._matcher_lock = threading.Lock()
 
     def _resolve(self) -> str | None:
         return os.path.realpath(self.path) if self.path else None
@@ -49,6 +52,14 @@ class LiveIndex:
                     print(f"verbatim: the new index at {self.path} cannot be read yet ({exc}); still answering from the previous one",
                           file=sys.stderr)
         return self._index
+
+    def matcher(self, index: Index) -> SourceMatcher:
+        """The quote matcher of ``index`` (what ``current()`` returned): built at the first
+        check of each index version and kept until the next version is checked."""
+        with self._matcher_lock:
+            if self._matcher is None or self._matcher[0] is not index:
+                self._matcher = (index, SourceMatcher.from_index(index))
+            return self._matcher[1]
 
 
 def corpus_rows(live: LiveIndex, settings) -> list[dict]:

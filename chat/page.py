@@ -15,6 +15,8 @@ import html
 from urllib.parse import urlencode
 
 from chat.answer import Answer, Passage, QuestionError
+from chat.check import MAX_TEXT, CheckError, CheckReport
+from chat.check_render import CHECK_LABELS, check_html
 from chat.conversation import Understood
 from chat.render import (
     LABELS,
@@ -302,3 +304,70 @@ def corpus_html(rows: list[dict], lang: str = "fr") -> str:
                    f"<td>{esc(r.get('title') or r['id'])}</td><td>{esc(kind)}</td><td>{int(r.get('chunks') or 0)}</td><td>{esc(state)}</td></tr>")
     out.append("</table></div>")
     return "".join(out)
+
+
+# -- the "Check a quote" tab ------------------------------------------------------------------
+
+# The tab's own words, in the page's language (the verdicts and evidence: chat.check_render).
+CHECK_UI = {
+    "fr": {
+        "tab_ask": "Questions",
+        "tab_check": "Vérifier une citation",
+        "intro": ("Collez un texte (un article, un message, une diapositive) ou une seule citation : chaque citation est "
+                  "cherchée dans les sources, marquée à sa place de la couleur de son verdict, puis montrée avec ses preuves."),
+        "text": "Texte à vérifier",
+        "placeholder": "« Cette série de rencontres a été lancée par Thierry Breton », rappelle Katia Roux.",
+        "mode": "Que vérifier ?",
+        "modes": [("Les passages entre guillemets (le texte entier s'il n'en a pas)", "auto"), ("Chaque phrase", "sentences")],
+        "go": "Vérifier",
+        "none": "Aucune citation trouvée : le texte n'a pas de passage entre « », “ ” ou \" \". Choisissez « Chaque phrase » pour vérifier tout le texte.",
+        "errors": {
+            "empty": "Le texte est vide : collez une citation, ou un texte qui en contient.",
+            "no_words": "Le texte ne contient aucun mot à vérifier : collez les mots de la citation.",
+            "too_long": "Le texte est trop long ({n} caractères ; au plus {max} à la fois) : vérifiez-le en plusieurs parties.",
+        },
+        "error": "Ce texte ne peut pas être vérifié.",
+    },
+    "en": {
+        "tab_ask": "Questions",
+        "tab_check": "Check a quote",
+        "intro": ("Paste a text (an article, a post, a slide) or a single quote: each quote is looked for in the sources, "
+                  "marked in place in the colour of its verdict, then shown with its evidence."),
+        "text": "Text to check",
+        "placeholder": "“This series of meetings was launched by Thierry Breton,” Katia Roux recalls.",
+        "mode": "What to check?",
+        "modes": [("The spans in quotation marks (the whole text if it has none)", "auto"), ("Every sentence", "sentences")],
+        "go": "Check",
+        "none": "No quote found: the text has no span in « », “ ” or \" \". Choose “Every sentence” to check the whole text.",
+        "errors": {
+            "empty": "The text is empty: paste a quote, or a text that holds quotes.",
+            "no_words": "The text has no word to check: paste the quote's words.",
+            "too_long": "The text is too long ({n} characters; at most {max} at once): check it in several parts.",
+        },
+        "error": "This text cannot be checked.",
+    },
+}
+
+
+def _number(n: int, lang: str) -> str:
+    return f"{n:,}".replace(",", "\u202f" if lang == "fr" else ",")
+
+
+def check_result_html(report: CheckReport, lang: str = "fr") -> str:
+    """The tab's result: how many quotes of each verdict, then the text with each quote
+    marked in place and each verdict with its evidence (``check_render.check_html``)."""
+    C, L = CHECK_UI[lang], CHECK_LABELS[lang]
+    if not report.quotes:
+        return f'<div class="vb-check-result" lang="{lang}"><p class="vb-none">{esc(C["none"])}</p></div>'
+    chips = " ".join(f'<span class="vb-chip vb-{v}" data-verdict="{v}">{n} {esc(L["verdicts"][v])}</span>'
+                    for v, n in report.counts().items() if n)
+    head = f'<p class="vb-check-summary">{len(report.quotes)} {esc(L["summary"])}{_c(lang)} {chips}</p>'
+    return f'<div class="vb-check-result" lang="{lang}">{head}{check_html(report, lang)}</div>'
+
+
+def check_error_html(exc: CheckError, text: object, lang: str = "fr") -> str:
+    """A text that cannot be checked: one short message in the page's language."""
+    C = CHECK_UI[lang]
+    n = len(text) if isinstance(text, str) else 0
+    msg = C["errors"].get(exc.code, C["error"]).format(n=_number(n, lang), max=_number(MAX_TEXT, lang))
+    return f'<div class="vb-check-result" lang="{lang}"><p class="vb-error">{esc(msg)}</p></div>'

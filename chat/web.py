@@ -17,7 +17,9 @@ What the page does for a reader:
 - one language per page: the page follows the language of the last question;
 - ``/?q=…`` opens the page on that question's answer; each card copies its own link;
 - citations copied as plain text, downloads in Markdown and CSL-JSON, the full text of
-  the sources with every quote in place.
+  the sources with every quote in place;
+- a "Vérifier une citation" tab: a pasted text comes back with each quote marked in place
+  in the colour of its verdict (``chat.check``), then each verdict with its evidence.
 
 Every piece of document or user text is escaped before it reaches the page; the page
 loads nothing from outside the machine (local font stack, analytics off, and a
@@ -42,11 +44,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from chat.answer import Answer, QuestionError, detect_language  # noqa: E402
 from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # noqa: E402,F401
+from chat.api import check_json, check_report  # noqa: E402
+from chat.check import CheckError  # noqa: E402
 from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
 from chat.conversation import Context, resolve  # noqa: E402
 from chat.live import LiveIndex, corpus_rows  # noqa: E402
 from chat.page import (  # noqa: E402,F401
+    CHECK_UI,
     UI,
+    check_error_html,
+    check_result_html,
     corpus_html,
     empty_sources_html,
     error_html,
@@ -165,7 +172,23 @@ def build_app(answerer: Answerer, settings: Settings):
             corpus_html(rows, lang),
             gr.update(value=f"{U['examples']} :"),
             f'<span id="vb-lang" data-lang="{lang}"></span>',
+            *check_chrome(lang),
         ]
+
+    def check_chrome(lang: str):
+        """The labels of the "Check a quote" tab in ``lang``."""
+        C = CHECK_UI[lang]
+        return [gr.update(label=C["tab_ask"]), gr.update(label=C["tab_check"]), gr.update(value=C["intro"]),
+                gr.update(label=C["text"], placeholder=C["placeholder"]), gr.update(label=C["mode"], choices=C["modes"]),
+                gr.update(value=C["go"])]
+
+    def check_on_page(text: str, mode: str, state) -> str:
+        """The tab's result, in the page's language (the language of the last question)."""
+        return check_page_html(answerer, text, mode, (state or {}).get("lang", "fr"))
+
+    def check_api(text: str, mode: str = "auto") -> dict:
+        """The object of `verbatim check --json` (or its error form) for a text: its quotes, verdicts and evidence."""
+        return check_json(answerer, text, mode)[1]
 
     def question_box(lang: str, clear: bool):
         U = UI[lang]
@@ -246,48 +269,56 @@ def build_app(answerer: Answerer, settings: Settings):
 
     rows0 = corpus_rows(live, settings)
     facets0 = facets_now()
-    U = UI["fr"]
+    U, C = UI["fr"], CHECK_UI["fr"]
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as app:
         intro = gr.Markdown(f"# Verbatim\n{U['intro']}", elem_id="vb-intro")
         lang_marker = gr.HTML('<span id="vb-lang" data-lang="fr"></span>', elem_classes=["vb-helper"])
         state = gr.State({})
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    value=[], label=U["chat"], elem_id="vb-chat", height="65vh", min_height=320, sanitize_html=False,
-                    render_markdown=False, buttons=[], feedback_options=None, placeholder=_placeholder("fr", rows0),
-                    group_consecutive_messages=False, autoscroll=True,
-                )
-                with gr.Row(equal_height=True):
-                    question = gr.Textbox(label=U["question"], placeholder=U["placeholder"], scale=5, autofocus=True,
-                                          elem_id="vb-question", lines=1, max_lines=4)
-                    ask = gr.Button(U["ask"], variant="primary", scale=1, elem_id="vb-ask")
+        with gr.Tabs(elem_id="vb-tabs"):
+            with gr.Tab(C["tab_ask"], id="ask", elem_id="vb-tab-ask") as ask_tab:
                 with gr.Row():
-                    more_button = gr.Button(U["more"], size="sm", elem_id="vb-more")
-                    new_button = gr.Button(U["new"], size="sm", elem_id="vb-new")
-                    export_md = gr.DownloadButton(U["export_md"], visible=False, size="sm", elem_id="vb-export-md")
-                    export_csl_button = gr.DownloadButton(U["export_csl"], visible=False, size="sm", elem_id="vb-export-csl")
-                with gr.Row(elem_id="vb-examples"):
-                    examples_label = gr.Markdown(f"{U['examples']} :", elem_classes=["vb-examples-label"])
-                    example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
-                with gr.Accordion(U["filters"], open=False, elem_id="vb-filters") as filters:
-                    with gr.Row():
-                        sources = gr.Dropdown(choices=[(t, i) for i, t in facets0["sources"]], multiselect=True, label=U["sources"],
-                                              info=U["sources_info"], elem_id="vb-filter-sources")
-                        people = gr.Dropdown(choices=people_choices(facets0), multiselect=True, label=U["people"],
-                                             info=U["people_info"], elem_id="vb-filter-people")
-                # Where a card's "ask it alone" button puts its question (hidden; see chat/assets.py).
-                helper_q = gr.Textbox(elem_id="vb-helper-q", elem_classes=["vb-helper"], show_label=False, container=False)
-                helper_go = gr.Button("go", elem_id="vb-helper-go", elem_classes=["vb-helper"])
-            with gr.Column(scale=2):
-                with gr.Accordion(U["corpus"], open=False, elem_id="vb-corpus") as corpus_box:
-                    corpus_view = gr.HTML(corpus_html(rows0), elem_id="vb-corpus-view")
-                source_title = gr.Markdown(f"### {U['source_text']}")
-                source_view = gr.HTML(empty_sources_html(), elem_id="vb-source", js_on_load=SOURCE_JS)
-                # An extra tab or panel (e.g. checking a quote) goes here, beside the source text.
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(
+                            value=[], label=U["chat"], elem_id="vb-chat", height="65vh", min_height=320, sanitize_html=False,
+                            render_markdown=False, buttons=[], feedback_options=None, placeholder=_placeholder("fr", rows0),
+                            group_consecutive_messages=False, autoscroll=True,
+                        )
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(label=U["question"], placeholder=U["placeholder"], scale=5, autofocus=True,
+                                                  elem_id="vb-question", lines=1, max_lines=4)
+                            ask = gr.Button(U["ask"], variant="primary", scale=1, elem_id="vb-ask")
+                        with gr.Row():
+                            more_button = gr.Button(U["more"], size="sm", elem_id="vb-more")
+                            new_button = gr.Button(U["new"], size="sm", elem_id="vb-new")
+                            export_md = gr.DownloadButton(U["export_md"], visible=False, size="sm", elem_id="vb-export-md")
+                            export_csl_button = gr.DownloadButton(U["export_csl"], visible=False, size="sm", elem_id="vb-export-csl")
+                        with gr.Row(elem_id="vb-examples"):
+                            examples_label = gr.Markdown(f"{U['examples']} :", elem_classes=["vb-examples-label"])
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes=["vb-example"]) for q in EXAMPLES]
+                        with gr.Accordion(U["filters"], open=False, elem_id="vb-filters") as filters:
+                            with gr.Row():
+                                sources = gr.Dropdown(choices=[(t, i) for i, t in facets0["sources"]], multiselect=True, label=U["sources"],
+                                                      info=U["sources_info"], elem_id="vb-filter-sources")
+                                people = gr.Dropdown(choices=people_choices(facets0), multiselect=True, label=U["people"],
+                                                     info=U["people_info"], elem_id="vb-filter-people")
+                        # Where a card's "ask it alone" button puts its question (hidden; see chat/assets.py).
+                        helper_q = gr.Textbox(elem_id="vb-helper-q", elem_classes=["vb-helper"], show_label=False, container=False)
+                        helper_go = gr.Button("go", elem_id="vb-helper-go", elem_classes=["vb-helper"])
+                    with gr.Column(scale=2):
+                        with gr.Accordion(U["corpus"], open=False, elem_id="vb-corpus") as corpus_box:
+                            corpus_view = gr.HTML(corpus_html(rows0), elem_id="vb-corpus-view")
+                        source_title = gr.Markdown(f"### {U['source_text']}")
+                        source_view = gr.HTML(empty_sources_html(), elem_id="vb-source", js_on_load=SOURCE_JS)
+            with gr.Tab(C["tab_check"], id="check", elem_id="vb-tab-check") as check_tab:
+                check_intro = gr.Markdown(C["intro"], elem_id="vb-check-intro")
+                check_box = gr.Textbox(label=C["text"], placeholder=C["placeholder"], lines=8, max_lines=30, elem_id="vb-check-text")
+                with gr.Row(equal_height=True):
+                    check_mode = gr.Radio(choices=C["modes"], value="auto", label=C["mode"], scale=4, elem_id="vb-check-mode")
+                    check_go = gr.Button(C["go"], variant="primary", scale=1, elem_id="vb-check-go")
+                check_view = gr.HTML("", elem_id="vb-check-result")
 
         chrome_outputs = [intro, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
-                          examples_label, lang_marker]
+                          examples_label, lang_marker, ask_tab, check_tab, check_intro, check_box, check_mode, check_go]
         turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
         common = dict(api_visibility="private", show_progress="minimal")
@@ -303,8 +334,20 @@ def build_app(answerer: Answerer, settings: Settings):
         gr.api(ask_filtered, api_name="ask_filtered")
         gr.api(list_facets, api_name="facets")
         gr.api(ask_html, api_name="ask_html")
+        check_go.click(check_on_page, inputs=[check_box, check_mode, state], outputs=[check_view], **common)
+        gr.api(check_api, api_name="check")
     app.verbatim_exports = exports
     return app
+
+
+def check_page_html(answerer: Answerer, text: object, mode: str, lang: str) -> str:
+    """The "Check a quote" tab's result for ``text``: the quotes marked in place with their
+    verdicts and evidence, or one short message in ``lang`` for a text that cannot be checked."""
+    try:
+        report = check_report(answerer, text if isinstance(text, str) else "", mode or "auto")
+    except CheckError as exc:
+        return check_error_html(exc, text, lang)
+    return check_result_html(report, lang)
 
 
 def _placeholder(lang: str, rows: list[dict]) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ingest.model import Source
 from index.lexical import LexicalIndex, analyze
-from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, is_server, read_meta, row_of
+from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, row_of
 from index.milvus_views import chunk_of, quote, read_pieces
 from index.settings import Settings
 from index.store import Index, lexical_text, person_name
@@ -34,11 +34,13 @@ def vector_index(n: int, settings: Settings) -> dict:
     return {"type": "ivf-sq8", "nlist": nlist, "nprobe": min(nlist, settings.ivf_nprobe), "exact_max_passages": settings.exact_max_passages}
 
 
-def _params(settings: Settings, params: dict) -> dict:
-    """Index parameters as each Milvus reads them: pymilvus sends them as separate keys,
-    which a server reads, while Milvus Lite reads only a JSON ``params`` key (and would
-    otherwise silently use its defaults, e.g. BM25's k1 = 1.5)."""
-    return params if is_server(settings.milvus_uri or "") else {"params": params}
+def _params(params: dict) -> dict:
+    """Index parameters in both forms Milvus reads: pymilvus sends each key of ``params`` as
+    a separate key, which a Milvus server reads, and the whole dict as a JSON ``params``
+    key, which a server merges into the same parameters and the only form Milvus Lite reads,
+    embedded or serving on a port (without it, Lite silently uses its defaults, e.g. BM25's
+    k1 = 1.5). A URL does not tell a server from Lite serving on a port, so both are sent."""
+    return {**params, "params": params}
 
 
 def _create(client, settings: Settings, dim: int, described: dict) -> None:
@@ -62,10 +64,10 @@ def _create(client, settings: Settings, dim: int, described: dict) -> None:
     if described["type"] == "flat":
         ip.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
     else:
-        ip.add_index(field_name="vector", index_type="IVF_SQ8", metric_type="IP", params=_params(settings, {"nlist": described["nlist"]}))
+        ip.add_index(field_name="vector", index_type="IVF_SQ8", metric_type="IP", params=_params({"nlist": described["nlist"]}))
     # The local backend's BM25 parameters (bm25s, Lucene variant).
     ip.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                 params=_params(settings, {"bm25_k1": 1.2, "bm25_b": 0.75}))
+                 params=_params({"bm25_k1": 1.2, "bm25_b": 0.75}))
     client.create_collection(passages, schema=s, index_params=ip)
 
     s = client.create_schema(auto_id=False, description="Verbatim sentence vectors")

@@ -126,6 +126,15 @@ def real_index(tmp_path_factory, real_settings, real_embedder):
 
 
 @pytest.fixture(scope="session")
+def eval_corpus(tmp_path_factory) -> Path:
+    """The evaluation corpus of the held-out questions (the interview and four generated
+    documents, tests/data/eval_corpus.py), written once per session: do not modify it."""
+    from tests.data.eval_corpus import write_eval_corpus
+
+    return write_eval_corpus(tmp_path_factory.mktemp("eval") / "corpus")
+
+
+@pytest.fixture(scope="session")
 def dev_questions() -> list[dict]:
     import json
 
@@ -153,11 +162,8 @@ def real_server(real_index, real_embedder, real_settings):
 
 
 @pytest.fixture(scope="session")
-def eval_index(tmp_path_factory, real_settings, real_embedder):
-    """The evaluation corpus (the interview and four generated documents) indexed with the
-    real model, once per session."""
+def eval_index(eval_corpus, tmp_path_factory, real_settings, real_embedder):
+    """The evaluation corpus indexed with the real model, once per session."""
     from index.build import build_index
-    from tests.data.eval_corpus import write_eval_corpus
 
-    corpus = write_eval_corpus(tmp_path_factory.mktemp("eval") / "corpus")
-    return build_index(corpus, tmp_path_factory.mktemp("eval-index") / "idx", real_settings, real_embedder, quiet=True)
+    return build_index(eval_corpus, tmp_path_factory.mktemp("eval-index") / "idx", real_settings, real_embedder, quiet=True)

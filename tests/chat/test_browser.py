@@ -129,6 +129,20 @@ def pick_option(page, dropdown: str, label: str) -> None:
     page.keyboard.press("Escape")
 
 
+def check_in_tab(page, text: str, mode: int | None = None, timeout: float = 60_000) -> None:
+    """Open the "Check a quote" tab, paste ``text``, choose the ``mode``-th option (None: as it
+    is), press the button and wait for the new result (it must differ from the one shown)."""
+    page.locator("#vb-tabs button[role=tab]").nth(1).click()
+    box = page.locator("#vb-check-text textarea")
+    box.wait_for()
+    page.evaluate("document.querySelectorAll('#vb-check-result .vb-check-result').forEach((r) => r.dataset.old = '1')")
+    box.fill(text)
+    if mode is not None:
+        page.locator("#vb-check-mode input[type=radio]").nth(mode).check()
+    page.click("#vb-check-go")
+    page.wait_for_selector("#vb-check-result .vb-check-result:not([data-old])", timeout=timeout)
+
+
 def serve_corpus(corpus: str | Path = "corpus", *cli_args: str):
     """Serve a corpus as ``verbatim serve`` does (model prepared, index built if stale); returns (url, app)."""
     from chat.cli import _index_dir, _open, _settings, build_parser
@@ -333,8 +347,14 @@ def test_an_english_question_turns_the_whole_page_english(page):
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.locator("#vb-ask").inner_text() == "Ask" and page.locator("#vb-new").inner_text() == "New conversation"
     body = page.locator("body").inner_text()
-    for french in ("Demander", "Filtres", "Texte de la source", "Nouvelle conversation", "Posez une question", "Exemples"):
+    for french in ("Demander", "Filtres", "Texte de la source", "Nouvelle conversation", "Posez une question", "Exemples",
+                   "Vérifier une citation"):
         assert french not in body, french
+    assert page.locator("#vb-tabs button[role=tab]").all_inner_texts() == ["Questions", "Check a quote"]
+    # The check tab speaks the page's language, its mistakes too.
+    check_in_tab(page, "   ")
+    assert page.locator("#vb-check-result .vb-error").inner_text() == "The text is empty: paste a quote, or a text that holds quotes."
+    assert page.locator("#vb-check-go").inner_text() == "Check" and "Every sentence" in page.locator("#vb-check-mode").inner_text()
     for gradio in ("Use via API", "Built with Gradio", "Settings"):
         assert gradio not in body, gradio
 
@@ -430,9 +450,61 @@ def test_a_phone_width_shows_the_conversation_without_sideways_scrolling(browser
         box = card.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert page.locator("#vb-question textarea").is_visible()
+        tabs = page.locator("#vb-tabs button[role=tab]")
+        assert tabs.count() == 2 and all(t.is_visible() for t in tabs.all()), "both tabs fit, none hidden in an overflow menu"
     finally:
         context.close()
     assert not recorder.foreign()
+
+
+# -- the "Check a quote" tab --------------------------------------------------------------------------
+
+EXACT = "Cette série de rencontres a été ouverte par Thierry Breton, l’ex-commissaire européen"
+ALTERED = "Il nous a rappelé l’histoire de la technologie"  # the source says « de l’informatique »
+TRAP = "<script>window.__pwned = 1</script><img src=x onerror=window.__pwned=2>"  # no quoted span: nothing to check in it
+CHECKED = (f"Dans son entretien, Olivier Griffith raconte : « {EXACT} ». Plus loin, « {ALTERED} », selon Katia Roux.\n"
+           f"Un piège : {TRAP}")
+
+
+def test_the_check_tab_marks_an_exact_and_an_altered_quote_with_their_verdicts(page, real_index, real_embedder, real_settings):
+    from chat.check import check_text
+    from chat.matcher import SourceMatcher
+
+    report = check_text(CHECKED, real_index, real_embedder, real_settings, SourceMatcher.from_index(real_index))
+    assert [(q.quote, q.verdict) for q in report.quotes] == [(EXACT, "exact"), (ALTERED, "altered")]
+    check_in_tab(page, CHECKED)
+    result = page.locator("#vb-check-result")
+    marks = page.evaluate("""() => [...document.querySelectorAll('#vb-check-result mark.vb-check')].map((m) => {
+        const c = m.cloneNode(true); c.querySelector('sup').remove();
+        const s = getComputedStyle(m);
+        return {cls: m.className, text: c.textContent, bg: s.backgroundColor, line: s.borderBottomColor}; })""")
+    assert [(m["cls"], m["text"]) for m in marks] == [("vb-check vb-exact", EXACT), ("vb-check vb-altered", ALTERED)]
+    assert marks[0]["bg"] != marks[1]["bg"] and "rgba(0, 0, 0, 0)" not in (marks[0]["bg"], marks[1]["bg"]), marks
+    # The text around the quotes is the pasted text, the trap shown as text and never run.
+    assert result.locator(".vb-text").text_content().startswith("Dans son entretien, Olivier Griffith raconte : « ")
+    assert TRAP in result.locator(".vb-text").text_content()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert result.locator("script, img").count() == 0
+    # Each verdict with its evidence.
+    assert result.locator(".vb-check-summary").inner_text() == "2 citation(s) : 1 exacte 1 modifiée"
+    exact, altered = result.locator(".vb-card").all()
+    assert "exacte" in exact.locator(".vb-verdict").inner_text() and "§ 6" in exact.locator(".vb-where").inner_text()
+    assert exact.locator(".vb-who").inner_text() == "dit par : Olivier Griffith, rapportant Thierry Breton, ex-commissaire européen"
+    assert exact.locator(".vb-attribution").inner_text() == "Olivier Griffith est bien la personne qui parle."
+    link = exact.locator("a.vb-link").get_attribute("href")
+    assert link.startswith("https://dubasque.org/") and "#:~:text=Cette%20s%C3%A9rie%20de%20rencontres," in link
+    assert "modifiée" in altered.locator(".vb-verdict").inner_text()
+    assert altered.locator(".vb-diff").inner_text() == "remplacé : la technologie → l’informatique"
+    instead = report.quotes[1].instead
+    assert instead == "Il nous a rappelé l’histoire de l’informatique" and altered.locator(".vb-instead").inner_text() == f"Citer plutôt : « {instead} »"
+    assert real_index.texts[report.quotes[1].places[0].source_id][report.quotes[1].places[0].start : report.quotes[1].places[0].end] == instead
+    assert "Katia Roux ne parle pas ici : c'est Olivier Griffith" in altered.locator(".vb-attribution").inner_text()
+    # A mistake is one short message on the page, in its language.
+    check_in_tab(page, "  \n ")
+    assert result.locator(".vb-error").inner_text() == "Le texte est vide : collez une citation, ou un texte qui en contient."
+    # Every sentence: the text around the quotes is checked too.
+    check_in_tab(page, "Cette série de rencontres a été ouverte par Thierry Breton. La cuisine française est la meilleure du monde.", mode=1)
+    assert [m.get_attribute("class") for m in result.locator("mark.vb-check").all()] == ["vb-check vb-exact", "vb-check vb-not_found"]
 
 
 # -- a corpus that grows while it is served -------------------------------------------------------
