@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install browser model index bench clean
+.PHONY: run test install browser model index bench clean calibrate heldout
 
 # torch comes first, pinned to the local CPU build: a bare `torch` requirement
 # would pull a multi-GB CUDA build on a fresh machine.
@@ -45,6 +45,19 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -q
+
+# The answer decision (chat/decision.json), fitted by cross-validation on the calibration
+# questions over the evaluation corpus; the frozen test split is refused and its hash recorded.
+EVAL_CORPUS := .verbatim/eval-corpus
+CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl
+$(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
+	$(PY) tests/data/eval_corpus.py $(EVAL_CORPUS)
+calibrate: model $(EVAL_CORPUS)/sources.toml
+	$(VENV)/bin/verbatim calibrate --corpus $(EVAL_CORPUS) $(CALIBRATION)
+
+# Held-out figures: the frozen test split, scored once the decision is fitted.
+heldout: model $(EVAL_CORPUS)/sources.toml
+	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/test.jsonl
 
 # `make bench BENCH_ARGS=--full` adds the 1M-passage scale case.
 BENCH_ARGS ?=

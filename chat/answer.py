@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index
+from chat.decision import SIGNAL_PASSAGES, asks_for_number, load_decision
 
 _FR_HINTS = frozenset(
     "le la les un une des du de et est que qui quoi quel quelle quels quelles pourquoi comment combien où "
@@ -143,13 +144,16 @@ class Answer:
     passages: tuple[Passage, ...]
     language: str
     notice: str | None = None
-    confidence: float = 0.0
+    confidence: float = 0.0  # the calibrated probability that the quotes answer
     extra: dict = field(default_factory=dict)
+    level: str = "none"  # "answer", "uncertain" (quotes shown, marked) or "none"
+    signals: tuple[float, ...] = ()  # what the decision read (chat/decision.py SIGNALS)
 
     def to_dict(self) -> dict:
         out = {
             "question": self.question,
             "answered": self.answered,
+            "level": self.level,
             "language": self.language,
             "confidence": round(self.confidence, 4),
             "passages": [p.to_dict() for p in self.passages],
@@ -184,8 +188,34 @@ def source_record(index: Index, source_id: str) -> dict:
             "linked_from": getattr(s, "linked_from", None)}
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    """A question as searched, with its passages and the signals the decision reads."""
+
+    text: str
+    notice: str | None
+    language: str
+    passages: tuple[Passage, ...]
+    signals: tuple[float, ...]
+
+
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
-    """Answer a question with the best quoted passages of the index (optionally filtered)."""
+    """Answer a question with the best quoted passages of the index (optionally filtered).
+
+    The flow: :func:`retrieve` (candidates, fusion, one quote per paragraph) → the
+    calibrated decision (``chat/decision.py``) → answer, uncertain answer, or none.
+    """
+    r = retrieve(question, index, embedder, settings, where)
+    if not r.passages:
+        return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
+    decision = load_decision()
+    probability = float(decision.probability(np.array(r.signals))[0])
+    level = decision.level(probability, settings.min_confidence)
+    return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals)
+
+
+def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Retrieved:
+    """The ``settings.top_k`` best passages for a question, each quoting its best sentences."""
     text, notice = clean_question(question, settings, embedder)
     language = detect_language(text)
     qvec = embedder.encode([text], query=True)[0]
@@ -193,7 +223,6 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
     terms = analyze(text)
     qterms = set(terms)
     background = float(qvec @ index.centroid)
-    bonus = _vocabulary_bonus(index, terms, language, settings)
     passages: list[Passage] = []
     taken: set[tuple[str, int, int | None]] = set()
     for hit in hits:
@@ -214,25 +243,33 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
                 context_start=hit.chunk.start,
                 context_end=hit.chunk.end,
                 score=hit.score,
-                confidence=max(hit.dense, best_sim) - background + bonus,
+                confidence=max(hit.dense, best_sim) - background,
                 chunk=hit.chunk,
                 source=source_record(index, hit.chunk.source_id),
             )
         )
-        if len(passages) == settings.top_k:
+        # The decision reads the first three passages whatever top_k is, so that one
+        # calibration holds for every top_k.
+        if len(passages) == max(settings.top_k, SIGNAL_PASSAGES):
             break
-    confidence = max((p.confidence for p in passages), default=0.0)
-    answered = bool(passages) and confidence >= settings.min_confidence
-    return Answer(text, answered, tuple(passages), language, notice, confidence)
+    x = signals(text, terms, language, index, hits, passages[:SIGNAL_PASSAGES]) if passages else ()
+    return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x)
 
 
-def _vocabulary_bonus(index: Index, qterms: list[str], language: str, settings: Settings) -> float:
-    """A small push up when the question's words are the corpus's words, down when not.
-
-    Only for questions in the corpus's language: an English question shares no word
-    with a French corpus and must not be penalised for it.
-    """
-    if not qterms or language != index.language:
-        return 0.0
-    known = sum(index.lexical.knows(t) for t in qterms) / len(qterms)
-    return settings.vocabulary_weight * (known - 0.5)
+def signals(text: str, terms: list[str], language: str, index: Index, hits: list[Hit], passages: list[Passage]) -> tuple[float, ...]:
+    """What the decision reads about a question and its passages, in the order of ``SIGNALS``."""
+    lifts = [p.confidence for p in passages]
+    top = next(h for h in hits if h.chunk is passages[0].chunk)
+    same = language == index.language
+    known = sum(index.lexical.knows(t) for t in terms) / len(terms) if terms and same else 0.5
+    digit = any(any(ch.isdigit() for ch in p.quote) for p in passages)
+    return (
+        lifts[0],
+        max(lifts),
+        lifts[0] - lifts[1] if len(lifts) > 1 else lifts[0],
+        top.dense,
+        float(top.dense_rank == 0 and top.lexical_rank is not None and top.lexical_rank < 3),
+        known,
+        float(asks_for_number(text) and not digit),
+        float(not same),
+    )

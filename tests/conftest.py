@@ -159,3 +159,11 @@ def real_server(real_index, real_embedder, real_settings):
     app = serve(real_index, real_embedder, real_settings, host="127.0.0.1", port=port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
+
+
+@pytest.fixture(scope="session")
+def eval_index(eval_corpus, tmp_path_factory, real_settings, real_embedder):
+    """The evaluation corpus indexed with the real model, once per session."""
+    from index.build import build_index
+
+    return build_index(eval_corpus, tmp_path_factory.mktemp("eval-index") / "idx", real_settings, real_embedder, quiet=True)

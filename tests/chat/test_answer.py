@@ -48,12 +48,39 @@ def test_no_passage_or_paragraph_is_quoted_twice(fake_setup):
             assert not (s1 == s2 and a1 < b2 and a2 < b1)
 
 
-def test_below_the_threshold_the_answer_is_no_answer(fake_setup):
+def fixed_decision(monkeypatch, answer_at: float, uncertain_at: float) -> None:
+    """Make every answer use these thresholds (the probabilities stay the model's)."""
+    from dataclasses import replace
+
+    import chat.answer
+    from chat.decision import load_decision
+
+    d = replace(load_decision(), answer_at=answer_at, uncertain_at=uncertain_at)
+    monkeypatch.setattr(chat.answer, "load_decision", lambda: d)
+
+
+def test_below_both_thresholds_the_answer_is_no_answer(fake_setup, monkeypatch):
     index, emb, settings = fake_setup
-    strict = Settings(model_dir=settings.model_dir, min_confidence=1.01)
-    ans = answer("Thierry Breton", index, emb, strict)
-    assert not ans.answered and ans.passages  # closest passages are still offered
+    fixed_decision(monkeypatch, 1.0, 1.0)
+    ans = answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir))
+    assert ans.level == "none" and not ans.answered and ans.passages  # closest passages are still offered
+    assert ans.to_dict()["level"] == "none" and 0 < ans.confidence < 1
     assert "ne contient pas de réponse" in render_text(ans)
+
+
+def test_between_the_thresholds_the_answer_is_uncertain(fake_setup, monkeypatch):
+    index, emb, settings = fake_setup
+    fixed_decision(monkeypatch, 1.0, 0.0)
+    ans = answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir))
+    assert ans.level == "uncertain" and not ans.answered and ans.passages
+    text = render_text(ans)
+    assert "Réponse incertaine" in text and ans.passages[0].quote in text
+
+
+def test_min_confidence_overrides_the_answer_threshold(fake_setup):
+    index, emb, settings = fake_setup
+    assert answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir, min_confidence=0.0)).level == "answer"
+    assert answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir, min_confidence=1.01)).level != "answer"
 
 
 @pytest.mark.parametrize("q,code", [("", "empty"), ("   \n\t ", "empty"), ("?!… ", "no_words"), ("\x00\x01", "empty")])
@@ -81,9 +108,10 @@ def test_language_detection(q, lang):
     assert detect_language(q) == lang
 
 
-def test_english_labels_for_english_questions(fake_setup):
+def test_english_labels_for_english_questions(fake_setup, monkeypatch):
     index, emb, settings = fake_setup
-    ans = answer("What did Thierry Breton say?", index, emb, Settings(model_dir=settings.model_dir, min_confidence=1.01))
+    fixed_decision(monkeypatch, 1.0, 1.0)
+    ans = answer("What did Thierry Breton say?", index, emb, Settings(model_dir=settings.model_dir))
     assert "The corpus does not answer this question." in render_text(ans)
 
 

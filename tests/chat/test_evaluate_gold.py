@@ -1,5 +1,5 @@
 """Gold items of a question file: paragraph numbers, or (source, paragraph) and (source, page)."""
-from chat.evaluate import evaluate, is_right
+from chat.evaluate import evaluate, gold_of
 from ingest.model import Chunk
 from tests.conftest import small_interview_index
 
@@ -7,6 +7,19 @@ from tests.conftest import small_interview_index
 def passage(source_id: str, paragraph: int, page: int | None = None) -> Chunk:
     return Chunk(id="x", source_id=source_id, text="t", start=0, end=1, paragraph=paragraph, page=page,
                  section=None, speaker=None, role=None)
+
+
+class _Index:
+    """Just what gold_of reads: the sources, to find the interview bare numbers refer to."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.sources = {"rapport": SimpleNamespace(id="rapport", kind="report"), "itw": SimpleNamespace(id="itw", kind="interview")}
+
+
+def is_right(chunk: Chunk, gold: list) -> bool:
+    return gold_of({"gold": gold}, _Index()).holds(chunk)
 
 
 def test_a_gold_item_names_a_paragraph_or_a_source_with_its_paragraph_or_page():
@@ -25,6 +38,6 @@ def test_evaluate_scores_source_and_paragraph_gold_as_paragraph_numbers():
     by_number = evaluate([{"q": q, "gold": [6], "kind": "fact"}], index, emb, settings, modes=("fused",))
     by_source = evaluate([{"q": q, "gold": [{"source": "itw", "paragraph": 6}], "kind": "fact"}], index, emb, settings, modes=("fused",))
     elsewhere = evaluate([{"q": q, "gold": [{"source": "other", "paragraph": 6}], "kind": "fact"}], index, emb, settings, modes=("fused",))
-    assert by_number["modes"]["fused"]["all"]["recall@1"] == 1.0
+    assert by_number["modes"]["fused"]["all"]["recall@1"]["value"] == 1.0
     assert by_source["modes"] == by_number["modes"] and by_source["wrong"] == []
-    assert elsewhere["modes"]["fused"]["all"]["recall@3"] == 0.0 and len(elsewhere["wrong"]) == 1
+    assert elsewhere["modes"]["fused"]["all"]["recall@3"]["value"] == 0.0 and len(elsewhere["wrong"]) == 1
