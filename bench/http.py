@@ -19,19 +19,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 
-from bench.common import ROOT, questions, save, summary, table
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import questions, save, summary, table
+from bench.load import Server
 
 
 def make_question_embedder():
@@ -59,45 +51,6 @@ def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
         seconds.append(time.perf_counter() - t)
     wall = time.perf_counter() - t0
     return {"questions_per_s": total / wall, "wall_s": wall} | summary(seconds)
-
-
-class Server:
-    """`verbatim serve` (this checkout) in a child process on 127.0.0.1; stopped on exit, whatever happens."""
-
-    def __init__(self, port: int, timeout: float = 240.0) -> None:
-        self.url = f"http://127.0.0.1:{port}/"
-        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"} | {"PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "chat.cli", "serve", "--quiet", "--host", "127.0.0.1", "--port", str(port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        import httpx
-
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"verbatim serve exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-500:]}")
-            try:
-                if httpx.get(self.url + "api/facets", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"verbatim serve did not start within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 async def _load(url: str, pool: list[str], reference: dict[str, bytes], clients: int, total: int, deadline_s: float) -> dict:
@@ -144,7 +97,7 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
         print(f"http: ceiling, the bare embedding loop over {total} questions…", file=sys.stderr, flush=True)
     embedder, settings = make_question_embedder()
     before = ceiling(embedder, settings, pool, total)
-    with Server(free_port()) as server:
+    with Server(ready_path="api/facets") as server:
         reference = {}
         single = []
         with httpx.Client(base_url=server.url, timeout=120) as client:

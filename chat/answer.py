@@ -180,8 +180,17 @@ def source_record(index: Index, source_id: str) -> dict:
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
     """Answer a question with the best quoted passages of the index (optionally filtered)."""
     text, notice = clean_question(question, settings, embedder)
+    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where)
+
+
+def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
+                    where: Filter | None = None) -> Answer:
+    """``answer`` for a question already cleaned (``clean_question``) and embedded (``qvec``).
+
+    A server embeds the questions of many clients together (``chat/batcher.py``), then
+    answers each one here.
+    """
     language = detect_language(text)
-    qvec = embedder.encode([text], query=True)[0]
     hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
     terms = analyze(text)
     qterms = set(terms)
