@@ -4,8 +4,10 @@ The ceiling is measured in the same run, on the same cores: the bare loop that e
 each question with the product's embedder, one after another, in this process (no
 search, no quotes, no HTTP), once before the server starts and once after it stops; the
 higher of the two is the ceiling (the stricter comparison on a machine shared with other
-work). Then ``verbatim serve`` starts on 127.0.0.1 (one question
-at a time, the default), every question is asked once by a single client (the reference
+work). For comparison only, the same loop runs once more in a thread limited to one core,
+as each embedding thread of the server is. Then ``verbatim serve`` starts on 127.0.0.1
+(one question searched at a time, the default; the questions waiting are embedded together
+by chat/batcher.py), every question is asked once by a single client (the reference
 answers), and 20 clients (one asyncio loop, one connection each) share the questions.
 Every answer must equal the reference; errors, the median and p99 latency seen by a
 client and the throughput are reported, and throughput ÷ ceiling is the figure (target
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import os
 import sys
+import threading
 import time
 
 from bench.common import questions, save, summary, table
@@ -36,8 +39,23 @@ def make_question_embedder():
     return make_embedder(settings, quiet=True), settings
 
 
-def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
-    """Questions per second of the bare question-embedding loop (the product's embedder)."""
+def ceiling(embedder, settings, pool: list[str], total: int, one_core: bool = False) -> dict:
+    """Questions per second of the bare question-embedding loop (the product's embedder).
+
+    ``one_core``: the same loop in a thread whose calls use one core, as each of the
+    server's embedding threads does (for comparison; the ceiling is the loop as it is).
+    """
+    if one_core:
+        out: dict = {}
+
+        def run() -> None:
+            embedder.limit_threads(1)  # OpenMP's setting is per thread: this thread only
+            out.update(ceiling(embedder, settings, pool, total))
+
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return out
     from chat.answer import clean_question
 
     texts = [clean_question(q, settings)[0] for q in pool]
@@ -97,6 +115,7 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
         print(f"http: ceiling, the bare embedding loop over {total} questions…", file=sys.stderr, flush=True)
     embedder, settings = make_question_embedder()
     before = ceiling(embedder, settings, pool, total)
+    one_core = ceiling(embedder, settings, pool, total, one_core=True) if hasattr(embedder, "limit_threads") else None
     with Server(ready_path="api/facets") as server:
         reference = {}
         single = []
@@ -120,13 +139,15 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
           top["p99_ms"], 1.0],
          ["one client, one question at a time (HTTP)", len(single) / sum(single), summary(single)["median_ms"], summary(single)["p99_ms"],
           len(single) / sum(single) / top["questions_per_s"]],
-         [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]],
+         [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]]
+        + ([["for comparison: the same bare loop on one core (as each embedding thread of the server)", one_core["questions_per_s"],
+             one_core["median_ms"], one_core["p99_ms"], one_core["questions_per_s"] / top["questions_per_s"]]] if one_core else []),
     ))
     print(f"errors {loaded['errors']}, answers ≠ single-user {loaded['mismatches']}, asked {loaded['asked']}/{total}; "
           f"throughput / ceiling = {ratio:.2f} (target ≥ 0.6)")
     print(f"ceiling before the server {before['questions_per_s']:.1f} questions/s, after {after['questions_per_s']:.1f}; "
           f"embedder {type(embedder).__name__}")
-    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
+    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "one_core_loop": one_core, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
     save("http", result)
     return result
 
