@@ -426,10 +426,11 @@ def serve(
     """Serve the page and the HTTP API; returns a ``Running`` server when ``block`` is false (tests).
 
     ``auth`` (user, password) puts the page and both APIs behind a login; ``concurrency``
-    is how many questions are answered at once (the others wait): one, since the
-    question's embedding already uses every core (``python -m bench.load``; README,
-    "Limits and safety"). With ``index_dir``, a new index version written there while
-    serving is picked up by the next question.
+    is how many questions are searched and quoted at once (the others wait): one by
+    default. Questions are embedded before they wait, the ones waiting together in one call
+    (``chat/batcher.py``; ``python -m bench.http``, ``python -m bench.load``; README, "HTTP
+    API" and "Limits and safety"). With ``index_dir``, a new index version written there
+    while serving is picked up by the next question.
     """
     import uvicorn
 
