@@ -4,8 +4,10 @@ The ceiling is measured in the same run, on the same cores: the bare loop that e
 each question with the product's embedder, one after another, in this process (no
 search, no quotes, no HTTP), once before the server starts and once after it stops; the
 higher of the two is the ceiling (the stricter comparison on a machine shared with other
-work). Then ``verbatim serve`` starts on 127.0.0.1 (one question
-at a time, the default), every question is asked once by a single client (the reference
+work). For comparison only, the same loop runs once more in a thread limited to one core,
+as each embedding thread of the server is. Then ``verbatim serve`` starts on 127.0.0.1
+(one question searched at a time, the default; the questions waiting are embedded together
+by chat/batcher.py), every question is asked once by a single client (the reference
 answers), and 20 clients (one asyncio loop, one connection each) share the questions.
 Every answer must equal the reference; errors, the median and p99 latency seen by a
 client and the throughput are reported, and throughput ÷ ceiling is the figure (target
@@ -19,19 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
+import threading
 import time
 
-from bench.common import ROOT, questions, save, summary, table
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import questions, save, summary, table
+from bench.load import Server
 
 
 def make_question_embedder():
@@ -44,8 +39,23 @@ def make_question_embedder():
     return make_embedder(settings, quiet=True), settings
 
 
-def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
-    """Questions per second of the bare question-embedding loop (the product's embedder)."""
+def ceiling(embedder, settings, pool: list[str], total: int, one_core: bool = False) -> dict:
+    """Questions per second of the bare question-embedding loop (the product's embedder).
+
+    ``one_core``: the same loop in a thread whose calls use one core, as each of the
+    server's embedding threads does (for comparison; the ceiling is the loop as it is).
+    """
+    if one_core:
+        out: dict = {}
+
+        def run() -> None:
+            embedder.limit_threads(1)  # OpenMP's setting is per thread: this thread only
+            out.update(ceiling(embedder, settings, pool, total))
+
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return out
     from chat.answer import clean_question
 
     texts = [clean_question(q, settings)[0] for q in pool]
@@ -59,45 +69,6 @@ def ceiling(embedder, settings, pool: list[str], total: int) -> dict:
         seconds.append(time.perf_counter() - t)
     wall = time.perf_counter() - t0
     return {"questions_per_s": total / wall, "wall_s": wall} | summary(seconds)
-
-
-class Server:
-    """`verbatim serve` (this checkout) in a child process on 127.0.0.1; stopped on exit, whatever happens."""
-
-    def __init__(self, port: int, timeout: float = 240.0) -> None:
-        self.url = f"http://127.0.0.1:{port}/"
-        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"} | {"PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "chat.cli", "serve", "--quiet", "--host", "127.0.0.1", "--port", str(port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        import httpx
-
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"verbatim serve exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-500:]}")
-            try:
-                if httpx.get(self.url + "api/facets", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"verbatim serve did not start within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 async def _load(url: str, pool: list[str], reference: dict[str, bytes], clients: int, total: int, deadline_s: float) -> dict:
@@ -144,7 +115,8 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
         print(f"http: ceiling, the bare embedding loop over {total} questions…", file=sys.stderr, flush=True)
     embedder, settings = make_question_embedder()
     before = ceiling(embedder, settings, pool, total)
-    with Server(free_port()) as server:
+    one_core = ceiling(embedder, settings, pool, total, one_core=True) if hasattr(embedder, "limit_threads") else None
+    with Server(ready_path="api/facets") as server:
         reference = {}
         single = []
         with httpx.Client(base_url=server.url, timeout=120) as client:
@@ -167,13 +139,15 @@ def run(clients: int = 20, total: int = 1000, deadline_s: float = 300.0, quiet: 
           top["p99_ms"], 1.0],
          ["one client, one question at a time (HTTP)", len(single) / sum(single), summary(single)["median_ms"], summary(single)["p99_ms"],
           len(single) / sum(single) / top["questions_per_s"]],
-         [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]],
+         [f"{clients} clients at once (HTTP)", loaded["questions_per_s"], loaded["median_ms"], loaded["p99_ms"], ratio]]
+        + ([["for comparison: the same bare loop on one core (as each embedding thread of the server)", one_core["questions_per_s"],
+             one_core["median_ms"], one_core["p99_ms"], one_core["questions_per_s"] / top["questions_per_s"]]] if one_core else []),
     ))
     print(f"errors {loaded['errors']}, answers ≠ single-user {loaded['mismatches']}, asked {loaded['asked']}/{total}; "
           f"throughput / ceiling = {ratio:.2f} (target ≥ 0.6)")
     print(f"ceiling before the server {before['questions_per_s']:.1f} questions/s, after {after['questions_per_s']:.1f}; "
           f"embedder {type(embedder).__name__}")
-    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
+    result = {"ceiling": top, "ceiling_before": before, "ceiling_after": after, "one_core_loop": one_core, "single": summary(single), "load": loaded, "ratio_to_ceiling": ratio}
     save("http", result)
     return result
 

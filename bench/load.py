@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bench.common import ROOT, questions, save, summary, table
 
@@ -34,18 +33,23 @@ def _free_port() -> int:
 
 
 class Server:
-    """`verbatim serve` in a child process on 127.0.0.1; stopped on exit, whatever happens."""
+    """`verbatim serve` (this checkout) in a child process on 127.0.0.1; stopped on exit, whatever happens.
 
-    def __init__(self, concurrency: int, timeout: float = 180.0) -> None:
+    Ready once ``GET ready_path`` answers 200 (``config`` for the page, ``api/facets`` for
+    the HTTP API); ``concurrency`` None keeps the server's default.
+    """
+
+    def __init__(self, concurrency: int | None = None, ready_path: str = "config", timeout: float = 240.0) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        verbatim = str(Path(sys.executable).with_name("verbatim"))
-        cmd = [verbatim, "serve", "--quiet", "--host", "127.0.0.1", "--port", str(self.port), "--concurrency", str(concurrency)]
-        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"}
+        cmd = [sys.executable, "-m", "chat.cli", "serve", "--quiet", "--host", "127.0.0.1", "--port", str(self.port)]
+        if concurrency is not None:
+            cmd += ["--concurrency", str(concurrency)]
+        env = {k: v for k, v in os.environ.items() if k != "VERBATIM_AUTH"} | {"PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        self._wait_ready(timeout)
+        self._wait_ready(ready_path, timeout)
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, ready_path: str, timeout: float) -> None:
         import httpx
 
         t0 = time.monotonic()
@@ -53,7 +57,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"verbatim serve exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-500:]}")
             try:
-                if httpx.get(self.url + "config", timeout=2).status_code == 200:
+                if httpx.get(self.url + ready_path, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -202,10 +202,22 @@ class Retrieved:
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
     """Answer a question with the best quoted passages of the index (optionally filtered).
 
-    The flow: :func:`retrieve` (candidates, fusion, one quote per paragraph) → the
-    calibrated decision (``chat/decision.py``) → answer, uncertain answer, or none.
+    The flow: the question cleaned and embedded → :func:`retrieve_embedded` (candidates,
+    fusion, one quote per paragraph) → the calibrated decision (``chat/decision.py``) →
+    answer, uncertain answer, or none.
     """
-    r = retrieve(question, index, embedder, settings, where)
+    text, notice = clean_question(question, settings, embedder)
+    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where)
+
+
+def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
+                    where: Filter | None = None) -> Answer:
+    """``answer`` for a question already cleaned (``clean_question``) and embedded (``qvec``).
+
+    A server embeds the questions of many clients together (``chat/batcher.py``), then
+    answers each one here.
+    """
+    r = retrieve_embedded(text, notice, qvec, index, settings, where)
     if not r.passages:
         return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
     decision = load_decision()
@@ -215,10 +227,15 @@ def answer(question: str, index: Index, embedder: Embedder, settings: Settings, 
 
 
 def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Retrieved:
-    """The ``settings.top_k`` best passages for a question, each quoting its best sentences."""
+    """The ``settings.top_k`` best passages for a question, with the decision's signals."""
     text, notice = clean_question(question, settings, embedder)
+    return retrieve_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where)
+
+
+def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
+                      where: Filter | None = None) -> Retrieved:
+    """:func:`retrieve` for a question already cleaned and embedded: each passage quotes its best sentences."""
     language = detect_language(text)
-    qvec = embedder.encode([text], query=True)[0]
     hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
     terms = analyze(text)
     qterms = set(terms)

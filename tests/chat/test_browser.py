@@ -315,6 +315,45 @@ def test_a_three_turn_conversation_with_a_follow_up(page, real_index, real_embed
     page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 0")
 
 
+def test_the_conversation_stays_in_the_browser_across_a_reload_until_a_new_one(page):
+    ask(page, BRETON)
+    follow = "Et sur l'histoire de l'informatique ?"
+    ask(page, follow)
+    before = page.locator(CARD).all_inner_texts()
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 2")
+    users = page.locator('#vb-chat [data-testid="user"]').all_text_contents()
+    assert [u.strip() for u in users] == [BRETON, follow]
+    assert page.locator(CARD).all_inner_texts() == before  # the same cards, follow-up note included
+    # The conversation goes on from where it was: a follow-up still joins the turn before.
+    ask(page, "Et sur les supercalculateurs ?")
+    assert last_card(page).locator(".vb-understood").count() == 1
+    page.click("#vb-new")
+    page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 0")
+    page.reload()
+    page.wait_for_selector("#vb-question textarea")
+    page.wait_for_timeout(1500)  # the load event has run: nothing comes back
+    assert page.locator(CARD).count() == 0 and page.locator('#vb-chat [data-testid="user"]').count() == 0
+
+
+def test_a_permalink_adds_its_answer_to_the_kept_conversation_once(browser, server):
+    from urllib.parse import quote
+
+    context, page, recorder = open_page(browser, server)
+    try:
+        ask(page, BLANQUETTE)
+        page.goto(server + "?q=" + quote(BRETON))
+        wait_for_answer(page, BRETON, after=1)
+        page.reload()
+        page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 2")
+        page.wait_for_timeout(1500)
+        users = page.locator('#vb-chat [data-testid="user"]').all_text_contents()
+        assert [u.strip() for u in users] == [BLANQUETTE, BRETON]  # the link's answer once, after the kept turn
+    finally:
+        context.close()
+    assert not recorder.foreign()
+
+
 def test_a_permalink_opens_the_page_on_its_answer_and_each_card_copies_its_link(browser, server, real_index, real_embedder, real_settings):
     from urllib.parse import quote
 
