@@ -49,11 +49,12 @@ test: install browser
 # The answer decision (chat/decision.json), fitted by cross-validation on the calibration
 # questions over the evaluation corpus; the frozen test split is refused and its hash recorded.
 EVAL_CORPUS := .verbatim/eval-corpus
-CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl
+# Each file is asked of the corpus it was written for: the shipped one, or the evaluation corpus.
+CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS)
 $(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
 	$(PY) tests/data/eval_corpus.py $(EVAL_CORPUS)
 calibrate: model $(EVAL_CORPUS)/sources.toml
-	$(VENV)/bin/verbatim calibrate --corpus $(EVAL_CORPUS) $(CALIBRATION)
+	$(VENV)/bin/verbatim calibrate --corpus corpus $(CALIBRATION)
 
 # Held-out figures: the frozen test split, scored once the decision is fitted.
 heldout: model $(EVAL_CORPUS)/sources.toml

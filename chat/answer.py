@@ -14,7 +14,7 @@ from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index
-from chat.decision import SIGNAL_PASSAGES, asks_for_number, load_decision
+from chat.decision import LEVELS, SIGNAL_PASSAGES, asks_for_number, holds_number, load_decision
 
 _FR_HINTS = frozenset(
     "le la les un une des du de et est que qui quoi quel quelle quels quelles pourquoi comment combien où "
@@ -146,8 +146,15 @@ class Answer:
     notice: str | None = None
     confidence: float = 0.0  # the calibrated probability that the quotes answer
     extra: dict = field(default_factory=dict)
-    level: str = "none"  # "answer", "uncertain" (quotes shown, marked) or "none"
+    level: str | None = None  # "answer", "uncertain" (quotes shown, marked) or "none"; by default from answered
     signals: tuple[float, ...] = ()  # what the decision read (chat/decision.py SIGNALS)
+
+    def __post_init__(self) -> None:
+        if self.level is None:
+            object.__setattr__(self, "level", "answer" if self.answered else "none")
+        if self.level not in LEVELS or self.answered != (self.level == "answer"):
+            raise ValueError(f"an answer's level is one of {', '.join(LEVELS)} and is 'answer' exactly when answered "
+                             f"(got level={self.level!r}, answered={self.answered})")
 
     def to_dict(self) -> dict:
         out = {
@@ -279,7 +286,7 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
     top = next(h for h in hits if h.chunk is passages[0].chunk)
     same = language == index.language
     known = sum(index.lexical.knows(t) for t in terms) / len(terms) if terms and same else 0.5
-    digit = any(any(ch.isdigit() for ch in p.quote) for p in passages)
+    figure = any(holds_number(p.quote) for p in passages)
     return (
         lifts[0],
         max(lifts),
@@ -287,6 +294,6 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
         top.dense,
         float(top.dense_rank == 0 and top.lexical_rank is not None and top.lexical_rank < 3),
         known,
-        float(asks_for_number(text) and not digit),
+        float(asks_for_number(text) and not figure),
         float(not same),
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from chat.answer import retrieve
-from chat.decision import Decision, file_sha256, fit_logistic, folds, thresholds
+from chat.decision import SIGNALS, Decision, file_sha256, fit_logistic, folds, thresholds
 from chat.evaluate import gold_of, is_offtopic, read_questions
 from index.embed import Embedder
 from index.settings import Settings
@@ -72,19 +72,32 @@ def collect(rows: list[dict], index: Index, embedder: Embedder, settings: Settin
         ys.append(float(bool(gold) and any(gold.holds(p.chunk) for p in got.passages)))
         if progress:
             progress()
-    return np.array(xs, dtype=np.float64), np.array(ys)
+    return np.array(xs, dtype=np.float64).reshape(len(xs), len(SIGNALS)), np.array(ys)
 
 
-def calibrate(files: list[Path], index: Index, embedder: Embedder, settings: Settings, test_file: Path | None = None,
+def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Settings, test_file: Path | None = None,
               progress: Callable[[], None] | None = None) -> Decision:
-    """Fit the decision on ``files`` (never on ``test_file``) and return it, with its report."""
+    """Fit the decision on question files, each asked of the index of the corpus it was
+    written for (``sets``: (file, index) pairs), never on ``test_file``; return it with its report.
+
+    Each question is asked of its own corpus because the signals depend on it (how far a
+    passage stands above that corpus's background): the shipped corpus and the evaluation
+    corpus both take part, so that the decision holds on either.
+    """
+    files = [f for f, _ in sets]
     held = test_questions(files, test_file)
-    rows = [r for f in files for r in read_questions(f)]
-    left_out = sum(normalised(r["q"]) in held for r in rows)
-    rows = [r for r in rows if normalised(r["q"]) not in held]
+    rows, xs, ys, left_out = [], [], [], 0
+    for f, index in sets:
+        mine = read_questions(f)
+        left_out += sum(normalised(r["q"]) in held for r in mine)
+        mine = [r for r in mine if normalised(r["q"]) not in held]
+        x, y = collect(mine, index, embedder, settings, progress)
+        rows += mine
+        xs.append(x)
+        ys.append(y)
     if len(rows) < 4 * FOLDS:
         raise CalibrationError(f"calibration needs at least {4 * FOLDS} questions (got {len(rows)}); pass more question files")
-    x, y = collect(rows, index, embedder, settings, progress)
+    x, y = np.vstack(xs), np.concatenate(ys)
     answerable = np.array([bool(r["gold"]) for r in rows])
     ontopic = np.array([not is_offtopic(r["kind"]) for r in rows])
     oof = np.zeros(len(rows))

@@ -114,14 +114,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from chat.calibrate import calibrate
+    from index.build import make_embedder, open_index
 
     settings = _settings(args)
-    files = [Path(f) for f in args.files]
-    for f in files:
-        if not f.is_file():
-            raise UserError(f"no question file at {f}; pass calibration question files (JSON lines)")
-    index, embedder = _open(args, settings, quiet=args.quiet)
-    decision = calibrate(files, index, embedder, settings, test_file=Path(args.test) if args.test else None)
+    embedder = make_embedder(settings, quiet=args.quiet)
+    indexes: dict[str, object] = {}
+    sets = []
+    for spec in args.files:
+        # FILE is asked of --corpus; FILE@DIR of the corpus in DIR (the one it was written for)
+        file, _, corpus = spec.partition("@")
+        if not Path(file).is_file():
+            raise UserError(f"no question file at {file}; pass calibration question files (JSON lines), FILE or FILE@CORPUS_DIR")
+        if corpus and not (Path(corpus) / "sources.toml").is_file():
+            raise UserError(f"no corpus at {corpus} (no sources.toml); write FILE@CORPUS_DIR with a corpus folder")
+        if corpus not in indexes:
+            indexes[corpus] = (open_index(Path(corpus), Path(corpus) / ".index", settings, embedder, quiet=args.quiet) if corpus
+                               else open_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet))
+        sets.append((Path(file), indexes[corpus]))
+    decision = calibrate(sets, embedder, settings, test_file=Path(args.test) if args.test else None)
     decision.save(Path(args.out))
     print(json.dumps({"written": args.out, "answer_at": decision.answer_at, "uncertain_at": decision.uncertain_at}
                      | json.loads(decision.report), ensure_ascii=False, indent=2))
@@ -553,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help="fit the answer decision on labelled questions, by cross-validation")
     common(p)
-    p.add_argument("files", nargs="+", metavar="FILE", help="calibration question files (never the test split)")
+    p.add_argument("files", nargs="+", metavar="FILE[@CORPUS_DIR]",
+                   help="calibration question files (never the test split), each asked of --corpus or of the corpus after @")
     p.add_argument("--test", default="tests/data/heldout/test.jsonl",
                    help="the frozen test split: refused as input, its sha256 recorded (default: tests/data/heldout/test.jsonl)")
     p.add_argument("--out", default=str(Path(__file__).with_name("decision.json")), help="where to write the parameters (default: chat/decision.json)")

@@ -35,7 +35,7 @@ SIGNALS = (
     "cosine",  # raw cosine of the first passage
     "agree",  # 1 when the first passage is also first on the dense side and in BM25's top 3
     "known",  # share of the question's analysed words that the corpus has (0.5 across languages)
-    "type_gap",  # 1 when the question asks for a number or a date and no quote holds a digit
+    "type_gap",  # 1 when the question asks for a number or a date and no quote holds one
     "other_language",  # 1 when the question is not in the corpus's language
 )
 
@@ -44,6 +44,21 @@ _ASKS_NUMBER = re.compile(
     r"en quelle ann[ée]e|quand|à quelle date|how many|how much|what (?:year|date|number|budget|amount)|when)\b",
     re.IGNORECASE,
 )
+
+
+# A figure or a date as a text writes it: digits, number words ("quatre mille deux cents"), months.
+_HOLDS_NUMBER = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingts?|trente|quarante|"
+    r"cinquante|soixante|cents?|mille|millions?|milliards?|moitié|tiers|quart|dizaines?|centaines?|milliers?|"
+    r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    r"two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|half)\b",
+    re.IGNORECASE,
+)
+
+
+def holds_number(text: str) -> bool:
+    """True when a text holds a figure or a date: digits, number words or a month."""
+    return bool(_HOLDS_NUMBER.search(text))
 
 
 def asks_for_number(question: str) -> bool:

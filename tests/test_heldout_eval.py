@@ -23,7 +23,7 @@ CALIBRATION = {
 
 # A little below the figures measured on the test split (README, "Quality"): a regression
 # fails CI. They are far from the targets; they guard what is there.
-FLOORS = {"recall@1": 0.45, "recall@3": 0.58, "false_abstention": 0.12, "ontopic_not_answered": 0.65, "offtopic_not_answered": 0.95}
+FLOORS = {"recall@1": 0.45, "recall@3": 0.58, "false_abstention": 0.12, "ontopic_not_answered": 0.6, "offtopic_not_answered": 0.95}
 
 
 def test_the_decision_was_not_fitted_on_the_test_split():

@@ -22,11 +22,11 @@ def small():
 def test_the_test_split_is_refused_by_path_and_by_content(small, tmp_path):
     index, emb, settings = small
     with pytest.raises(ValueError, match="frozen test split"):
-        calibrate([CORPUS / "dev_questions.jsonl", TEST_SPLIT], index, emb, settings, test_file=TEST_SPLIT)
+        calibrate([(CORPUS / "dev_questions.jsonl", index), (TEST_SPLIT, index)], emb, settings, test_file=TEST_SPLIT)
     copy = tmp_path / "renamed.jsonl"
     shutil.copy(TEST_SPLIT, copy)
     with pytest.raises(ValueError, match="frozen test split"):
-        calibrate([copy], index, emb, settings, test_file=TEST_SPLIT)
+        calibrate([(copy, index)], emb, settings, test_file=TEST_SPLIT)
 
 
 def test_fit_leaves_out_test_questions_and_records_hashes(small, tmp_path):
@@ -35,7 +35,7 @@ def test_fit_leaves_out_test_questions_and_records_hashes(small, tmp_path):
     extra = tmp_path / "more.jsonl"
     extra.write_text(json.dumps({"q": shared["q"].upper(), "gold": [], "kind": "unanswerable-offtopic"}) + "\n", encoding="utf-8")
     dev = CORPUS / "dev_questions.jsonl"
-    d = calibrate([dev, extra], index, emb, settings, test_file=TEST_SPLIT)
+    d = calibrate([(dev, index), (extra, index)], emb, settings, test_file=TEST_SPLIT)
     report = json.loads(d.report)
     in_test = {normalised(json.loads(line)["q"]) for line in TEST_SPLIT.read_text(encoding="utf-8").splitlines() if line.strip()}
     dev_qs = [json.loads(line)["q"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -55,4 +55,4 @@ def test_too_few_questions_is_a_clear_error(small, tmp_path):
     few = tmp_path / "few.jsonl"
     few.write_text(json.dumps({"q": "Qui a ouvert les rencontres ?", "gold": [3]}) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="at least 20 questions"):
-        calibrate([few], index, emb, settings, test_file=TEST_SPLIT)
+        calibrate([(few, index)], emb, settings, test_file=TEST_SPLIT)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from chat.decision import PARAMS_FILE, SIGNALS, Decision, asks_for_number, fit_logistic, folds, load_decision, thresholds
+from chat.decision import PARAMS_FILE, SIGNALS, Decision, asks_for_number, holds_number, fit_logistic, folds, load_decision, thresholds
 
 
 def decision(**kw) -> Decision:
@@ -98,3 +98,13 @@ def test_shipped_parameters_load_and_give_probabilities():
 ])
 def test_questions_asking_for_a_figure(q, want):
     assert asks_for_number(q) is want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("Il faut former quatre mille deux cents travailleurs sociaux.", True),
+    ("La journée du 7 février 2025.", True),
+    ("Le contre-sommet s'est tenu en février.", True),
+    ("Cette série de rencontres a été ouverte par Thierry Breton.", False),
+])
+def test_quotes_holding_a_figure(text, want):
+    assert holds_number(text) is want

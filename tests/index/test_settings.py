@@ -48,7 +48,7 @@ def test_the_table_sets_index_and_answer_settings_and_flags_win(corpus):
         ("top_k = 3.5", "top_k must be a whole number (got 3.5)"),
         ("top_k = 0", "top_k must be between 1 and 50 (got 0)"),
         ("top_k = true", "top_k must be a whole number (got True)"),
-        ("min_confidence = 2", "min_confidence must be between -1 and 1 (got 2.0)"),
+        ("min_confidence = 2", "min_confidence must be between 0 and 1.01 (got 2.0)"),
         ("fusion = \"max\"", "fusion must be one of weighted, rrf, dense, lexical (got 'max')"),
         ("people_context = 1", "people_context must be true or false (got 1)"),
         ("chunking = 3", "chunking must be a table"),
