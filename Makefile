@@ -47,7 +47,7 @@ test: install browser
 	$(PY) -m pytest -q
 
 # The answer decision (chat/decision.json), fitted by cross-validation on the calibration
-# questions over the evaluation corpus; the frozen test split is refused and its hash recorded.
+# questions, each asked of the corpus it was written for; the test split is refused, its hash recorded.
 EVAL_CORPUS := .verbatim/eval-corpus
 # Each file is asked of the corpus it was written for: the shipped one, or the evaluation corpus.
 CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS)
