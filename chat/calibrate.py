@@ -24,12 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from chat.answer import retrieve
-from chat.decision import SIGNALS, Decision, file_sha256, fit_logistic, folds, thresholds
+from chat.decision import SIGNALS, Decision, fit_logistic, folds, thresholds
 from chat.evaluate import gold_of, is_offtopic, read_questions
 from index.embed import Embedder
 from index.settings import Settings
 from index.store import Index
 from ingest.errors import VerbatimError
+from ingest.files import file_sha256
 
 FOLDS = 5
 SEED = 7
@@ -49,13 +50,13 @@ def normalised(q: str) -> str:
     return " ".join(q.lower().split())
 
 
-def test_questions(files: list[Path], test_file: Path | None) -> set[str]:
-    """The test split's questions (normalised), after checking it is not among ``files``."""
-    if test_file is None or not Path(test_file).is_file():
+def test_questions(hashes: dict[Path, str], test_file: Path | None, test_hash: str | None) -> set[str]:
+    """The test split's questions (normalised), after checking it is not among the files
+    of ``hashes`` (each file's sha256), by path or by content."""
+    if test_file is None or test_hash is None:
         return set()
-    test_hash = file_sha256(test_file)
-    for f in files:
-        if Path(f).resolve() == Path(test_file).resolve() or file_sha256(f) == test_hash:
+    for f, digest in hashes.items():
+        if Path(f).resolve() == Path(test_file).resolve() or digest == test_hash:
             raise CalibrationError(f"{f} is the frozen test split: no parameter may be fitted on it; pass calibration files only")
     return {normalised(r["q"]) for r in read_questions(test_file)}
 
@@ -84,8 +85,9 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
     passage stands above that corpus's background): the shipped corpus and the evaluation
     corpus both take part, so that the decision holds on either.
     """
-    files = [f for f, _ in sets]
-    held = test_questions(files, test_file)
+    hashes = {f: file_sha256(f) for f, _ in sets}
+    test_hash = file_sha256(test_file) if test_file is not None and Path(test_file).is_file() else None
+    held = test_questions(hashes, test_file, test_hash)
     rows, xs, ys, left_out = [], [], [], 0
     for f, index in sets:
         mine = read_questions(f)
@@ -123,7 +125,7 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
         weights=tuple(round(float(v), 6) for v in w), bias=round(b, 6),
         mean=tuple(round(float(v), 6) for v in mean), scale=tuple(round(float(v), 6) for v in scale),
         answer_at=round(answer_at, 6), uncertain_at=round(uncertain_at, 6),
-        fitted_on=tuple(sorted((Path(f).name, file_sha256(f)) for f in files)),
-        test_split=file_sha256(test_file) if test_file is not None and Path(test_file).is_file() else None,
+        fitted_on=tuple(sorted((Path(f).name, digest) for f, digest in hashes.items())),
+        test_split=test_hash,
         report=json.dumps(report, sort_keys=True),
     )

@@ -15,7 +15,6 @@ weight that held-out folds give it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -23,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ingest.files import atomic_write
 
 PARAMS_FILE = Path(__file__).with_name("decision.json")
 LEVELS = ("answer", "uncertain", "none")
@@ -123,9 +124,7 @@ class Decision:
 
     def save(self, path: Path) -> None:
         """Write the parameters as JSON, atomically."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, (json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 @lru_cache(maxsize=4)
@@ -198,8 +197,3 @@ def thresholds(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, max_f
             answer_at = float(t)
             break
     return answer_at, uncertain_at
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat.decision import PARAMS_FILE, file_sha256, load_decision
+from chat.decision import PARAMS_FILE, load_decision
+from ingest.files import file_sha256
 from chat.evaluate import evaluate, format_report, read_questions
 from tests.conftest import CORPUS, ROOT
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from chat.calibrate import calibrate, normalised
-from chat.decision import SIGNALS, file_sha256
+from chat.decision import SIGNALS
+from ingest.files import file_sha256
 from tests.conftest import CORPUS, ROOT, small_interview_index
 
 TEST_SPLIT = ROOT / "tests" / "data" / "heldout" / "test.jsonl"
