@@ -21,6 +21,7 @@ install: $(STAMP)
 
 model: install
 	$(PY) -c "from index.convert import default_model_dir, ensure_model; ensure_model(default_model_dir())"
+	$(PY) -c "from index.wordvectors import load_word_vectors; load_word_vectors(quiet=False)"
 
 index: model
 	$(VENV)/bin/verbatim build --corpus corpus

@@ -60,6 +60,11 @@ def open_index(
     With ``rebuild="never"``, a missing, corrupt or stale index raises an error that
     says how to rebuild.
     """
+    if settings.word_match_weight:
+        from index.wordvectors import load_word_vectors
+
+        # Converted on first use (seconds, once per machine): here, where it can say so, not in a search.
+        load_word_vectors(quiet=quiet)
     reason = None
     # A replica serving an index in Milvus needs no corpus: it checks the model and settings only.
     replica = settings.backend == "milvus" and not (Path(corpus_dir) / MANIFEST).is_file()

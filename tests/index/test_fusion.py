@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from index.fusion import best, fuse
+from index.fusion import best, fuse, word_match
 from index.settings import Settings
 
 MODES = ("weighted", "rrf", "dense", "lexical")
@@ -53,3 +53,28 @@ def test_ties_go_to_the_first_in_the_corpus_by_position():
     fused = {10: 1.0, 20: 1.0, 30: 0.5}
     assert best(fused, 2) == [10, 20]
     assert best(fused, 2, {10: (1, 0), 20: (0, 5), 30: (0, 0)}.__getitem__) == [20, 10]
+
+
+def test_word_match_moves_the_weighted_fusion_only():
+    dense = {1: 0.80, 2: 0.79, 3: 0.30}
+    lexical = {1: 0.0, 2: 0.0, 3: 0.0}
+    matched = {1: 0.2, 2: 0.9, 3: 0.0}
+    on = Settings(model_dir=Path("m"), word_match_weight=0.3)
+    assert best(fuse(dense, lexical, [], 0.0, on), 2) == [1, 2]  # no match given: dense alone
+    assert best(fuse(dense, lexical, [], 0.0, on, True, matched), 2) == [2, 1]
+    off = Settings(model_dir=Path("m"), word_match_weight=0.0)
+    assert best(fuse(dense, lexical, [], 0.0, off, True, matched), 2) == [1, 2]
+    for fusion in ("rrf", "dense"):
+        s = Settings(model_dir=Path("m"), fusion=fusion, word_match_weight=0.3)
+        assert best(fuse(dense, lexical, [], 0.0, s, True, matched), 2) == [1, 2]
+
+
+@pytest.mark.slow
+def test_word_match_is_asked_only_for_french_questions_in_the_weighted_mode():
+    texts = {0: "Il nous a alerté sur les 3.000 morts récents du côté de Goma.", 1: "Le budget de la journée."}
+    on = Settings(model_dir=Path("m"), word_match_weight=0.3)
+    got = word_match("Combien de personnes ont péri à Goma ?", texts, on, french=True)
+    assert set(got) == {0, 1} and got[0] > got[1]
+    assert word_match("Combien de personnes ont péri ?", texts, on, french=False) == {}
+    assert word_match("Combien de personnes ont péri ?", texts, Settings(model_dir=Path("m"), fusion="rrf", word_match_weight=0.3), True) == {}
+    assert word_match("Combien de personnes ont péri ?", texts, Settings(model_dir=Path("m"), word_match_weight=0.0), True) == {}
