@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chat.answer import Answer, answer
+from chat.answer import Answer, answer_embedded, clean_question
 from chat.decision import load_decision
 from ingest.errors import VerbatimError
 from index.embed import Embedder
@@ -161,6 +161,25 @@ def reliability(golds: list[Gold], answers: list[Answer], bins: int = 5) -> list
     return out
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A question as searched: cleaned, with the notice cleaning gave, and embedded."""
+
+    text: str
+    notice: str | None
+    vector: np.ndarray
+
+
+def ask_all(rows: list[dict], embedder: Embedder, settings: Settings) -> list[Asked]:
+    """Each question cleaned and embedded once: every mode, and every backend compared, reads
+    the same vector (one question at a time, as ``answer`` embeds it)."""
+    out = []
+    for r in rows:
+        text, notice = clean_question(r["q"], settings, embedder)
+        out.append(Asked(text, notice, embedder.encode([text], query=True)[0]))
+    return out
+
+
 def evaluate(
     rows: list[dict],
     index: Index,
@@ -168,12 +187,18 @@ def evaluate(
     settings: Settings,
     modes=MODES,
     progress: Callable[[], None] | None = None,
+    asked: list[Asked] | None = None,
 ) -> dict:
     """Figures for Verbatim ("fused") and each baseline, per kind, with the questions it got wrong.
 
     Every mode shares the same calibrated decision; the baselines differ only in how the
-    candidates are ordered, so their rows make the ranking's ablation.
+    candidates are ordered, so their rows make the ranking's ablation. ``asked`` gives the
+    questions already embedded (:func:`ask_all`); by default they are embedded here, once.
     """
+    if asked is None:
+        asked = ask_all(rows, embedder, settings)
+    if len(asked) != len(rows):
+        raise ValueError(f"asked must hold one embedded question per row (got {len(asked)} for {len(rows)})")
     golds = [gold_of(r, index) for r in rows]
     base = replace(settings, top_k=max(settings.top_k, 3))
     runs = {mode: base if mode == "fused" else replace(base, **BASELINES[mode]) for mode in modes}
@@ -181,8 +206,8 @@ def evaluate(
     answers_of: dict[str, list[Answer]] = {}
     for mode, s in runs.items():
         answers = []
-        for r in rows:
-            answers.append(answer(r["q"], index, embedder, s))
+        for q in asked:
+            answers.append(answer_embedded(q.text, q.notice, q.vector, index, s))
             if progress:
                 progress()
         answers_of[mode] = answers

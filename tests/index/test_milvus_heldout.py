@@ -3,14 +3,12 @@ backends: the same top passage on at least 95 % of them, ties aside, and the sam
 figures within 0.02. This compares backends and chooses nothing, so both splits are used."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
-from chat.answer import answer, clean_question, detect_language
-from chat.evaluate import evaluate, read_questions
+from chat.answer import answer_embedded, detect_language
+from chat.evaluate import Asked, ask_all, evaluate, read_questions
 from index.build import build_index
 from index.milvus import MilvusIndex
 from tests.conftest import ROOT
@@ -26,32 +24,11 @@ HELDOUT = ROOT / "tests" / "data" / "heldout"
 TIE = 1e-4
 
 
-class QuestionVectors:
-    """The real model, embedding each question once: both backends and every retrieval mode
-    of the evaluation read the same question vector, and the 289 questions are embedded in
-    one batch instead of eight times one by one."""
-
-    def __init__(self, embedder, questions: list[str], settings) -> None:
-        self._embedder = embedder
-        self.name, self.dim = embedder.name, embedder.dim
-        texts = [clean_question(q, settings, embedder)[0] for q in questions]
-        self._vectors = dict(zip(texts, embedder.encode(texts, query=True)))
-
-    def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
-        if not query or any(t not in self._vectors for t in texts):
-            return self._embedder.encode(texts, query=query)
-        return np.stack([self._vectors[t] for t in texts])
-
-    def count_tokens(self, text: str) -> int:
-        return self._embedder.count_tokens(text)
-
-
-def local_fused_scores(index, question: str, embedder, settings) -> dict[str, float]:
+def local_fused_scores(index, q: Asked, settings) -> dict[str, float]:
     """The fused score of each of the local index's 50 best passages, by chunk id, for the
     question as ``answer`` searches it (cleaned, with its language)."""
-    text, _ = clean_question(question, settings, embedder)
-    same_language = detect_language(text) == index.language
-    hits = index.search(text, embedder.encode([text], query=True)[0], 50, settings, same_language=same_language)
+    same_language = detect_language(q.text) == index.language
+    hits = index.search(q.text, q.vector, 50, settings, same_language=same_language)
     return {h.chunk.id: h.score for h in hits}
 
 
@@ -65,17 +42,17 @@ def test_held_out_questions_agree_with_the_local_backend(eval_corpus, eval_index
 
     rows = read_questions(HELDOUT / "calibration.jsonl") + read_questions(HELDOUT / "test.jsonl")
     assert len(rows) == 289
-    embedder = QuestionVectors(real_embedder, [r["q"] for r in rows], real_settings)
+    asked = ask_all(rows, real_embedder, real_settings)  # one vector per question, read by both backends
     same, ties, differ = 0, [], []
-    for r in rows:
-        a = answer(r["q"], local, embedder, real_settings)
-        b = answer(r["q"], remote, embedder, settings)
+    for r, q in zip(rows, asked):
+        a = answer_embedded(q.text, q.notice, q.vector, local, real_settings)
+        b = answer_embedded(q.text, q.notice, q.vector, remote, settings)
         top_a, top_b = a.passages[0], b.passages[0]
         if top_a.chunk.id == top_b.chunk.id:
             same += 1
             assert top_b.score == pytest.approx(top_a.score, abs=TIE), r["id"]
             continue
-        scores = local_fused_scores(local, r["q"], embedder, real_settings)
+        scores = local_fused_scores(local, q, real_settings)
         if top_b.chunk.id in scores and abs(scores[top_b.chunk.id] - scores[top_a.chunk.id]) < TIE:
             ties.append(r["id"])
         else:
@@ -86,8 +63,8 @@ def test_held_out_questions_agree_with_the_local_backend(eval_corpus, eval_index
     # abstention rate on unanswerable questions and the false abstention rate, scored by
     # (source, paragraph or page). The dense-only and lexical-only modes are diagnostics,
     # left out to keep the test short (they agree too: see the README).
-    want = evaluate(rows, local, embedder, real_settings, modes=("fused",))["modes"]["fused"]["all"]
-    got = evaluate(rows, remote, embedder, settings, modes=("fused",))["modes"]["fused"]["all"]
+    want = evaluate(rows, local, real_embedder, real_settings, modes=("fused",), asked=asked)["modes"]["fused"]["all"]
+    got = evaluate(rows, remote, real_embedder, settings, modes=("fused",), asked=asked)["modes"]["fused"]["all"]
     assert want["answerable"] == got["answerable"] == sum(bool(r["gold"]) for r in rows) == 289 - 63
     assert want["recall@3"]["value"] > 0.25  # gold (source, paragraph or page) is matched: not two zeros compared
     for key, value in want.items():
