@@ -33,7 +33,7 @@ from index.fusion import best, fuse, word_match
 from index.lexical import analyze
 from index.settings import Settings
 from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, quote, read_pieces
-from index.store import Filter, Hit, Index, IndexLoadError
+from index.store import Filter, Hit, Index, IndexLoadError, lexical_text
 
 LAYOUT = 2  # the collections' fields; another layout is stale and is rebuilt
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
@@ -275,7 +275,7 @@ class MilvusIndex:
                                      search_params={"metric_type": "BM25"})
             lexical.update({int(h["pk"]): bm25_score(h["distance"]) for h in res[0]})
         lex_rows = list(found.lexical)
-        matched = word_match(question, {r: self.chunks[r].text for r in lexical.keys() | found.dense.keys()}, settings,
+        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in lexical.keys() | found.dense.keys()}, settings,
                              same_language and self.language == "fr")
         fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, matched)
         order = best(fused, k, found.place.__getitem__)

@@ -305,7 +305,7 @@ class Index:
         # One side may be empty (no dense row in the probed lists of a filtered IVF search,
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
-        matched = word_match(question, {r: self.chunks[r].text for r in candidates}, settings,
+        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
                              same_language and self.language == "fr")
         fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, matched)
         order = best(fused, k)

