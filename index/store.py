@@ -32,6 +32,8 @@ from index.vectors import configure, make_vector_index
 FORMAT = 3  # 3: passages carry their part and typed people; people.json holds the register
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "people.json")
 ProgressFn = Callable[[int, int], None]
+# Parts of a document that frame its content: searchable, ranked below the content.
+FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header"})
 
 
 class IndexLoadError(RuntimeError):
@@ -333,6 +335,12 @@ class Index:
                     + w_lex * float(lex_all[r]) / l_hi
                     for r in candidates
                 }
+        if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores ≥ 0 there
+            # Questions, closing lines, credits and comment headers are searchable, but a
+            # question resembles them by its form: they must not crowd out the answers.
+            for r in candidates:
+                if self.chunks[r].part in FRAME_PARTS:
+                    fused[r] *= settings.frame_weight
         order = sorted(candidates, key=lambda r: (-fused[r], r))[:k]
         if not dense:
             return []
