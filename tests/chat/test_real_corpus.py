@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from chat.answer import answer
+from ingest.model import Person
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,7 @@ def test_the_breton_question_quotes_paragraph_6(real_index, real_embedder, real_
     assert top.chunk.paragraph == 6
     assert "ouverte par Thierry Breton" in top.quote
     assert top.chunk.speaker == "Olivier Griffith" and top.chunk.role == "interviewee"
-    assert top.chunk.reported == ("Thierry Breton, ex-commissaire européen",)
+    assert top.chunk.reported == (Person("Thierry Breton", "ex-commissaire européen"),)
     assert top.chunk.section == "Peux tu nous présenter les éléments forts de cette journée ?"
 
 
@@ -69,6 +70,8 @@ def test_cli_json_contract(cli_paths):
     assert p["paragraph"] == 6 and p["page"] is None and p["speaker"] == "Olivier Griffith"
     assert p["source"]["id"] == "contre-sommet-ia-interview"
     assert p["reported"] == ["Thierry Breton, ex-commissaire européen"]
+    assert p["reported_people"] == [{"name": "Thierry Breton", "affiliation": "ex-commissaire européen"}]
+    assert p["part"] == "answer"
     assert len(data["passages"]) == 3
 
 
