@@ -1,10 +1,14 @@
 """How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from index.settings import Settings
+
+# Parts of a document that frame its content (the interviewer's questions, the closing
+# line, a photo credit, the comment header): searchable, but ranked below the content.
+FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header"})
 
 
 def fuse(
@@ -14,13 +18,39 @@ def fuse(
     lexical_max: float,
     settings: Settings,
     same_language: bool = True,
+    frames: Collection[int] = (),
 ) -> dict[int, float]:
     """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
 
     ``dense`` maps the dense candidates, best first, to their cosine; ``lexical`` gives the
     BM25 score of every candidate (0 when it has none); ``lexical_order`` lists the lexical
-    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search.
+    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search;
+    ``frames`` are the candidates whose part frames the content (``FRAME_PARTS``): their
+    weighted or RRF score is multiplied by ``settings.frame_weight``.
     """
+    fused = _mix(dense, lexical, lexical_order, lexical_max, settings, same_language)
+    if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores are >= 0 there
+        # A question resembles the interviewer's questions by its very form: they stay
+        # findable without crowding out the answers.
+        for r in frames:
+            if r in fused:
+                fused[r] *= settings.frame_weight
+    return fused
+
+
+def frame_rows(rows: Collection[int], part_of: Callable[[int], str]) -> set[int]:
+    """The rows among ``rows`` whose passage frames the content (``part_of(row)`` in FRAME_PARTS)."""
+    return {r for r in rows if part_of(r) in FRAME_PARTS}
+
+
+def _mix(
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    lexical_order: list[int],
+    lexical_max: float,
+    settings: Settings,
+    same_language: bool,
+) -> dict[int, float]:
     candidates = set(dense) | set(lexical_order)
     if settings.fusion == "dense":
         return {r: dense.get(r, -1.0) for r in candidates}

@@ -29,7 +29,7 @@ import numpy as np
 
 from ingest.errors import VerbatimError
 from ingest.model import Source
-from index.fusion import best, fuse
+from index.fusion import best, frame_rows, fuse
 from index.lexical import analyze
 from index.settings import Settings
 from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, quote, read_pieces
@@ -275,7 +275,9 @@ class MilvusIndex:
                                      search_params={"metric_type": "BM25"})
             lexical.update({int(h["pk"]): bm25_score(h["distance"]) for h in res[0]})
         lex_rows = list(found.lexical)
-        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language)
+        # Every candidate's passage was read by candidates(): its part costs no query.
+        frames = frame_rows(set(found.dense) | set(lex_rows), lambda r: self.chunks[r].part)
+        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames)
         order = best(fused, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}

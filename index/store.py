@@ -27,7 +27,7 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import best, fuse
+from index.fusion import best, frame_rows, fuse
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
@@ -36,8 +36,6 @@ from index.vectors import search as search_vectors
 FORMAT = 3  # 3: passages carry their part and typed people; people.json holds the register
 _FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "people.json")
 ProgressFn = Callable[[int, int], None]
-# Parts of a document that frame its content: searchable, ranked below the content.
-FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header"})
 
 
 class IndexLoadError(VerbatimError, RuntimeError):
@@ -312,7 +310,8 @@ class Index:
         # One side may be empty (no dense row in the probed lists of a filtered IVF search,
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
-        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language)
+        frames = frame_rows(candidates, lambda r: self.chunks[r].part)
+        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames)
         order = best(fused, k)
         missing = [r for r in order if r not in dense]
         if missing:

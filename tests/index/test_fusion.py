@@ -53,3 +53,31 @@ def test_ties_go_to_the_first_in_the_corpus_by_position():
     fused = {10: 1.0, 20: 1.0, 30: 0.5}
     assert best(fused, 2) == [10, 20]
     assert best(fused, 2, {10: (1, 0), 20: (0, 5), 30: (0, 0)}.__getitem__) == [20, 10]
+
+
+@pytest.mark.parametrize("fusion", ["weighted", "rrf"])
+def test_framing_passages_are_scaled_by_frame_weight(fusion):
+    """The framing weight lives in the shared fusion: both backends rank framing passages alike."""
+    dense = {3: 0.9, 8: 0.85, 1: 0.2}
+    lexical = {3: 4.0, 8: 3.9, 1: 0.0}
+    plain = fuse(dense, lexical, [3, 8], 4.0, Settings(model_dir=Path("m"), fusion=fusion, frame_weight=1.0))
+    framed = fuse(dense, lexical, [3, 8], 4.0, Settings(model_dir=Path("m"), fusion=fusion, frame_weight=0.5), frames={3})
+    assert framed[3] == pytest.approx(plain[3] * 0.5)
+    assert framed[8] == plain[8] and framed[1] == plain[1]
+    assert best(plain, 1) == [3] and best(framed, 1) == [8]
+
+
+@pytest.mark.parametrize("fusion", ["dense", "lexical"])
+def test_single_side_fusions_are_not_framed(fusion):
+    """Raw cosines may be negative: scaling them would raise a framing passage, so the one-side
+    modes (the evaluation's baselines) rank by their own evidence alone."""
+    dense = {3: -0.2, 8: -0.3}
+    s = Settings(model_dir=Path("m"), fusion=fusion, frame_weight=0.5)
+    assert fuse(dense, {3: 1.0}, [3], 1.0, s, frames={3}) == fuse(dense, {3: 1.0}, [3], 1.0, s)
+
+
+def test_frame_rows_picks_the_framing_parts():
+    from index.fusion import frame_rows
+
+    parts = {0: "answer", 1: "question", 2: "closing", 3: "caption", 4: "comment-header", 5: "comment", 6: "introduction"}
+    assert frame_rows(parts, parts.__getitem__) == {1, 2, 3, 4}
