@@ -92,12 +92,21 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     assert sorted(index.chunks) == sorted(row_of(c.id) for c in local.chunks)
     c = local.chunks[7]
     assert index.chunks[row_of(c.id)] == c
+    # Every field of a passage comes back: its part, the people it reports (as Person), which
+    # sentence reports whom, and the people it only names.
+    typed = [c for c in local.chunks if c.reported or c.mentioned or c.part != "answer"]
+    assert {c.part for c in typed} >= {"question", "closing", "introduction"} and any(c.reported_in for c in typed)
+    assert all(index.chunks[row_of(c.id)] == c for c in typed)
+    # The register of people is stored with the index, as people.json is locally.
+    assert index.people == local.people and len(index.people) == index.meta["counts"]["people"] > 0
+    assert [e.name for e in index.find_person("roux")] == [e.name for e in local.find_person("roux")] == ["Katia Roux"]
     assert (index.sentence_vectors_of(row_of(c.id)) == local.sentence_vectors_of(7)).all()
     same_answers(local, index, emb, local_settings, settings)
 
     # Reopened from the file alone (no corpus needed), it is not stale and answers the same.
     again = open_index(tmp_path / "no-corpus", tmp_path / "unused", settings, emb, rebuild="never")
     assert isinstance(again, MilvusIndex)
+    assert again.people == local.people
     same_answers(local, again, emb, local_settings, settings)
 
     # A new source: only its passages are written; the others are kept as they are.
@@ -109,6 +118,7 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     assert updated.meta["written"] == {"passages": len(new), "deleted": 0, "kept": len(local.chunks) - len(new)}
     assert sorted(updated.chunks) == sorted(row_of(c.id) for c in local.chunks)
     assert "guide" in updated.sources and updated.texts["guide"] == local.texts["guide"]
+    assert updated.people == local.people  # kept for the old sources, made for the new one
     hits = updated.search(new[0].text, emb.encode([new[0].text], query=True)[0], 3, settings)
     assert hits[0].chunk == new[0]
 
