@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import VerbatimError
-from ingest.model import RegisterEntry, Source
+from ingest.model import Chunk, RegisterEntry, Source
 from index.fusion import best, frame_rows, fuse
 from index.lexical import analyze
 from index.settings import Settings
-from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, quote, read_pieces
+from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, chunk_of, quote, read_pieces
 from index.store import Filter, Hit, Index, IndexLoadError
 
 LAYOUT = 3  # the collections' fields; another layout is stale and is rebuilt (3: the register of people)
@@ -201,6 +201,14 @@ class MilvusIndex:
         from ingest.people import find_person
 
         return find_person(self.people, text)
+
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None:
+        """The row, passage and vector of a chunk id, as ``Index.passage``: one query by key."""
+        row = row_of(chunk_id)
+        found = self.client.query(self._passages, filter=f"pk == {row}", output_fields=["text", "data", "vector"])
+        if not found:
+            return None
+        return row, chunk_of(found[0]), np.asarray(found[0]["vector"], dtype=np.float32)
 
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
         if self.meta.get("milvus_layout") != LAYOUT:

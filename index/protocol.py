@@ -50,6 +50,8 @@ class SearchIndex(Protocol):
 
     def find_person(self, text: str) -> list[RegisterEntry]: ...
 
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None: ...
+
     def search(
         self,
         question: str,

@@ -167,6 +167,7 @@ class Index:
         self.centroid = centroid if centroid is not None else np.zeros(vectors.d, dtype=np.float32)
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
+        self._rows: dict[str, int] | None = None  # chunk id -> row, made on first use
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -269,6 +270,15 @@ class Index:
         from ingest.people import find_person
 
         return find_person(self.people, text)
+
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None:
+        """The row, passage and vector of a chunk id (a register entry's ``introduced_in``), or None."""
+        if self._rows is None:
+            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
+        row = self._rows.get(chunk_id)
+        if row is None:
+            return None
+        return row, self.chunks[row], np.asarray(self.vectors.reconstruct(row), dtype=np.float32)
 
     def search(
         self,

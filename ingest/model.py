@@ -187,6 +187,7 @@ class RegisterEntry:
     description_span: tuple[int, int] | None = None
     reported_in: tuple[str, ...] = ()  # ids of the passages that report them
     mentioned_in: tuple[str, ...] = ()  # ids of the passages that name them without reporting them
+    introduced_in: str | None = None  # id of the passage holding the introducing sentence
 
     @property
     def person(self) -> Person:
@@ -205,6 +206,7 @@ class RegisterEntry:
             "description_span": list(self.description_span) if self.description_span else None,
             "reported_in": list(self.reported_in),
             "mentioned_in": list(self.mentioned_in),
+            "introduced_in": self.introduced_in,
         }
 
     @classmethod
@@ -222,6 +224,7 @@ class RegisterEntry:
             description_span=(span[0], span[1]) if span else None,
             reported_in=tuple(d.get("reported_in", ())),
             mentioned_in=tuple(d.get("mentioned_in", ())),
+            introduced_in=d.get("introduced_in"),
         )
 
 

@@ -498,6 +498,8 @@ def register(doc: Document, chunks: Sequence[Chunk]) -> list[RegisterEntry]:
         reported_in = tuple(c.id for c in chunks if any(x.name == name for x in c.reported))
         mentioned_in = tuple(c.id for c in chunks if any(x.name == name for x in c.mentioned))
         page = p.page if p.page is not None else (page_at(doc.pages, m.start) if doc.pages else None)
+        # The passage a "Qui est X ?" quotes: the one holding the introducing sentence.
+        introduced_in = next((c.id for c in chunks if c.start <= m.sentence[0] < c.end), None)
         entries.append(
             RegisterEntry(
                 name=name,
@@ -511,6 +513,7 @@ def register(doc: Document, chunks: Sequence[Chunk]) -> list[RegisterEntry]:
                 description_span=m.description,
                 reported_in=reported_in,
                 mentioned_in=mentioned_in,
+                introduced_in=introduced_in,
             )
         )
     return entries

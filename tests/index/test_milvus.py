@@ -27,6 +27,9 @@ QUESTIONS = [
     "Quel rôle pour la CAF ?",
     "Who organised the counter-summit?",
     "Quelle est la recette de la tarte aux pommes ?",
+    # Questions about a person: the register (stored in Milvus) picks the introducing passage.
+    "Qui est Katia Roux ?",
+    "Que fait Thierry Breton ?",
 ]
 
 
@@ -108,6 +111,9 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     assert isinstance(again, MilvusIndex)
     assert again.people == local.people
     same_answers(local, again, emb, local_settings, settings)
+    (roux,) = [e for e in local.people if e.name == "Katia Roux"]
+    top = answer("Qui est Katia Roux ?", again, emb, settings).passages[0]
+    assert (top.start, top.end) == roux.introduction and top.chunk.id == roux.introduced_in
 
     # A new source: only its passages are written; the others are kept as they are.
     (corpus / "guide.md").write_text(samples.GUIDE_MD, encoding="utf-8")

@@ -349,6 +349,15 @@ def test_person_questions_find_the_introducing_sentence(interview, interview_reg
         assert interview.text[entry.introduction[0] : entry.introduction[1]].startswith(sentence)
 
 
+def test_each_entry_names_the_passage_that_holds_its_introduction(interview_register):
+    """``introduced_in`` is the passage a "Qui est X ?" quotes: it holds the whole sentence."""
+    entries, chunks = interview_register
+    by_id = {c.id: c for c in chunks}
+    for e in entries:
+        c = by_id[e.introduced_in]
+        assert c.start <= e.introduction[0] < e.introduction[1] <= c.end and e.introduction in c.sentences
+
+
 def test_tag_reads_only_sentences_that_may_name_someone_each_once(monkeypatch):
     seen: list[str] = []
     nlp = people._nlp()
