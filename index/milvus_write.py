@@ -20,7 +20,7 @@ from index.lexical import LexicalIndex, analyze
 from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, read_register, row_of
 from index.milvus_views import chunk_of, quote, read_pieces
 from index.settings import Settings
-from index.store import Index, lexical_text
+from index.store import FORMAT, Index, lexical_text
 from index.vectors import ivf_lists, make_vector_index
 
 _BATCH = 1000
@@ -212,7 +212,9 @@ def local_copy(settings: Settings) -> Index | None:
 
 def _local_copy(client, settings: Settings) -> Index | None:
     meta = read_meta(client, settings)
-    if meta is None:
+    if meta is None or meta.get("format") != FORMAT or meta.get("milvus_layout") != LAYOUT:
+        # Rows of another format lack fields this one reads (the people of a passage, the
+        # register): nothing of them may be reused, as Index.load refuses such a folder.
         return None
     passages, sentences, store = collection_names(settings)
     order = {sid: i for i, sid in enumerate(meta.get("source_order", []))}

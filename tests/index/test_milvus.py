@@ -255,3 +255,22 @@ def test_settings_name_a_milvus_uri(tmp_path):
         replace(settings, backend="milvus")
     with pytest.raises(ValueError, match="backend must be local or milvus"):
         replace(settings, backend="faiss")
+
+
+@pytest.mark.slow
+def test_an_index_of_an_older_format_in_milvus_is_stale_and_not_reused(tmp_path):
+    """Rows written before passages carried typed people and the register: the index is
+    stale (rebuilt by `ask`/`serve`), and an update reuses none of its passages."""
+    from index.milvus_write import _write_pieces, local_copy
+
+    corpus = copy_corpus(tmp_path)
+    settings = milvus(fake_settings(tmp_path), tmp_path)
+    index = build_index(corpus, tmp_path / "unused", settings, CountingEmbedder(), quiet=True)
+    assert index.stale_reason(settings, None, None) is None
+    old = dict(index.meta, format=2)
+    _write_pieces(index.client, index._store, "meta", "meta", json.dumps(old, ensure_ascii=False))
+    index.client.close()
+    assert local_copy(settings) is None
+    reopened = MilvusIndex.load(settings)
+    assert "format 2" in reopened.stale_reason(settings, None, None)
+    reopened.client.close()
