@@ -85,7 +85,9 @@ def attribution_sentence(q: QuoteCheck, lang: str) -> str | None:
     said = L["attribution"][a.status].format(named=a.named, speakers=speakers, reported=reported)
     if a.person and a.person.description and a.status in ("other", "mentioned"):
         # How the corpus introduces them: who they are, to see why the words are not theirs.
-        said += f" ({a.person.name} : {a.person.description})" if lang == "fr" else f" ({a.person.name}: {a.person.description})"
+        where = location_label(a.person.page, a.person.paragraph, lang)
+        said += (f" Dans le corpus : {a.person.name}, « {a.person.description} » ({where})." if lang == "fr"
+                 else f" In the corpus: {a.person.name}, “{a.person.description}” ({where}).")
     return said
 
 

@@ -48,6 +48,10 @@ def test_one_quote_json_and_text(run, capsys):
     assert run(SENTENCE) == 0
     out = capsys.readouterr().out
     assert "[exacte]" in out and "§ 6" in out and "Olivier Griffith" in out
+    assert run(f"« {SENTENCE} », selon Katia Roux") == 0
+    out = capsys.readouterr().out
+    assert "Katia Roux ne parle pas ici : c'est Olivier Griffith." in out
+    assert "Dans le corpus : Katia Roux, « chargée de plaidoyer chez Amnesty France » (§ 23)." in out
 
 
 def write_docx(path, paragraphs):
