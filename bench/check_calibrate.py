@@ -171,11 +171,17 @@ def calibrate(index, embedder) -> dict:
     from chat.check import _check_quote
     from chat.paraphrase import paraphrase_candidates
     from chat.matcher import SourceMatcher
+    from index.fusion import FRAME_PARTS
 
     rng = random.Random(SEED)
     matcher = SourceMatcher.from_index(index)
     sentences = []
     for c in index.chunks:
+        if c.part in FRAME_PARTS:
+            # What people quote is the content: the interviewer's questions, the closing
+            # line, credits and the comment header frame it (and are not in the pairs the
+            # threshold was calibrated on).
+            continue
         text = index.texts[c.source_id]
         sentences += [text[s:e] for s, e in c.sentences if len(text[s:e].split()) >= 6]
     kept = []

@@ -57,13 +57,13 @@ def corpus(n: int, queries: int, seed: int = 7):
 
 def in_memory_index(n: int, queries: int, settings):
     from index.lexical import LexicalIndex
-    from index.store import Index, lexical_text
+    from index.store import FORMAT, Index, lexical_text
     from index.vectors import make_vector_index
 
     chunks, docs, vectors, _, _ = corpus(n, queries)
     faiss_index, desc = make_vector_index(vectors, settings.exact_max_passages, settings.ivf_nprobe)
     lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
-    meta = {"format": 2, "model": {"name": "synthetic", "id": "synthetic"}, "dimension": DIM, "settings": settings.index_params(),
+    meta = {"format": FORMAT, "model": {"name": "synthetic", "id": "synthetic"}, "dimension": DIM, "settings": settings.index_params(),
             "search": settings.search_params(), "vector_index": desc, "corpus_hash": "synthetic",
             "counts": {"sources": len(docs), "chunks": n, "sentences": n}}
     return Index(chunks, {d.source.id: d.source for d in docs}, {d.source.id: d.text for d in docs}, faiss_index,

@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index
+from ingest.people import person_question
 from chat.decision import LEVELS, SIGNAL_PASSAGES, asks_for_number, holds_number, load_decision
 
 _FR_HINTS = frozenset(
@@ -129,7 +130,9 @@ class Passage:
             "section": c.section,
             "speaker": c.speaker,
             "role": c.role,
-            "reported": list(c.reported),
+            "part": c.part,
+            "reported": [r.label() for r in c.reported],
+            "reported_people": [r.to_dict() for r in c.reported],
             "links": list(c.links),
             "quote_url": self.quote_url,
         }
@@ -244,6 +247,9 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
     """:func:`retrieve` for a question already cleaned and embedded: each passage quotes its best sentences."""
     language = detect_language(text)
     hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
+    introduction = person_introduction(text, qvec, index, where, hits)
+    if introduction:
+        hits = [introduction[0], *(h for h in hits if h.row != introduction[0].row)]
     terms = analyze(text)
     qterms = set(terms)
     background = float(qvec @ index.centroid)
@@ -257,6 +263,8 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
             continue
         taken.add(key)
         start, end, best_sim = _choose_quote(index, hit, qvec, qterms)
+        if introduction and hit is introduction[0]:
+            start, end = introduction[1]  # the sentence that says who they are
         src_text = index.texts[hit.chunk.source_id]
         passages.append(
             Passage(
@@ -278,6 +286,38 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
             break
     x = signals(text, terms, language, index, hits, passages[:SIGNAL_PASSAGES]) if passages else ()
     return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x)
+
+
+def person_introduction(text: str, qvec: np.ndarray, index: Index, where: Filter | None,
+                        hits: list[Hit]) -> tuple[Hit, tuple[int, int]] | None:
+    """For a question about a person ("Qui est X ?", "Que fait X ?", "Pour qui travaille
+    X ?") whose name the register of people knows: the passage that introduces them, to
+    rank first, and its introducing sentence, to quote. None otherwise.
+
+    The passage keeps its own search evidence when the search found it; else it gets its
+    cosine to the question, no lexical rank, and the best fused score (the register, not
+    the ranking, puts it first). The decision then reads it like any first passage.
+    """
+    asked = person_question(text)
+    if not asked:
+        return None
+    entries = index.find_person(asked[1])
+    if not entries or entries[0].introduced_in is None:
+        return None
+    if len({e.name for e in entries}) > 1 and entries[0].name.casefold() != " ".join(asked[1].split()).casefold():
+        return None  # a surname shared by several people: the search decides
+    entry = entries[0]
+    found = next((h for h in hits if h.chunk.id == entry.introduced_in), None)
+    if found is None:
+        got = index.passage(entry.introduced_in)
+        if got is None:
+            return None
+        row, chunk, vector = got
+        if where and not where.admits(chunk):
+            return None
+        top = hits[0].score if hits else 1.0
+        found = Hit(row, chunk, top, float(vector @ qvec), 0.0, None, None)
+    return found, entry.introduction
 
 
 def signals(text: str, terms: list[str], language: str, index: Index, hits: list[Hit], passages: list[Passage]) -> tuple[float, ...]:

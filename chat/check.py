@@ -14,7 +14,9 @@ or the whole text) and gives each a verdict with its evidence:
 - ``not_found``.
 
 When the text names a person next to a quote, the report says whether that person is
-the speaker or a person reported in the passage found, and who is otherwise. Every place
+the speaker, a person whose words the sentences found relay (attribution is decided per
+sentence, as at ingest), a person the passage only names, or someone else; the register of
+people (``Index.people``) tells which names the corpus knows and how it introduces them. Every place
 is an exact slice of its source: ``source_text[start:end] == text``.
 """
 from __future__ import annotations
@@ -27,9 +29,10 @@ from chat.quotetext import (cut_segments, fold_name, key, named_person, quoted_s
                             sentence_spans, word_spans)
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import Index, person_name
+from index.store import Index
 from ingest.errors import VerbatimError
 from ingest.links import quote_link
+from ingest.model import Chunk, Person, RegisterEntry
 
 VERDICTS = ("exact", "altered", "stitched", "paraphrase", "not_found")
 MODES = ("auto", "quotes", "sentences", "whole")
@@ -64,16 +67,18 @@ class Place:
     section: str | None
     speaker: str | None
     role: str | None
-    reported: tuple[str, ...]
+    reported: tuple[Person, ...]  # people whose words the sentences of this stretch relay
     source: dict
     link: str | None
+    mentioned: tuple[Person, ...] = ()  # named in this paragraph, their words not relayed by these sentences
 
     def to_dict(self) -> dict:
         return {
             "source_id": self.source_id, "start": self.start, "end": self.end, "text": self.text,
             "quote_start": self.quote_start, "quote_end": self.quote_end, "word_for_word": self.word_for_word,
             "paragraph": self.paragraph, "page": self.page, "section": self.section,
-            "speaker": self.speaker, "role": self.role, "reported": list(self.reported),
+            "speaker": self.speaker, "role": self.role, "reported": [r.label() for r in self.reported],
+            "reported_people": [r.to_dict() for r in self.reported],
             "source": self.source, "link": self.link,
         }
 
@@ -95,9 +100,11 @@ class Change:
 class Attribution:
     """Whom the checked text credits with a quote, against the passage found.
 
-    ``status``: ``speaker`` (the person says it), ``reported`` (the speaker relays that
-    person), ``other`` (neither: ``speakers`` and ``reported`` say who), ``unverified``
-    (no passage found to compare with).
+    ``status``: ``speaker`` (the person says it), ``reported`` (a sentence found relays
+    that person's words), ``mentioned`` (the paragraph found names them, but the sentences
+    found do not relay their words), ``other`` (neither: ``speakers`` and ``reported`` say who),
+    ``unverified`` (no passage found to compare with). ``person`` is the named person's
+    entry in the register of people, when the corpus introduces them.
     """
 
     named: str
@@ -105,11 +112,16 @@ class Attribution:
     end: int
     status: str
     speakers: tuple[str, ...]
-    reported: tuple[str, ...]
+    reported: tuple[Person, ...]
+    person: RegisterEntry | None = None
 
     def to_dict(self) -> dict:
+        p = self.person
         return {"named": self.named, "start": self.start, "end": self.end, "status": self.status,
-                "speakers": list(self.speakers), "reported": list(self.reported)}
+                "speakers": list(self.speakers), "reported": [r.label() for r in self.reported],
+                "reported_people": [r.to_dict() for r in self.reported],
+                "person": {"name": p.name, "affiliation": p.affiliation, "description": p.description,
+                           "source_id": p.source_id, "paragraph": p.paragraph, "page": p.page} if p else None}
 
 
 @dataclass(frozen=True)
@@ -193,7 +205,7 @@ def check_text(text: str, index: Index, embedder: Embedder, settings: Settings, 
             if place is not None and score >= settings.check_paraphrase_min:
                 q = QuoteCheck(q.start, q.end, q.quote, "paraphrase", score, (_shift(place, q),))
         named = named_person(text, q.start, q.end, known)
-        out.append(_with_attribution(q, named) if named else q)
+        out.append(_with_attribution(q, named, index) if named else q)
     return CheckReport(text, mode, tuple(out))
 
 
@@ -329,14 +341,31 @@ def _place_at(m: SourceMatcher, sid: str, start: int, end: int, qs: int, qe: int
     passages = m.passages_at(sid, start, end)
     paragraph, page = (passages[0].paragraph, passages[0].page) if passages else m.paragraph_at(sid, start)
     speakers = list(dict.fromkeys(c.speaker for c in passages if c.speaker))
-    reported = tuple(dict.fromkeys(r for c in passages for r in c.reported))
+    reported = tuple(dict.fromkeys(r for c in passages for r in reported_between(c, start, end)))
+    # Whoever the paragraph names (relayed by another sentence, or only named): "a dit
+    # Katia Roux" of a sentence next to hers is not hers, but is not a stranger's either.
+    around = m.paragraph_passages(sid, paragraph, page) or passages
+    named = (r for c in around for r in (*c.reported, *c.mentioned))
+    mentioned = tuple(dict.fromkeys(r for r in named if r not in reported))
     source = m.source_records.get(sid, {"id": sid})
     return Place(
         sid, start, end, src_text[start:end], qs, qe, exact, paragraph, page,
         passages[0].section if passages else None, " ; ".join(speakers) or None,
         passages[0].role if passages else None, reported, source,
-        quote_link(source.get("url"), source.get("kind"), src_text[start:end], page),
+        quote_link(source.get("url"), source.get("kind"), src_text[start:end], page), mentioned,
     )
+
+
+def reported_between(c: Chunk, start: int, end: int) -> tuple[Person, ...]:
+    """The people whose words the sentences of passage ``c`` overlapping ``start:end`` relay.
+
+    Attribution is per sentence: a quote from the second sentence of a passage whose first
+    sentence relays Thierry Breton is not Thierry Breton's. A passage without per-sentence
+    attribution counts as a whole."""
+    if len(c.reported_in) != len(c.sentences):
+        return c.reported
+    idx = dict.fromkeys(i for (s, e), ids in zip(c.sentences, c.reported_in) if s < end and e > start for i in ids)
+    return tuple(c.reported[i] for i in idx)
 
 
 def _shift(place: Place, q: QuoteCheck) -> Place:
@@ -346,8 +375,13 @@ def _shift(place: Place, q: QuoteCheck) -> Place:
 
 
 def _known_people(index: Index) -> dict[str, str]:
-    """Folded full names and surnames of everyone who speaks or is reported → the name."""
-    names = {c.speaker for c in index.chunks if c.speaker} | {person_name(r) for c in index.chunks for r in c.reported}
+    """Folded full names and surnames of everyone who speaks or is named → the name.
+
+    The register holds everyone the corpus names (reported or only mentioned), and the
+    facets who speaks: neither needs a pass over the passages (a Milvus index reads them
+    one query at a time)."""
+    facets = index.facets()
+    names = set(facets["speakers"]) | set(facets["reported"]) | {e.name for e in index.people}
     names |= {s.interviewee for s in index.sources.values() if s.interviewee}
     out: dict[str, str] = {}
     for n in sorted(names):
@@ -357,20 +391,34 @@ def _known_people(index: Index) -> dict[str, str]:
     return out
 
 
-def _with_attribution(q: QuoteCheck, named) -> QuoteCheck:
+def _register_entry(index: Index, name: str) -> RegisterEntry | None:
+    """The register's entry for a name as the text writes it ("Roux", "Katia Roux"), when
+    exactly one person of the register has that name (a shared surname stays unresolved)."""
+    found = index.find_person(name)
+    people = {e.name for e in found}
+    return found[0] if len(people) == 1 else None
+
+
+def _with_attribution(q: QuoteCheck, named, index: Index) -> QuoteCheck:
     from dataclasses import replace
 
     speakers = tuple(dict.fromkeys(s for p in q.places for s in (p.speaker or "").split(" ; ") if s))
     reported = tuple(dict.fromkeys(r for p in q.places for r in p.reported))
+    mentioned = tuple(dict.fromkeys(r for p in q.places for r in p.mentioned))
+    entry = _register_entry(index, named.name)
+    # The register resolves a surname to the one person it names ("Roux" -> Katia Roux).
+    claimed = [named.name, entry.name] if entry else [named.name]
     if not q.places:
         status = "unverified"
-    elif any(same_person(named.name, s) for s in speakers):
+    elif any(same_person(c, s) for c in claimed for s in speakers):
         status = "speaker"
-    elif any(same_person(named.name, person_name(r)) for r in reported):
+    elif any(same_person(c, r.name) for c in claimed for r in reported):
         status = "reported"
+    elif any(same_person(c, r.name) for c in claimed for r in mentioned):
+        status = "mentioned"
     else:
         status = "other"
-    return replace(q, attribution=Attribution(named.name, named.start, named.end, status, speakers, reported))
+    return replace(q, attribution=Attribution(named.name, named.start, named.end, status, speakers, reported, entry))
 
 
 # -- paraphrases ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ CHECK_LABELS = {
         "attribution": {
             "speaker": "{named} est bien la personne qui parle.",
             "reported": "{named} est rapporté(e) par {speakers}, qui parle.",
+            "mentioned": "{named} est nommé(e) dans ce paragraphe, mais ces mots ne sont pas rapportés comme les siens : c'est {speakers}{reported}.",
             "other": "{named} ne parle pas ici : c'est {speakers}{reported}.",
             "unverified": "{named} : aucune source pour le vérifier.",
         },
@@ -51,6 +52,7 @@ CHECK_LABELS = {
         "attribution": {
             "speaker": "{named} is indeed the person speaking.",
             "reported": "{named} is reported by {speakers}, who is speaking.",
+            "mentioned": "{named} is named in this paragraph, but these words are not given as theirs: it is {speakers}{reported}.",
             "other": "{named} does not speak here: it is {speakers}{reported}.",
             "unverified": "{named}: no source to check it against.",
         },
@@ -69,7 +71,7 @@ def _who(p: Place, lang: str) -> str | None:
     if not p.speaker:
         return None
     L = CHECK_LABELS[lang]
-    return p.speaker + (f", {L['reporting']} " + " ; ".join(p.reported) if p.reported else "")
+    return p.speaker + (f", {L['reporting']} " + " ; ".join(r.label() for r in p.reported) if p.reported else "")
 
 
 def attribution_sentence(q: QuoteCheck, lang: str) -> str | None:
@@ -79,8 +81,14 @@ def attribution_sentence(q: QuoteCheck, lang: str) -> str | None:
         return None
     L = CHECK_LABELS[lang]
     speakers = " ; ".join(a.speakers) or "?"
-    reported = f" ({L['reporting']} {' ; '.join(a.reported)})" if a.reported else ""
-    return L["attribution"][a.status].format(named=a.named, speakers=speakers, reported=reported)
+    reported = f" ({L['reporting']} {' ; '.join(r.label() for r in a.reported)})" if a.reported else ""
+    said = L["attribution"][a.status].format(named=a.named, speakers=speakers, reported=reported)
+    if a.person and a.person.description and a.status in ("other", "mentioned"):
+        # How the corpus introduces them: who they are, to see why the words are not theirs.
+        where = location_label(a.person.page, a.person.paragraph, lang)
+        said += (f" Dans le corpus : {a.person.name}, « {a.person.description} » ({where})." if lang == "fr"
+                 else f" In the corpus: {a.person.name}, “{a.person.description}” ({where}).")
+    return said
 
 
 def render_check(report: CheckReport, lang: str = "fr") -> str:

@@ -31,7 +31,8 @@ BASELINES = {
     "dense": {"fusion": "dense"},
     "lexical": {"fusion": "lexical"},
     # A plain hybrid: BM25 and the same dense model joined by reciprocal rank fusion (k = 60).
-    "rrf": {"fusion": "rrf", "rrf_k": 60, "dense_weight": 1.0, "lexical_weight": 1.0, "cross_language_lexical_weight": 1.0},
+    "rrf": {"fusion": "rrf", "rrf_k": 60, "dense_weight": 1.0, "lexical_weight": 1.0, "cross_language_lexical_weight": 1.0,
+            "frame_weight": 1.0},
 }
 MODES = ("fused", *BASELINES)
 BOOTSTRAP = 2000

@@ -215,6 +215,12 @@ class SourceMatcher:
                 out.append(c)
         return out
 
+    def paragraph_passages(self, source_id: str, paragraph: int | None, page: int | None) -> list[Chunk]:
+        """The passages of one paragraph (or, without paragraphs, one page) of a source."""
+        if paragraph is None and page is None:
+            return []
+        return [c for c in self._chunks.get(source_id, []) if (c.paragraph, c.page) == (paragraph, page)]
+
     def paragraph_at(self, source_id: str, offset: int) -> tuple[int | None, int | None]:
         """``(paragraph, page)`` at an offset of a source, from its ingest record."""
         for n, s, e, page in self._paragraphs.get(source_id, []):

@@ -106,7 +106,7 @@ def attribution_line(p: Passage, lang: str) -> str:
     if c.role and not who.rstrip().endswith(")"):
         who += f" ({L['roles'].get(c.role, c.role)})"
     if c.reported:
-        who += f", {L['reporting']} " + " ; ".join(c.reported)
+        who += f", {L['reporting']} " + " ; ".join(r.label() for r in c.reported)
     return who
 
 
@@ -186,7 +186,7 @@ def location_label(page: int | None, paragraph: int, lang: str) -> str:
 def speaker_line(p: Passage, lang: str) -> str | None:
     """Who says it and whom they report: ``Olivier Griffith (rapportant Thierry Breton, …)``."""
     who = p.chunk.speaker or p.source.get("author")
-    reported = " ; ".join(p.chunk.reported)
+    reported = " ; ".join(r.label() for r in p.chunk.reported)
     if who and reported:
         return f"{who} ({LABELS[lang]['reporting']} {reported})"
     return who or reported or None

@@ -123,12 +123,10 @@ class ExportDir:
 
 def _people_of(ans: Answer) -> tuple[str, ...]:
     """The people of an answer's best passage: whom a follow-up's pronoun most likely means."""
-    from index.store import person_name
-
     if not ans.passages:
         return ()
     c = ans.passages[0].chunk
-    names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [person_name(r) for r in c.reported]
+    names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [r.name for r in c.reported]
     return tuple(dict.fromkeys(n for n in names if n))
 
 

@@ -1,10 +1,14 @@
 """How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from index.settings import Settings
+
+# Parts of a document that frame its content (the interviewer's questions, the closing
+# line, a photo credit, the comment header): searchable, but ranked below the content.
+FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header"})
 
 
 def fuse(
@@ -14,14 +18,59 @@ def fuse(
     lexical_max: float,
     settings: Settings,
     same_language: bool = True,
+    frames: Collection[int] = (),
     word_match: dict[int, float] | None = None,
 ) -> dict[int, float]:
     """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
 
     ``dense`` maps the dense candidates, best first, to their cosine; ``lexical`` gives the
     BM25 score of every candidate (0 when it has none); ``lexical_order`` lists the lexical
-    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search.
+    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search;
+    ``frames`` are the candidates whose part frames the content (``FRAME_PARTS``): their
+    weighted or RRF score is multiplied by ``settings.frame_weight``; ``word_match`` gives the
+    word-vector match of candidates (:func:`word_match`), used by the weighted fusion only.
     """
+    fused = _mix(dense, lexical, lexical_order, lexical_max, settings, same_language)
+    if word_match and settings.word_match_weight and settings.fusion == "weighted":
+        w_lo = min(word_match.get(r, 0.0) for r in fused)
+        w_span = (max(word_match.get(r, 0.0) for r in fused) - w_lo) or 1.0
+        for r in fused:
+            fused[r] += settings.word_match_weight * (word_match.get(r, 0.0) - w_lo) / w_span
+    if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores are >= 0 there
+        # A question resembles the interviewer's questions by its very form: they stay
+        # findable without crowding out the answers.
+        for r in frames:
+            if r in fused:
+                fused[r] *= settings.frame_weight
+    return fused
+
+
+def word_match(question: str, texts: dict[int, str], settings: Settings, french: bool) -> dict[int, float]:
+    """The word-vector match of each candidate ``row → text``, when the weighted fusion uses it.
+
+    ``french`` says that the question and the corpus are both French: the vectors are
+    French, and an English word has no neighbour among them worth trusting.
+    """
+    if settings.fusion != "weighted" or not settings.word_match_weight or not french or not texts:
+        return {}
+    from index.wordvectors import load_word_vectors
+
+    return load_word_vectors().match(question, texts)
+
+
+def frame_rows(rows: Collection[int], part_of: Callable[[int], str]) -> set[int]:
+    """The rows among ``rows`` whose passage frames the content (``part_of(row)`` in FRAME_PARTS)."""
+    return {r for r in rows if part_of(r) in FRAME_PARTS}
+
+
+def _mix(
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    lexical_order: list[int],
+    lexical_max: float,
+    settings: Settings,
+    same_language: bool,
+) -> dict[int, float]:
     candidates = set(dense) | set(lexical_order)
     if settings.fusion == "dense":
         return {r: dense.get(r, -1.0) for r in candidates}
@@ -41,29 +90,10 @@ def fuse(
     d_lo = min(dense.values(), default=0.0)
     d_span = (max(dense.values(), default=0.0) - d_lo) or 1.0
     l_hi = lexical_max or 1.0
-    fused = {
+    return {
         r: settings.dense_weight * ((dense[r] - d_lo) / d_span if r in dense else 0.0) + w_lex * lexical.get(r, 0.0) / l_hi
         for r in candidates
     }
-    if word_match and settings.word_match_weight:
-        w_lo = min(word_match.get(r, 0.0) for r in candidates)
-        w_span = (max(word_match.get(r, 0.0) for r in candidates) - w_lo) or 1.0
-        for r in candidates:
-            fused[r] += settings.word_match_weight * (word_match.get(r, 0.0) - w_lo) / w_span
-    return fused
-
-
-def word_match(question: str, texts: dict[int, str], settings: Settings, french: bool) -> dict[int, float]:
-    """The word-vector match of each candidate ``row → text``, when the weighted fusion uses it.
-
-    ``french`` says that the question and the corpus are both French: the vectors are
-    French, and an English word has no neighbour among them worth trusting.
-    """
-    if settings.fusion != "weighted" or not settings.word_match_weight or not french or not texts:
-        return {}
-    from index.wordvectors import load_word_vectors
-
-    return load_word_vectors().match(question, texts)
 
 
 def best(fused: dict[int, float], k: int, position: Callable[[int], Any] | None = None) -> list[int]:

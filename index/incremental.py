@@ -4,7 +4,8 @@ Two caches make an update cost what changed, and nothing else:
 
 - per source: a source whose fingerprint (record, bytes, ingest code, index
   parameters; see ``ingest.corpus``) is the one the previous index recorded keeps its
-  passages, attribution included (spaCy is the slow part of ingest);
+  passages and its entries in the register of people, attribution included (spaCy
+  is the slow part of ingest); a source read again gets its register entries anew;
 - per text: ``CachingEmbedder`` wraps the embedder and returns the previous index's
   vector for any passage or sentence text it already embedded (keyed by the sha256 of
   the text), so that only new texts reach the model.
@@ -33,7 +34,8 @@ from ingest.corpus import LinkedRef, fingerprint, ingest_version, linked_sources
 from ingest.errors import CorpusError, NoTextError, NotFetchedError
 from ingest.fetch import FetchCache
 from ingest.load import corpus_hash, manifest_links, page_at, read_manifest, resolve_source
-from ingest.model import Chunk, Document, Source
+from ingest.model import Chunk, Document, RegisterEntry, Source
+from ingest.people import register
 
 
 class CachingEmbedder:
@@ -135,6 +137,7 @@ class CachingEmbedder:
 class _Plan:
     docs: list[Document] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
+    people: list[RegisterEntry] = field(default_factory=list)
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     failed_fingerprints: dict[str, str] = field(default_factory=dict)
@@ -185,6 +188,7 @@ def process_source(
     if old and old.fingerprint == fp and resolved.id in prev.texts and prev_chunks.get(resolved.id):
         doc = Document(prev.sources[resolved.id], prev.texts[resolved.id], ())
         chunks = prev_chunks[resolved.id]
+        people = [e for e in prev.people if e.source_id == resolved.id]
         info = old
         refs = list(old.links)
     else:
@@ -202,6 +206,7 @@ def process_source(
             plan.failed[resolved.id] = str(exc)
             plan.failed_fingerprints[resolved.id] = fp
             return
+        people = register(doc, chunks)
         refs = web_links(doc.source.id, doc.links)
         info = SourceRecord(
             fingerprint=fp,
@@ -212,6 +217,7 @@ def process_source(
     plan.sources[doc.source.id] = replace(info, chunks=len(chunks))
     plan.docs.append(doc)
     plan.chunks.extend(chunks)
+    plan.people.extend(people)
     if not doc.source.linked_from:
         plan.links.extend(refs)
 
@@ -262,7 +268,7 @@ def update_index(
     try:
         if bar:
             bar.start()
-        index = Index.build(plan.docs, plan.chunks, caching, settings, digest, info, progress)
+        index = Index.build(plan.docs, plan.chunks, caching, settings, digest, info, progress, people=plan.people)
     finally:
         if bar:
             bar.stop()

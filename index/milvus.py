@@ -7,8 +7,9 @@ Three collections per index (prefix ``settings.milvus_collection``):
   vector, its text, the text BM25 reads, and every field of the passage (offsets, source,
   paragraph or page, section, speaker, role, reported people, sentence spans, links) as JSON;
 - ``PREFIX_sentences``: one row per sentence of a passage, with its vector;
-- ``PREFIX_store``: the sources (metadata and text, in pieces) and the index's meta
-  (model, settings, corpus hash, facets, centroid), written last by a build.
+- ``PREFIX_store``: the sources (metadata and text, in pieces), the register of people
+  (``people.json`` of a local index) and the index's meta (model, settings, corpus hash,
+  facets, centroid), written last by a build.
 
 Lexical search is BM25 inside Milvus over the passage analysed by Verbatim's own French
 analyser (``index.lexical.analyze``) and stored as space-separated terms: Milvus Lite's
@@ -28,14 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import VerbatimError
-from ingest.model import Source
-from index.fusion import best, fuse, word_match
+from ingest.model import Chunk, RegisterEntry, Source
+from index.fusion import best, frame_rows, fuse, word_match
 from index.lexical import analyze
 from index.settings import Settings
-from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, quote, read_pieces
+from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, chunk_of, quote, read_pieces
 from index.store import Filter, Hit, Index, IndexLoadError, lexical_text
 
-LAYOUT = 2  # the collections' fields; another layout is stale and is rebuilt
+LAYOUT = 3  # the collections' fields; another layout is stale and is rebuilt (3: the register of people)
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
 
 
@@ -132,6 +133,12 @@ def read_meta(client, settings: Settings) -> dict | None:
     return json.loads(body) if body else None
 
 
+def read_register(client, store: str) -> list[RegisterEntry]:
+    """The register of people stored with the index ([] when it has none)."""
+    body = read_pieces(client, store, "people", "register")
+    return [RegisterEntry.from_dict(d) for d in json.loads(body)] if body else []
+
+
 def stored_meta(settings: Settings) -> dict:
     """The meta of the index in Milvus, or {} when there is none (``verbatim sources``)."""
     client = connect(settings)
@@ -144,7 +151,8 @@ def stored_meta(settings: Settings) -> dict:
 class MilvusIndex:
     """An index held in Milvus, offering what ``index.protocol.SearchIndex`` asks."""
 
-    def __init__(self, client, settings: Settings, meta: dict, sources: dict[str, Source]) -> None:
+    def __init__(self, client, settings: Settings, meta: dict, sources: dict[str, Source],
+                 people: list[RegisterEntry] | None = None) -> None:
         self.client = client
         self.meta = meta
         self._passages, self._sentences, self._store = collection_names(settings)
@@ -154,6 +162,9 @@ class MilvusIndex:
         self.chunks = Passages(client, self._passages, int(meta["counts"]["chunks"]))
         self.lexical = Vocabulary(client, self._passages, int(meta["counts"]["chunks"]))
         self._sentence_cache: dict[int, np.ndarray] = {}
+        # The register is small (one entry per person and source): read once, as the
+        # local index reads people.json, so a replica with no corpus answers "Qui est X ?".
+        self.people = tuple(people if people is not None else read_register(client, self._store))
 
     @classmethod
     def load(cls, settings: Settings) -> MilvusIndex:
@@ -184,6 +195,20 @@ class MilvusIndex:
     def facets(self) -> dict[str, list]:
         f = self.meta["facets"]
         return {"sources": [(s.id, s.title) for s in self.sources.values()], "speakers": f["speakers"], "reported": f["reported"]}
+
+    def find_person(self, text: str) -> list[RegisterEntry]:
+        """Register entries whose name matches ``text``, as ``Index.find_person``."""
+        from ingest.people import find_person
+
+        return find_person(self.people, text)
+
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None:
+        """The row, passage and vector of a chunk id, as ``Index.passage``: one query by key."""
+        row = row_of(chunk_id)
+        found = self.client.query(self._passages, filter=f"pk == {row}", output_fields=["text", "data", "vector"])
+        if not found:
+            return None
+        return row, chunk_of(found[0]), np.asarray(found[0]["vector"], dtype=np.float32)
 
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
         if self.meta.get("milvus_layout") != LAYOUT:
@@ -275,9 +300,11 @@ class MilvusIndex:
                                      search_params={"metric_type": "BM25"})
             lexical.update({int(h["pk"]): bm25_score(h["distance"]) for h in res[0]})
         lex_rows = list(found.lexical)
+        # Every candidate's passage was read by candidates(): its part costs no query.
+        frames = frame_rows(set(found.dense) | set(lex_rows), lambda r: self.chunks[r].part)
         matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in lexical.keys() | found.dense.keys()}, settings,
                              same_language and self.language == "fr")
-        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, matched)
+        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched)
         order = best(fused, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}

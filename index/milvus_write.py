@@ -17,10 +17,10 @@ import numpy as np
 
 from ingest.model import Source
 from index.lexical import LexicalIndex, analyze
-from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, row_of
+from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, read_register, row_of
 from index.milvus_views import chunk_of, quote, read_pieces
 from index.settings import Settings
-from index.store import Index, lexical_text, person_name
+from index.store import FORMAT, Index, lexical_text
 from index.vectors import ivf_lists, make_vector_index
 
 _BATCH = 1000
@@ -154,7 +154,7 @@ def save_to_milvus(index: Index, settings: Settings, fresh: bool = False) -> Mil
         if stored.get(pk) == h.hexdigest():
             continue
         changed.append(pk)
-        people = sorted({n for n in (c.speaker, *(person_name(r) for r in c.reported)) if n})
+        people = sorted({n for n in (c.speaker, *(p.name for p in c.reported)) if n})
         rows.append({"pk": pk, "vector": vectors[i].tolist(), "lexical": " ".join(analyze(lexical_text(c, settings))),
                      "source_id": c.source_id, "start": c.start, "people": people, "text": text, "data": data, "digest": h.hexdigest()})
         sentence_rows.extend({"pk": f"{c.id}:{n}", "chunk": pk, "n": n, "vector": v.tolist()} for n, v in enumerate(sv))
@@ -176,6 +176,9 @@ def save_to_milvus(index: Index, settings: Settings, fresh: bool = False) -> Mil
     for sid in set(old_sources) - set(index.sources):
         client.delete(store, filter=f"owner == {quote(sid)} and (kind == \"source\" or kind == \"text\")")
 
+    # The register, before the meta: a reader that finds the meta finds the register too.
+    _write_pieces(client, store, "people", "register", json.dumps([e.to_dict() for e in index.people], ensure_ascii=False))
+
     meta = dict(index.meta)
     meta.pop("files", None)
     speakers = sorted({c.speaker for c in index.chunks if c.speaker})
@@ -185,7 +188,7 @@ def save_to_milvus(index: Index, settings: Settings, fresh: bool = False) -> Mil
         backend={"type": "milvus", "uri": settings.milvus_uri, "collection": settings.milvus_collection},
         centroid=[float(x) for x in index.centroid],
         language=index.language,
-        facets={"speakers": speakers, "reported": sorted({person_name(r) for c in index.chunks for r in c.reported} - set(speakers))},
+        facets={"speakers": speakers, "reported": sorted({p.name for c in index.chunks for p in c.reported} - set(speakers))},
         source_order=list(index.sources),
         text_digests={sid: hashlib.sha256(index.texts[sid].encode()).hexdigest() for sid in index.sources},
         written={"passages": len(rows), "deleted": len(gone), "kept": len(index.chunks) - len(rows)},
@@ -209,7 +212,9 @@ def local_copy(settings: Settings) -> Index | None:
 
 def _local_copy(client, settings: Settings) -> Index | None:
     meta = read_meta(client, settings)
-    if meta is None:
+    if meta is None or meta.get("format") != FORMAT or meta.get("milvus_layout") != LAYOUT:
+        # Rows of another format lack fields this one reads (the people of a passage, the
+        # register): nothing of them may be reused, as Index.load refuses such a folder.
         return None
     passages, sentences, store = collection_names(settings)
     order = {sid: i for i, sid in enumerate(meta.get("source_order", []))}
@@ -230,4 +235,5 @@ def _local_copy(client, settings: Settings) -> Index | None:
     lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
     # The vectors read back are exact float32: an update may reuse every one of them.
     local_meta = dict(meta, vector_index={"type": "flat"})
-    return Index(chunks, sources, texts, vectors, sentence_vectors, lexical, local_meta, np.asarray(meta["centroid"], dtype=np.float32))
+    return Index(chunks, sources, texts, vectors, sentence_vectors, lexical, local_meta, np.asarray(meta["centroid"], dtype=np.float32),
+                 read_register(client, store))

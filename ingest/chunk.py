@@ -1,15 +1,22 @@
-"""Cut paragraphs into passages of a few whole sentences, with exact offsets."""
+"""Cut paragraphs into passages of a few whole sentences, with exact offsets.
+
+Place in the flow: sources.toml → load → parse → attribute → **chunk** → embed → Index.
+
+Every part of a document a reader may ask about is a passage, with its ``part``:
+the introduction, the interviewer's questions, the answers, the closing line, a photo
+credit, the comment header and the comments. Only headings (the section of the
+paragraphs under them) and lines that are nothing but a URL are left out.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.model import Chunk, Document, Paragraph
+from ingest.model import Chunk, Document, Paragraph, Person
 from ingest.parse import is_only_url
 from ingest.sentences import split_sentences
 
-# Paragraphs that frame the text but answer nothing: they stay in the source text
-# (and in attributions, as the section a passage answers) but are not passages.
-NOT_PASSAGES = frozenset({"question", "closing", "comment-header", "heading"})
+# A heading is the section of the paragraphs under it (their attribution), not a passage.
+NOT_PASSAGES = frozenset({"heading"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,14 @@ def _group(spans: list[tuple[int, int]], settings: ChunkSettings) -> list[list[t
     return groups
 
 
+def _reported(
+    group: list[tuple[int, int]], by_sentence: dict[tuple[int, int], tuple[Person, ...]]
+) -> tuple[tuple[Person, ...], tuple[tuple[int, ...], ...]]:
+    """The people the sentences of ``group`` report, and for each sentence their indices."""
+    people = tuple(dict.fromkeys(x for span in group for x in by_sentence.get(span, ())))
+    return people, tuple(tuple(people.index(x) for x in by_sentence.get(span, ())) for span in group)
+
+
 def chunk_paragraph(doc: Document, p: Paragraph, settings: ChunkSettings) -> list[Chunk]:
     """Passages of one paragraph; they never cross a paragraph, hence never a section."""
     if p.role in NOT_PASSAGES or is_only_url(p):
@@ -53,10 +68,14 @@ def chunk_paragraph(doc: Document, p: Paragraph, settings: ChunkSettings) -> lis
     spans = split_sentences(text, p.start, p.end)
     links = tuple(link.url for link in doc.links if link.paragraph in (p.number, p.number + 1) and (
         link.paragraph == p.number or link.citing_text == p.text))
+    by_sentence = dict(p.sentence_reports)
     chunks = []
     for group in _group(spans, settings):
         start, end = group[0][0], group[-1][1]
         body = text[start:end]
+        reported, reported_in = _reported(group, by_sentence)
+        named = [m.person for m in p.mentions if start <= m.start < end]
+        mentioned = tuple(dict.fromkeys(x for x in named if x not in reported))
         chunks.append(
             Chunk(
                 id=Chunk.make_id(doc.source.id, start, end, body),
@@ -69,9 +88,12 @@ def chunk_paragraph(doc: Document, p: Paragraph, settings: ChunkSettings) -> lis
                 section=p.section,
                 speaker=p.speaker,
                 role=p.speaker_role,
-                reported=p.reported,
+                reported=reported,
                 sentences=tuple(group),
                 links=links,
+                part=p.role,
+                reported_in=reported_in,
+                mentioned=mentioned,
             )
         )
     return chunks

@@ -1,5 +1,7 @@
 """Parse a source text into paragraphs with their role, section and speaker.
 
+Place in the flow: sources.toml → load → **parse** → attribute → chunk → embed → Index.
+
 An interview is recognised by its structure, not by line numbers: short lines that
 end with "?" or carry no final punctuation and are followed by a long paragraph are
 the interviewer's questions; what follows a question, up to the next one, is the
@@ -74,7 +76,8 @@ def parse_interview(text: str, source: Source) -> list[Paragraph]:
         elif _COMMENT_HEADER.match(body):
             in_comments = True
             section, section_no = None, None
-            role, speaker, speaker_role = "comment-header", None, None
+            # The blog's own line over its readers' comments ("Une réponse").
+            role, speaker, speaker_role = "comment-header", interviewer, "publisher"
         elif _CREDIT.match(body):
             role, speaker, speaker_role = "caption", interviewer, "publisher"
         elif _looks_like_question(body, nxt):

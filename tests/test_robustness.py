@@ -482,7 +482,6 @@ def test_ask_filters_by_speaker_and_source_like_the_page(fake, tmp_path, monkeyp
     folder and in Milvus (Lite), chosen by [settings] in sources.toml."""
     import chat.cli
     from index.settings import make_settings
-    from index.store import person_name
 
     corpus = Path(shutil.copytree(fake["corpus"], tmp_path / "corpus", ignore=shutil.ignore_patterns(".index*")))
     table = ["[settings]"]
@@ -503,7 +502,7 @@ def test_ask_filters_by_speaker_and_source_like_the_page(fake, tmp_path, monkeyp
         return rc, json.loads(capsys.readouterr().out)
 
     def says_or_reported(p: dict, name: str) -> bool:
-        return p["speaker"] == name or name in {person_name(r) for r in p["reported"]}
+        return p["speaker"] == name or name in {r["name"] for r in p["reported_people"]}
 
     q = "Qui a ouvert la série de rencontres ?"
     rc, everyone = ask("--top-k", "5", q)

@@ -4,6 +4,7 @@ from chat.answer import QuestionError, answer, clean_question, detect_language
 from chat.render import render_text
 from index.build import build_index
 from index.settings import Settings
+from ingest.model import Person
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,12 @@ def test_quotes_are_exact_slices_and_carry_attribution(fake_setup):
     assert top.chunk.paragraph == 6
     assert "Thierry Breton" in top.quote
     assert top.chunk.speaker == "Olivier Griffith"
-    assert top.chunk.reported == ("Thierry Breton, ex-commissaire européen",)
+    assert top.chunk.reported == (Person("Thierry Breton", "ex-commissaire européen"),)
     d = ans.to_dict()
-    assert set(d["passages"][0]) >= {"quote", "start", "end", "context", "score", "source", "paragraph", "page", "section", "speaker", "role", "reported"}
+    assert set(d["passages"][0]) >= {"quote", "start", "end", "context", "score", "source", "paragraph", "page", "section", "speaker", "role", "part", "reported", "reported_people"}
+    assert d["passages"][0]["part"] == "answer"
+    assert d["passages"][0]["reported"] == ["Thierry Breton, ex-commissaire européen"]
+    assert d["passages"][0]["reported_people"] == [{"name": "Thierry Breton", "affiliation": "ex-commissaire européen"}]
     assert d["passages"][0]["source"]["url"].startswith("https://dubasque.org/")
 
 
@@ -126,7 +130,7 @@ def test_filters_restrict_to_sources_and_people(fake_setup):
     q = "numérique surveillance algorithmes droits"
     only_katia = answer(q, index, emb, settings, Filter(people=frozenset({"Katia Roux"})))
     assert only_katia.passages
-    assert all(any(r.startswith("Katia Roux") for r in p.chunk.reported) for p in only_katia.passages)
+    assert all(any(r.name == "Katia Roux" for r in p.chunk.reported) for p in only_katia.passages)
     commenter = answer(q, index, emb, settings, Filter(people=frozenset({"Un lecteur (commentaire)"})))
     assert commenter.passages and all(p.chunk.role == "commenter" for p in commenter.passages)
     none = answer(q, index, emb, settings, Filter(sources=frozenset({"no-such-source"})))

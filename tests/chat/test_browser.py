@@ -529,7 +529,9 @@ def test_the_check_tab_marks_an_exact_and_an_altered_quote_with_their_verdicts(p
     assert result.locator(".vb-check-summary").inner_text() == "2 citation(s) : 1 exacte 1 modifiée"
     exact, altered = result.locator(".vb-card").all()
     assert "exacte" in exact.locator(".vb-verdict").inner_text() and "§ 6" in exact.locator(".vb-where").inner_text()
-    assert exact.locator(".vb-who").inner_text() == "dit par : Olivier Griffith, rapportant Thierry Breton, ex-commissaire européen"
+    # Attribution per sentence: this sentence names Thierry Breton but relays none of his words.
+    assert exact.locator(".vb-who").inner_text() == "dit par : Olivier Griffith"
+    assert altered.locator(".vb-who").inner_text() == "dit par : Olivier Griffith, rapportant Thierry Breton, ex-commissaire européen"
     assert exact.locator(".vb-attribution").inner_text() == "Olivier Griffith est bien la personne qui parle."
     link = exact.locator("a.vb-link").get_attribute("href")
     assert link.startswith("https://dubasque.org/") and "#:~:text=Cette%20s%C3%A9rie%20de%20rencontres," in link

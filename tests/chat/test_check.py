@@ -191,10 +191,11 @@ def test_report_json_shape(env):
     assert draft[q["start"] : q["end"]] == q["quote"] == text[a:b]
     p = q["places"][0]
     assert {"source_id", "start", "end", "text", "quote_start", "quote_end", "word_for_word", "paragraph", "page",
-            "section", "speaker", "role", "reported", "source", "link"} <= set(p)
+            "section", "speaker", "role", "reported", "reported_people", "source", "link"} <= set(p)
     assert index.texts[p["source_id"]][p["start"] : p["end"]] == p["text"]
     assert p["link"].startswith("https://dubasque.org/x#:~:text=")
     assert q["attribution"]["named"] == "Olivier Griffith" and q["attribution"]["status"] == "speaker"
+    assert set(q["attribution"]) == {"named", "start", "end", "status", "speakers", "reported", "reported_people", "person"}
     assert d["quotes"][1]["verdict"] == "altered" and d["quotes"][1]["changes"][0]["kind"] == "changed"
 
 
@@ -238,3 +239,18 @@ def test_benchmark_text_has_its_words_and_quotes(env):
     counts = report.counts()
     assert counts["exact"] >= plan.count("exact") + plan.count("cut") - 2  # an "altered" word may exist in the sentence
     assert counts["stitched"] >= plan.count("stitched") - 1
+
+
+def test_reported_people_are_those_of_the_sentences_quoted():
+    """Attribution is per sentence: a stretch gets the people its own sentences relay."""
+    from chat.check import reported_between
+    from ingest.model import Chunk, Person
+
+    breton, roux = Person("Thierry Breton", "ex-commissaire européen"), Person("Katia Roux", "Amnesty France")
+    c = Chunk(id="x", source_id="s", text="", start=0, end=30, paragraph=1, page=None, section=None, speaker="O", role="interviewee",
+              reported=(breton, roux), sentences=((0, 10), (10, 20), (20, 30)), reported_in=((0,), (), (1, 0)))
+    assert reported_between(c, 0, 10) == (breton,)
+    assert reported_between(c, 12, 18) == ()
+    assert reported_between(c, 15, 25) == (roux, breton)
+    # An older passage without per-sentence attribution counts as a whole.
+    assert reported_between(replace(c, reported_in=()), 12, 18) == (breton, roux)

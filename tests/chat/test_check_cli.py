@@ -42,10 +42,16 @@ def test_one_quote_json_and_text(run, capsys):
     p = q["places"][0]
     assert text[p["start"] : p["end"]] == p["text"] == q["instead"]
     assert q["attribution"]["status"] == "other" and q["attribution"]["speakers"] == ["Olivier Griffith"]
-    assert any(r.startswith("Thierry Breton") for r in q["attribution"]["reported"])
+    # Attribution is per sentence: this one names Thierry Breton but relays none of his words.
+    assert q["attribution"]["reported"] == [] and q["attribution"]["person"]["name"] == "Katia Roux"
+    assert q["attribution"]["person"]["description"] == "chargée de plaidoyer chez Amnesty France"
     assert run(SENTENCE) == 0
     out = capsys.readouterr().out
     assert "[exacte]" in out and "§ 6" in out and "Olivier Griffith" in out
+    assert run(f"« {SENTENCE} », selon Katia Roux") == 0
+    out = capsys.readouterr().out
+    assert "Katia Roux ne parle pas ici : c'est Olivier Griffith." in out
+    assert "Dans le corpus : Katia Roux, « chargée de plaidoyer chez Amnesty France » (§ 23)." in out
 
 
 def write_docx(path, paragraphs):
@@ -78,7 +84,8 @@ def test_every_quote_of_a_file(run, capsys, tmp_path, name):
     if name.endswith((".md", ".txt")):
         assert d["text"] == path.read_text(encoding="utf-8")  # offsets point into the file itself
     assert d["quotes"][0]["attribution"]["status"] == "speaker"
-    assert d["quotes"][1]["attribution"]["status"] == "reported"
+    # Katia Roux is relayed by the first sentence of § 23, not by this one: named, not quoted.
+    assert d["quotes"][1]["attribution"]["status"] == "mentioned"
 
 
 def test_sentences_flag(run, capsys, tmp_path):

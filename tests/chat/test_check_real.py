@@ -6,7 +6,6 @@ from bench.check_calibrate import calibrate, outside_sentences
 from chat.check import check_text
 from chat.matcher import SourceMatcher
 from chat.quotetext import word_spans
-from index.store import person_name
 
 pytestmark = pytest.mark.slow
 
@@ -21,30 +20,55 @@ def check(text, real_index, real_embedder, real_settings, matcher):
 
 
 def test_misattributions_are_caught(real_index, real_embedder, real_settings, matcher):
-    """Each passage that reports someone: credited to its speaker, to a person it reports,
-    and to a person it does not mention."""
-    everyone = sorted({person_name(r) for c in real_index.chunks for r in c.reported})
+    """Each sentence that relays someone: credited to its speaker, to the person it relays,
+    and to a person the paragraph does not name."""
+    everyone = sorted({e.name for e in real_index.people})
     text_of = real_index.texts
     checked = 0
     for c in real_index.chunks:
         if not c.reported or c.role != "interviewee":
             continue
-        s, e = max(c.sentences, key=lambda x: x[1] - x[0])
+        relaying = [(span, ids) for span, ids in zip(c.sentences, c.reported_in) if ids]
+        (s, e), ids = max(relaying, key=lambda x: x[0][1] - x[0][0])
         sentence = text_of[c.source_id][s:e]
         if len(word_spans(sentence)) < 6 or "«" in sentence:
             continue
-        reported = person_name(c.reported[0])
-        stranger = next(p for p in everyone if p not in {person_name(r) for r in c.reported})
+        reported = c.reported[ids[0]]
+        named_here = {p.name for o in real_index.chunks if (o.source_id, o.paragraph) == (c.source_id, c.paragraph)
+                      for p in (*o.reported, *o.mentioned)}
+        stranger = next(p for p in everyone if p not in named_here and p.split()[-1] not in {n.split()[-1] for n in named_here})
         draft = (f"Selon {c.speaker}, « {sentence} »\n"
-                 f"« {sentence} », a déclaré {reported}.\n"
+                 f"« {sentence} », a déclaré {reported.name}.\n"
                  f"{stranger} : « {sentence} »\n")
         quotes = check(draft, real_index, real_embedder, real_settings, matcher)
         assert [q.verdict for q in quotes] == ["exact"] * 3
-        assert [q.attribution.named for q in quotes] == [c.speaker, reported, stranger]
+        assert [q.attribution.named for q in quotes] == [c.speaker, reported.name, stranger]
         assert [q.attribution.status for q in quotes] == ["speaker", "reported", "other"], draft
-        assert quotes[2].attribution.speakers == (c.speaker,) and c.reported[0] in quotes[2].attribution.reported
+        assert quotes[2].attribution.speakers == (c.speaker,) and reported in quotes[2].attribution.reported
+        # The register says who the stranger is, when the corpus introduces them.
+        assert quotes[2].attribution.person is not None and quotes[2].attribution.person.name == stranger
         checked += 1
     assert checked >= 8
+
+
+def test_a_sentence_that_does_not_relay_a_person_is_not_theirs(real_index, real_embedder, real_settings, matcher):
+    """A passage whose one sentence relays someone and whose other sentence does not: a
+    quote of the other sentence credited to that person is "mentioned", not "reported"."""
+    text_of = real_index.texts
+    checked = 0
+    for c in real_index.chunks:
+        if c.role != "interviewee" or len(c.sentences) < 2 or len(c.reported_in) != len(c.sentences):
+            continue
+        for (s, e), ids in zip(c.sentences, c.reported_in):
+            others = [c.reported[i] for i in dict.fromkeys(j for k in c.reported_in for j in k) if i not in ids]
+            sentence = text_of[c.source_id][s:e]
+            if not others or len(word_spans(sentence)) < 6 or "«" in sentence:
+                continue
+            (q,) = check(f"« {sentence} », a déclaré {others[0].name}.", real_index, real_embedder, real_settings, matcher)
+            assert q.verdict == "exact" and q.attribution.status == "mentioned", (sentence, others[0])
+            assert others[0] not in q.attribution.reported
+            checked += 1
+    assert checked >= 1
 
 
 def test_sentences_from_outside_the_corpus_are_not_found(real_index, real_embedder, real_settings, matcher):

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from chat.answer import answer
+from ingest.model import Person
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -19,8 +20,39 @@ def test_the_breton_question_quotes_paragraph_6(real_index, real_embedder, real_
     assert top.chunk.paragraph == 6
     assert "ouverte par Thierry Breton" in top.quote
     assert top.chunk.speaker == "Olivier Griffith" and top.chunk.role == "interviewee"
-    assert top.chunk.reported == ("Thierry Breton, ex-commissaire européen",)
+    assert top.chunk.reported == (Person("Thierry Breton", "ex-commissaire européen"),)
     assert top.chunk.section == "Peux tu nous présenter les éléments forts de cette journée ?"
+
+
+@pytest.mark.parametrize(
+    ("question", "introduced"),
+    [
+        ("Qui est Olivier Griffith ?", "Olivier Griffith, consultant formateur"),
+        ("Que fait Katia Roux ?", "Katia Roux, chargée de plaidoyer chez Amnesty France"),
+        ("Who is Katia Roux?", "Katia Roux, chargée de plaidoyer chez Amnesty France"),
+        ("Pour qui travaille Roux ?", "Katia Roux, chargée de plaidoyer chez Amnesty France"),
+    ],
+)
+def test_a_question_about_a_person_quotes_the_sentence_that_introduces_them(real_index, real_embedder, real_settings,
+                                                                           question, introduced):
+    """The register of people puts the introducing passage first and its sentence is the
+    quote; the calibrated decision still gives the answer its level."""
+    ans = answer(question, real_index, real_embedder, real_settings)
+    top = ans.passages[0]
+    (entry, *_) = real_index.find_person(introduced.split(",")[0])
+    assert (top.start, top.end) == entry.introduction and introduced in top.quote
+    assert real_index.texts[top.source["id"]][top.start : top.end] == top.quote
+    assert ans.level in ("answer", "uncertain", "none") and ans.to_dict()["level"] == ans.level and len(ans.signals) == 8
+    assert len({(p.chunk.source_id, p.chunk.paragraph) for p in ans.passages}) == len(ans.passages)
+
+
+def test_a_filter_that_excludes_the_introduction_keeps_the_search(real_index, real_embedder, real_settings):
+    from index.store import Filter
+
+    where = Filter(people=frozenset({"Thierry Breton"}))
+    ans = answer("Qui est Katia Roux ?", real_index, real_embedder, real_settings, where)
+    assert ans.passages and all(where.admits(p.chunk) for p in ans.passages)
+    assert "chargée de plaidoyer" not in ans.passages[0].quote
 
 
 def test_every_dev_answer_is_verbatim(real_index, real_embedder, real_settings, dev_questions):
@@ -69,6 +101,8 @@ def test_cli_json_contract(cli_paths):
     assert p["paragraph"] == 6 and p["page"] is None and p["speaker"] == "Olivier Griffith"
     assert p["source"]["id"] == "contre-sommet-ia-interview"
     assert p["reported"] == ["Thierry Breton, ex-commissaire européen"]
+    assert p["reported_people"] == [{"name": "Thierry Breton", "affiliation": "ex-commissaire européen"}]
+    assert p["part"] == "answer"
     assert len(data["passages"]) == 3
 
 

@@ -2,13 +2,13 @@ from dataclasses import replace
 
 from chat.answer import Answer, Passage
 from chat.web import render_html
-from ingest.model import Chunk
+from ingest.model import Chunk, Person
 
 
 def _passage(text: str) -> Passage:
     chunk = Chunk(id="x", source_id="s", text=text, start=0, end=len(text), paragraph=1, page=None,
                   section="<b>Q</b> ?", speaker="<img src=x onerror=alert(1)>", role="interviewee",
-                  reported=("<script>alert(2)</script>",), sentences=((0, len(text)),), links=("javascript:alert(3)",))
+                  reported=(Person("<script>alert(2)</script>"),), sentences=((0, len(text)),), links=("javascript:alert(3)",))
     return Passage(quote=text, start=0, end=len(text), context=text, context_start=0, context_end=len(text), score=1.0,
                    confidence=1.0, chunk=chunk, source={"id": "s", "title": "<i>T</i>", "url": "https://ex.org/?a=<b>", "author": None})
 

@@ -24,7 +24,7 @@ from chat.render import (
 )
 from chat.filters import make_filter
 from chat.page import people_choices, render_html, render_sources_html
-from ingest.model import Chunk
+from ingest.model import Chunk, Person
 from index.store import Filter
 from ingest.links import quote_link
 
@@ -39,7 +39,7 @@ SOURCE = {"id": "itw", "title": "Contre-sommet", "url": URL, "author": "Didier D
 
 
 def _passage(quote: str, text: str = TEXT, *, chunk_text: str | None = None, page=None, paragraph=6, source=SOURCE,
-             reported=("Thierry Breton, ex-commissaire européen",), speaker="Olivier Griffith") -> Passage:
+             reported=(Person("Thierry Breton", "ex-commissaire européen"),), speaker="Olivier Griffith") -> Passage:
     chunk_text = chunk_text or quote
     cs = text.index(chunk_text)
     qs = text.index(quote, cs)

@@ -61,12 +61,12 @@ def test_word_match_moves_the_weighted_fusion_only():
     matched = {1: 0.2, 2: 0.9, 3: 0.0}
     on = Settings(model_dir=Path("m"), word_match_weight=0.3)
     assert best(fuse(dense, lexical, [], 0.0, on), 2) == [1, 2]  # no match given: dense alone
-    assert best(fuse(dense, lexical, [], 0.0, on, True, matched), 2) == [2, 1]
+    assert best(fuse(dense, lexical, [], 0.0, on, True, word_match=matched), 2) == [2, 1]
     off = Settings(model_dir=Path("m"), word_match_weight=0.0)
-    assert best(fuse(dense, lexical, [], 0.0, off, True, matched), 2) == [1, 2]
+    assert best(fuse(dense, lexical, [], 0.0, off, True, word_match=matched), 2) == [1, 2]
     for fusion in ("rrf", "dense"):
         s = Settings(model_dir=Path("m"), fusion=fusion, word_match_weight=0.3)
-        assert best(fuse(dense, lexical, [], 0.0, s, True, matched), 2) == [1, 2]
+        assert best(fuse(dense, lexical, [], 0.0, s, True, word_match=matched), 2) == [1, 2]
 
 
 @pytest.mark.slow
@@ -78,3 +78,31 @@ def test_word_match_is_asked_only_for_french_questions_in_the_weighted_mode():
     assert word_match("Combien de personnes ont péri ?", texts, on, french=False) == {}
     assert word_match("Combien de personnes ont péri ?", texts, Settings(model_dir=Path("m"), fusion="rrf", word_match_weight=0.3), True) == {}
     assert word_match("Combien de personnes ont péri ?", texts, Settings(model_dir=Path("m"), word_match_weight=0.0), True) == {}
+
+
+@pytest.mark.parametrize("fusion", ["weighted", "rrf"])
+def test_framing_passages_are_scaled_by_frame_weight(fusion):
+    """The framing weight lives in the shared fusion: both backends rank framing passages alike."""
+    dense = {3: 0.9, 8: 0.85, 1: 0.2}
+    lexical = {3: 4.0, 8: 3.9, 1: 0.0}
+    plain = fuse(dense, lexical, [3, 8], 4.0, Settings(model_dir=Path("m"), fusion=fusion, frame_weight=1.0))
+    framed = fuse(dense, lexical, [3, 8], 4.0, Settings(model_dir=Path("m"), fusion=fusion, frame_weight=0.5), frames={3})
+    assert framed[3] == pytest.approx(plain[3] * 0.5)
+    assert framed[8] == plain[8] and framed[1] == plain[1]
+    assert best(plain, 1) == [3] and best(framed, 1) == [8]
+
+
+@pytest.mark.parametrize("fusion", ["dense", "lexical"])
+def test_single_side_fusions_are_not_framed(fusion):
+    """Raw cosines may be negative: scaling them would raise a framing passage, so the one-side
+    modes (the evaluation's baselines) rank by their own evidence alone."""
+    dense = {3: -0.2, 8: -0.3}
+    s = Settings(model_dir=Path("m"), fusion=fusion, frame_weight=0.5)
+    assert fuse(dense, {3: 1.0}, [3], 1.0, s, frames={3}) == fuse(dense, {3: 1.0}, [3], 1.0, s)
+
+
+def test_frame_rows_picks_the_framing_parts():
+    from index.fusion import frame_rows
+
+    parts = {0: "answer", 1: "question", 2: "closing", 3: "caption", 4: "comment-header", 5: "comment", 6: "introduction"}
+    assert frame_rows(parts, parts.__getitem__) == {1, 2, 3, 4}

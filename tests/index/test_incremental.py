@@ -24,6 +24,7 @@ QUESTIONS = [
 def same_index(a: Index, b: Index, embedder, settings) -> None:
     assert [c.to_dict() for c in a.chunks] == [c.to_dict() for c in b.chunks]
     assert a.texts == b.texts and a.sources == b.sources
+    assert a.people == b.people  # the register is carried, or recomputed, as a rebuild makes it
     n = a.vectors.ntotal
     assert n == b.vectors.ntotal
     assert np.allclose(a.vectors.reconstruct_n(0, n), b.vectors.reconstruct_n(0, n), atol=1e-6)
@@ -80,6 +81,36 @@ def test_changing_and_removing_a_source_equal_a_full_build(corpus, tmp_path):
     inc = build_index(corpus, tmp_path / "idx", settings, emb, quiet=True)
     assert emb.texts == [] and "rapport" not in inc.sources
     same_index(inc, build_index(corpus, tmp_path / "full2", settings, CountingEmbedder(), quiet=True, full=True), emb, settings)
+
+
+def test_the_register_covers_added_documents_and_follows_updates(corpus, tmp_path):
+    settings = fake_settings(tmp_path)
+    first = build_index(corpus, tmp_path / "idx", settings, CountingEmbedder(), quiet=True)
+    (garnier,) = first.find_person("garnier")
+    assert (garnier.name, garnier.source_id, garnier.page) == ("Hélène Garnier", "rapport", 1)
+    text = first.texts["rapport"]
+    assert garnier.description == "directrice de l'action sociale"
+    assert text[garnier.description_span[0] : garnier.description_span[1]] == garnier.description
+    assert "Madame Hélène Garnier" in text[garnier.introduction[0] : garnier.introduction[1]]
+    assert garnier.mentioned_in and not garnier.reported_in  # "sous la présidence de" relays nothing
+    interview = [e for e in first.people if e.source_id == "contre-sommet-ia-interview"]
+
+    (corpus / "note.txt").write_text(
+        "Compte rendu de la réunion du comité.\n"
+        "Marc Lefèvre, éducateur spécialisé à Rennes, a expliqué que les familles attendent trop longtemps.\n",
+        encoding="utf-8",
+    )
+    add_entry(corpus, {"id": "note", "file": "note.txt", "title": "Compte rendu"})
+    second = build_index(corpus, tmp_path / "idx", settings, CountingEmbedder(), quiet=True)
+    assert second.meta["ingest"]["reused_sources"] == ["contre-sommet-ia-interview", "rapport"]
+    assert [e for e in second.people if e.source_id == "contre-sommet-ia-interview"] == interview
+    (marc,) = second.find_person("marc lefevre")
+    assert marc.source_id == "note" and marc.description == "éducateur spécialisé à Rennes"
+    assert [c.source_id for c in second.chunks if c.id in marc.reported_in] == ["note"]
+
+    remove_entry(corpus, "rapport")
+    third = build_index(corpus, tmp_path / "idx", settings, CountingEmbedder(), quiet=True)
+    assert third.find_person("garnier") == [] and third.find_person("lefèvre")
 
 
 def test_an_unchanged_corpus_is_not_rebuilt(corpus, tmp_path):

@@ -27,6 +27,9 @@ QUESTIONS = [
     "Quel rôle pour la CAF ?",
     "Who organised the counter-summit?",
     "Quelle est la recette de la tarte aux pommes ?",
+    # Questions about a person: the register (stored in Milvus) picks the introducing passage.
+    "Qui est Katia Roux ?",
+    "Que fait Thierry Breton ?",
 ]
 
 
@@ -92,13 +95,25 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     assert sorted(index.chunks) == sorted(row_of(c.id) for c in local.chunks)
     c = local.chunks[7]
     assert index.chunks[row_of(c.id)] == c
+    # Every field of a passage comes back: its part, the people it reports (as Person), which
+    # sentence reports whom, and the people it only names.
+    typed = [c for c in local.chunks if c.reported or c.mentioned or c.part != "answer"]
+    assert {c.part for c in typed} >= {"question", "closing", "introduction"} and any(c.reported_in for c in typed)
+    assert all(index.chunks[row_of(c.id)] == c for c in typed)
+    # The register of people is stored with the index, as people.json is locally.
+    assert index.people == local.people and len(index.people) == index.meta["counts"]["people"] > 0
+    assert [e.name for e in index.find_person("roux")] == [e.name for e in local.find_person("roux")] == ["Katia Roux"]
     assert (index.sentence_vectors_of(row_of(c.id)) == local.sentence_vectors_of(7)).all()
     same_answers(local, index, emb, local_settings, settings)
 
     # Reopened from the file alone (no corpus needed), it is not stale and answers the same.
     again = open_index(tmp_path / "no-corpus", tmp_path / "unused", settings, emb, rebuild="never")
     assert isinstance(again, MilvusIndex)
+    assert again.people == local.people
     same_answers(local, again, emb, local_settings, settings)
+    (roux,) = [e for e in local.people if e.name == "Katia Roux"]
+    top = answer("Qui est Katia Roux ?", again, emb, settings).passages[0]
+    assert (top.start, top.end) == roux.introduction and top.chunk.id == roux.introduced_in
 
     # A new source: only its passages are written; the others are kept as they are.
     (corpus / "guide.md").write_text(samples.GUIDE_MD, encoding="utf-8")
@@ -109,6 +124,7 @@ def test_build_ask_and_updates_match_the_local_backend(corpus, tmp_path):
     assert updated.meta["written"] == {"passages": len(new), "deleted": 0, "kept": len(local.chunks) - len(new)}
     assert sorted(updated.chunks) == sorted(row_of(c.id) for c in local.chunks)
     assert "guide" in updated.sources and updated.texts["guide"] == local.texts["guide"]
+    assert updated.people == local.people  # kept for the old sources, made for the new one
     hits = updated.search(new[0].text, emb.encode([new[0].text], query=True)[0], 3, settings)
     assert hits[0].chunk == new[0]
 
@@ -239,3 +255,22 @@ def test_settings_name_a_milvus_uri(tmp_path):
         replace(settings, backend="milvus")
     with pytest.raises(ValueError, match="backend must be local or milvus"):
         replace(settings, backend="faiss")
+
+
+@pytest.mark.slow
+def test_an_index_of_an_older_format_in_milvus_is_stale_and_not_reused(tmp_path):
+    """Rows written before passages carried typed people and the register: the index is
+    stale (rebuilt by `ask`/`serve`), and an update reuses none of its passages."""
+    from index.milvus_write import _write_pieces, local_copy
+
+    corpus = copy_corpus(tmp_path)
+    settings = milvus(fake_settings(tmp_path), tmp_path)
+    index = build_index(corpus, tmp_path / "unused", settings, CountingEmbedder(), quiet=True)
+    assert index.stale_reason(settings, None, None) is None
+    old = dict(index.meta, format=2)
+    _write_pieces(index.client, index._store, "meta", "meta", json.dumps(old, ensure_ascii=False))
+    index.client.close()
+    assert local_copy(settings) is None
+    reopened = MilvusIndex.load(settings)
+    assert "format 2" in reopened.stale_reason(settings, None, None)
+    reopened.client.close()

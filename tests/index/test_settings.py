@@ -51,6 +51,9 @@ def test_the_table_sets_index_and_answer_settings_and_flags_win(corpus):
         ("min_confidence = 2", "min_confidence must be between 0 and 1.01 (got 2.0)"),
         ("fusion = \"max\"", "fusion must be one of weighted, rrf, dense, lexical (got 'max')"),
         ("people_context = 1", "people_context must be true or false (got 1)"),
+        ("frame_weight = 1.5", "frame_weight must be between 0 and 1 (got 1.5)"),
+        ("frame_weight = -0.1", "frame_weight must be between 0 and 1 (got -0.1)"),
+        ("frame_weight = \"low\"", "frame_weight must be a number (got 'low')"),
         ("chunking = 3", "chunking must be a table"),
         ("[settings.chunking]\nmax_lines = 3", "unknown setting chunking.max_lines; allowed: max_sentences, max_chars"),
         ("[settings.chunking]\nmax_chars = 10", "chunking.max_chars must be between 50 and 10000 (got 10)"),
@@ -62,6 +65,18 @@ def test_a_bad_setting_is_named_with_the_rule(corpus, table, message):
         make_settings(Path("m"), corpus)
     assert message in str(err.value) and "sources.toml" in str(err.value)
     assert isinstance(err.value, VerbatimError)
+
+
+def test_frame_weight_is_an_answer_setting(corpus, tmp_path):
+    """frame_weight comes through [settings] like the other search weights, is recorded with
+    them in meta.json, and changing it makes no index stale (it applies at query time)."""
+    _with_settings(corpus, "[settings]\nframe_weight = 0.5")
+    s = make_settings(Path("m"), corpus)
+    assert s.frame_weight == 0.5 and s.search_params()["frame_weight"] == 0.5
+    assert "frame_weight" not in s.index_params()
+    assert make_settings(Path("m"), corpus, {"frame_weight": 1}).frame_weight == 1.0
+    with pytest.raises(SettingsError, match="frame_weight must be between 0 and 1 \\(got 2\\)"):
+        Settings(model_dir=Path("m"), frame_weight=2)
 
 
 def test_a_bad_flag_is_named_too(corpus):

@@ -158,16 +158,75 @@ def test_an_index_of_another_dimension_is_refused(corpus, tmp_path, settings):
 
 def test_dense_text_names_voices_and_reported_people_but_not_a_documents_author(settings):
     from index.store import lexical_text, passage_text
-    from ingest.model import Chunk
+    from ingest.model import Chunk, Person
 
-    def make(role, speaker, reported=()):
+    def make(role, speaker, reported=(), part="text"):
         return Chunk(id="x", source_id="s", text="Le texte du passage.", start=0, end=20, paragraph=1, page=None,
-                     section="La question ?", speaker=speaker, role=role, reported=reported)
+                     section="La question ?", speaker=speaker, role=role, reported=reported, part=part)
 
-    by_author = make("author", "Haut Conseil du travail social", ("Katia Roux, Amnesty France",))
+    katia = (Person("Katia Roux", "Amnesty France"),)
+    by_author = make("author", "Haut Conseil du travail social", katia)
     assert passage_text(by_author, settings) == "Katia Roux :\nLe texte du passage."
     assert "Haut Conseil du travail social" in lexical_text(by_author, settings)  # BM25 still sees the author
     assert passage_text(make("author", "Auteur"), settings) == "Le texte du passage."
-    answer = make("interviewee", "Olivier Griffith", ("Katia Roux, Amnesty France",))
+    answer = make("interviewee", "Olivier Griffith", katia, part="answer")
     assert passage_text(answer, settings) == "La question ?\nOlivier Griffith, Katia Roux :\nLe texte du passage."
     assert passage_text(make("commenter", "Un lecteur (commentaire)"), settings).startswith("Un lecteur (commentaire) :")
+
+
+def test_a_question_passage_is_not_read_with_its_section(settings):
+    from index.store import passage_text
+    from ingest.model import Chunk
+
+    question = "Peux tu nous présenter les éléments forts de cette journée ?"
+    c = Chunk(id="q", source_id="s", text=question, start=0, end=len(question), paragraph=5, page=None,
+              section=question, speaker="Le blog de Didier Dubasque", role="interviewer", part="question")
+    assert passage_text(c, settings) == f"Le blog de Didier Dubasque :\n{question}"
+
+
+def test_the_register_is_saved_checksummed_and_loaded(tmp_path, settings):
+    import json
+
+    from index.build import build_index
+    from ingest.model import RegisterEntry
+    from tests.conftest import FakeEmbedder, copy_corpus
+
+    corpus = copy_corpus(tmp_path)
+    path = tmp_path / "idx"
+    built = build_index(corpus, path, settings, FakeEmbedder(dim=32), quiet=True)
+    assert built.people and built.meta["counts"]["people"] == len(built.people)
+    loaded = Index.load(path)
+    assert loaded.people == built.people
+    assert all(isinstance(e, RegisterEntry) for e in loaded.people)
+    assert [e.name for e in loaded.find_person("roux")] == ["Katia Roux"]
+    assert [e.name for e in loaded.find_person("boutron marmion")] == ["Laure Boutron-Marmion"]
+    ids = {c.id for c in loaded.chunks}
+    for e in loaded.people:
+        text = loaded.texts[e.source_id]
+        assert text[e.name_span[0] : e.name_span[1]] == e.name
+        if e.description_span:
+            assert text[e.description_span[0] : e.description_span[1]] == e.description
+        assert set(e.reported_in) | set(e.mentioned_in) <= ids
+    # people.json is checked like every other file.
+    meta = json.loads((path / "meta.json").read_text())
+    assert "people.json" in meta["files"]
+    (path / "people.json").write_text("[]")
+    with pytest.raises(IndexLoadError, match="people.json"):
+        Index.load(path)
+
+
+def test_an_index_of_an_older_format_is_refused_with_the_command(tmp_path, settings):
+    import json
+
+    from index.build import build_index
+    from tests.conftest import FakeEmbedder, copy_corpus
+
+    corpus = copy_corpus(tmp_path)
+    path = tmp_path / "idx"
+    build_index(corpus, path, settings, FakeEmbedder(dim=32), quiet=True)
+    meta = json.loads((path / "meta.json").read_text())
+    meta["format"] = 2
+    (path / "meta.json").write_text(json.dumps(meta))
+    (path / "people.json").unlink()  # format 2 had no register
+    with pytest.raises(IndexLoadError, match="format 2 .* format 3; rebuild it with: verbatim build"):
+        Index.load(path)

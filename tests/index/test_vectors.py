@@ -116,14 +116,12 @@ def _people_outside_their_own_probed_list(index, emb):
     """People none of whose passages lie in the one list an nprobe=1 search of their name scans."""
     import faiss
 
-    from index.store import person_name
-
     ivf = faiss.extract_index_ivf(index.vectors)
     rows = np.vstack([index.vectors.reconstruct(r) for r in range(len(index.chunks))])
     lists = ivf.quantizer.search(rows, 1)[1][:, 0]
     people: dict[str, set[int]] = {}
     for r, c in enumerate(index.chunks):
-        for name in {c.speaker, *(person_name(x) for x in c.reported)} - {None}:
+        for name in {c.speaker, *(x.name for x in c.reported)} - {None}:
             people.setdefault(name, set()).add(int(lists[r]))
     out = []
     for name, in_lists in sorted(people.items()):

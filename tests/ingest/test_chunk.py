@@ -1,6 +1,7 @@
 import pytest
 
 from ingest.chunk import ChunkSettings, chunk
+from ingest.model import Person
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +30,39 @@ def test_chunks_stay_inside_one_paragraph_and_follow_the_settings(interview, chu
         assert c.section == p.section and c.speaker == p.speaker
 
 
-def test_questions_and_frame_lines_are_not_passages(interview, chunks):
-    roles = {p.number: p.role for p in interview.paragraphs}
-    used = {roles[c.paragraph] for c in chunks}
-    assert "question" not in used and "closing" not in used and "comment-header" not in used
-    assert 41 not in {c.paragraph for c in chunks}  # a bare URL is a link, not prose
+def test_every_part_of_the_interview_is_a_passage_with_its_part(interview, chunks):
+    parts = {p.number: p.role for p in interview.paragraphs}
+    by_paragraph: dict[int, list] = {}
+    for c in chunks:
+        by_paragraph.setdefault(c.paragraph, []).append(c)
+        assert c.part == parts[c.paragraph]
+    # Every paragraph but the bare URL (a link, not prose) has passages.
+    assert set(by_paragraph) == set(parts) - {41}
+    assert {c.part for c in chunks} == {"introduction", "question", "answer", "closing", "caption", "comment-header", "comment"}
+    for n, part, text in [(2, "question", "Bonjour Olivier, quel est lien"), (36, "closing", "Merci Olivier"),
+                          (37, "caption", "Photo : Olivier Griffith sur LinkedIn"), (38, "comment-header", "Une réponse")]:
+        (c,) = by_paragraph[n]
+        assert c.part == part and c.text.startswith(text)
+        assert interview.text[c.start : c.end] == c.text
+    question = by_paragraph[5][0]
+    assert (question.speaker, question.role) == ("Le blog de Didier Dubasque", "interviewer")
+    assert question.section == question.text  # a question is its own section
+    header = by_paragraph[38][0]
+    assert (header.speaker, header.role, header.section) == ("Le blog de Didier Dubasque", "publisher", None)
+    assert by_paragraph[37][0].mentioned == (Person("Olivier Griffith"),) and by_paragraph[37][0].reported == ()
+
+
+def test_headings_are_sections_not_passages():
+    from ingest.model import Document, Paragraph, Source
+
+    text = "Méthode\nNous avons interrogé dix personnes sur leurs usages du numérique."
+    source = Source(id="doc", title="Doc")
+    paras = (
+        Paragraph(number=1, start=0, end=7, text="Méthode", role="heading", speaker=None, speaker_role=None),
+        Paragraph(number=2, start=8, end=len(text), text=text[8:], role="text", speaker=None, speaker_role=None, section="Méthode"),
+    )
+    (c,) = chunk(Document(source=source, text=text, paragraphs=paras), ChunkSettings())
+    assert (c.paragraph, c.part, c.section) == (2, "text", "Méthode")
 
 
 def test_the_comment_that_links_the_hcts_opinion_carries_the_link(chunks):
