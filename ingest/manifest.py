@@ -28,10 +28,10 @@ HEADER = (
     "# Settings (all optional; the command line's flags win over them, e.g. --top-k):\n"
     "# [settings]\n"
     "# top_k = 3                  # passages in an answer, 1-50\n"
-    '# min_confidence = 0.055     # below it, "the corpus does not answer"\n'
+    '# min_confidence = 0.9       # a plain answer from this probability on (default: the calibrated one)\n'
     '# fusion = "weighted"        # or "rrf", "dense", "lexical"\n'
     '# rrf_k = 60                 # for fusion = "rrf"\n'
-    "# dense_weight = 1.0         # and lexical_weight = 0.6, cross_language_lexical_weight = 0.3\n"
+    "# dense_weight = 1.0         # lexical_weight = 0.0, cross_language_lexical_weight = 0.3, word_match_weight = 0.5\n"
     "# exact_max_passages = 100000  # above it, an approximate (IVF) vector index\n"
     "# ivf_nprobe = 48            # lists an approximate search scans\n"
     "# check_paraphrase_min = 0.865  # verbatim check: a paraphrase scores at least this\n"
