@@ -13,7 +13,8 @@ from ingest.model import Chunk
 from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
-from index.store import Filter, Hit, Index
+from index.store import Filter, Hit, Index, lexical_text
+from index.wordvectors import load_word_vectors
 from ingest.people import person_question
 from chat.decision import LEVELS, SIGNAL_PASSAGES, asks_for_number, holds_number, load_decision
 
@@ -284,7 +285,7 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
         # calibration holds for every top_k.
         if len(passages) == max(settings.top_k, SIGNAL_PASSAGES):
             break
-    x = signals(text, terms, language, index, hits, passages[:SIGNAL_PASSAGES]) if passages else ()
+    x = signals(text, terms, language, index, hits, passages[:SIGNAL_PASSAGES], settings) if passages else ()
     return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x)
 
 
@@ -320,13 +321,18 @@ def person_introduction(text: str, qvec: np.ndarray, index: Index, where: Filter
     return found, entry.introduction
 
 
-def signals(text: str, terms: list[str], language: str, index: Index, hits: list[Hit], passages: list[Passage]) -> tuple[float, ...]:
+def signals(text: str, terms: list[str], language: str, index: Index, hits: list[Hit], passages: list[Passage],
+            settings: Settings) -> tuple[float, ...]:
     """What the decision reads about a question and its passages, in the order of ``SIGNALS``."""
     lifts = [p.confidence for p in passages]
     top = next(h for h in hits if h.chunk is passages[0].chunk)
     same = language == index.language
     known = sum(index.lexical.knows(t) for t in terms) / len(terms) if terms and same else 0.5
     figure = any(holds_number(p.quote) for p in passages)
+    # Whether the first passage holds the question's words or words of the same meaning:
+    # the strongest sign that it answers, paraphrases included (French vectors only).
+    matched = (load_word_vectors().match(text, {0: lexical_text(passages[0].chunk, settings)}).get(0, 0.0)
+               if same and index.language == "fr" else 0.5)
     return (
         lifts[0],
         max(lifts),
@@ -336,4 +342,5 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
         known,
         float(asks_for_number(text) and not figure),
         float(not same),
+        matched,
     )

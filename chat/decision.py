@@ -38,6 +38,7 @@ SIGNALS = (
     "known",  # share of the question's analysed words that the corpus has (0.5 across languages)
     "type_gap",  # 1 when the question asks for a number or a date and no quote holds one
     "other_language",  # 1 when the question is not in the corpus's language
+    "word_match",  # word-vector match of the first passage (index/wordvectors.py; 0.5 unless French)
 )
 
 _ASKS_NUMBER = re.compile(
