@@ -46,11 +46,12 @@ def test_same_answers_with_the_fast_query_path(real_index, real_embedder, real_s
         a = answer(q, real_index, real_embedder, real_settings)
         b = answer(q, real_index, split, real_settings)
         # The best passage and its quote are the same; lower ranks may swap near-ties, and so
-        # may the first two when their fused scores tie within 0.001 (the vectors agree at
-        # cosine >= 0.999, and scaling over the candidates magnifies such a difference).
+        # may the first two when their fused scores tie within 0.01: the vectors agree at
+        # cosine >= 0.999, so cosines may move by about 0.001, and scaling the cosines over
+        # the candidates (a spread of about 0.1 to [0, 1]) magnifies that tenfold.
         if a.passages[0].chunk.id != b.passages[0].chunk.id:
             score = {p.chunk.id: p.score for p in a.passages}
-            assert score[a.passages[0].chunk.id] - score.get(b.passages[0].chunk.id, -1.0) < 1e-3, q
+            assert score[a.passages[0].chunk.id] - score.get(b.passages[0].chunk.id, -1.0) < 1e-2, q
             swapped += 1
             same_level += a.level == b.level
             continue
