@@ -24,7 +24,9 @@ CALIBRATION = {
 
 # A little below the figures measured on the test split (README, "Quality"): a regression
 # fails CI. They are far from the targets; they guard what is there.
-FLOORS = {"recall@1": 0.45, "recall@3": 0.58, "false_abstention": 0.12, "ontopic_not_answered": 0.6, "offtopic_not_answered": 0.95}
+# The on-topic floor went from 0.6 to 0.45 when the word match made the decision answer more
+# questions (measured 0.70, then 0.55): a change that lowers it further must say so here.
+FLOORS = {"recall@1": 0.48, "recall@3": 0.62, "false_abstention": 0.09, "ontopic_not_answered": 0.45, "offtopic_not_answered": 0.95}
 
 
 def test_the_decision_was_not_fitted_on_the_test_split():
