@@ -1,4 +1,5 @@
 """Fusion on its own: every mode on empty and one-sided candidates (index.fusion, both backends)."""
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ def test_lexical_candidates_alone_are_ranked_by_their_scores(fusion):
     """No dense candidate (an IVF search whose probed lists hold none of a filter's passages)
     used to reach min() over nothing in the weighted mode."""
     lexical = {4: 2.0, 9: 5.0, 1: 0.5}
-    fused = fuse({}, lexical, [9, 4, 1], 5.0, _settings(fusion))
+    # with a lexical weight: by default BM25's score weighs 0 in the fusion (it brings candidates)
+    fused = fuse({}, lexical, [9, 4, 1], 5.0, replace(_settings(fusion), lexical_weight=0.6))
     assert set(fused) == {1, 4, 9}
     if fusion == "dense":  # no dense evidence: every one ties, and ties go to the first in the corpus
         assert best(fused, 3) == [1, 4, 9]
