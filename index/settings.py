@@ -31,6 +31,7 @@ class Settings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     section_context: bool = True  # embed an answer with the question it answers
     people_context: bool = True  # make who speaks and whom they report searchable
+    part_labels: bool = True  # read a framing passage with what it is ("Question de l'intervieweur :")
     exact_max_passages: int = 100_000  # above it, an approximate (IVF, 8-bit) vector index
     ivf_nprobe: int = 48
     fusion: str = "weighted"
@@ -91,6 +92,7 @@ class Settings:
             "chunking": asdict(self.chunking),
             "section_context": self.section_context,
             "people_context": self.people_context,
+            "part_labels": self.part_labels,
             # What passage_text() puts before a passage; a change makes old vectors stale.
             "dense_text_version": DENSE_TEXT_VERSION,
             "exact_max_passages": self.exact_max_passages,
@@ -129,6 +131,7 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "frame_weight": (float, 0.0, 1.0),
     "section_context": (bool, None, None),
     "people_context": (bool, None, None),
+    "part_labels": (bool, None, None),
     "backend": (str, None, None),
     "milvus_uri": (str, None, None),
     "milvus_collection": (str, None, None),

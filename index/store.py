@@ -107,6 +107,19 @@ def _people(chunk: Chunk, author: bool = True) -> str:
     return ", ".join(n for n in (speaker, *(p.name for p in chunk.reported)) if n)
 
 
+# What a passage that is not content is, in the words a reader uses to ask for it ("Comment
+# se termine l'interview ?", "Quel est l'en-tête du commentaire ?"): its text alone ("Merci
+# Olivier", "Une réponse") says nothing of its place in the document.
+PART_LABELS = {
+    "introduction": "Introduction, chapeau de l'article",
+    "question": "Question posée par l'intervieweur",
+    "closing": "Fin de l'interview, conclusion",
+    "caption": "Légende et crédit de la photo",
+    "comment-header": "En-tête des commentaires",
+    "comment": "Commentaire d'un lecteur",
+}
+
+
 def passage_text(chunk: Chunk, settings: Settings) -> str:
     """The text embedded for a passage: an answer is read with the question it answers,
     and a passage with the people who say it or are reported in it. A question passage
@@ -116,6 +129,8 @@ def passage_text(chunk: Chunk, settings: Settings) -> str:
     none of them apart, and costs tokens on each. BM25 and the filters still see it.
     """
     parts = []
+    if settings.part_labels and chunk.part in PART_LABELS:
+        parts.append(PART_LABELS[chunk.part] + " :")
     if settings.section_context and chunk.section and chunk.part == "answer":
         parts.append(chunk.section)
     names = _people(chunk, author=False) if settings.people_context else ""
@@ -133,10 +148,12 @@ def passage_spans(chunk: Chunk, text: str) -> list[tuple[int, int]]:
 
 
 def lexical_text(chunk: Chunk, settings: Settings) -> str:
-    """The text BM25 sees: the passage, and the names of who says it and whom it reports."""
+    """The text BM25 sees: the passage, the names of who says it and whom it reports, and
+    what a framing passage is (``part_labels``)."""
+    label = PART_LABELS[chunk.part] + "\n" if settings.part_labels and chunk.part in PART_LABELS else ""
     if settings.people_context:
-        return f"{_people(chunk)}\n{chunk.text}"
-    return chunk.text
+        return f"{label}{_people(chunk)}\n{chunk.text}"
+    return label + chunk.text
 
 
 class Index:

@@ -181,7 +181,27 @@ def test_a_question_passage_is_not_read_with_its_section(settings):
     question = "Peux tu nous présenter les éléments forts de cette journée ?"
     c = Chunk(id="q", source_id="s", text=question, start=0, end=len(question), paragraph=5, page=None,
               section=question, speaker="Le blog de Didier Dubasque", role="interviewer", part="question")
-    assert passage_text(c, settings) == f"Le blog de Didier Dubasque :\n{question}"
+    assert passage_text(c, settings) == f"Question posée par l'intervieweur :\nLe blog de Didier Dubasque :\n{question}"
+    assert passage_text(c, replace(settings, part_labels=False)) == f"Le blog de Didier Dubasque :\n{question}"
+
+
+def test_a_framing_passage_says_what_it_is_to_both_searches(settings):
+    """ "Merci Olivier" says nothing of being the interview's end: its label does, to the
+    dense and the lexical side, and the passage's own offsets are untouched."""
+    from index.lexical import analyze
+    from index.store import lexical_text, passage_spans, passage_text
+    from ingest.model import Chunk
+
+    text = "Merci Olivier"
+    c = Chunk(id="c", source_id="s", text=text, start=100, end=113, paragraph=36, page=None, section=None,
+              speaker="Le blog", role="interviewer", part="closing", sentences=((100, 113),))
+    dense = passage_text(c, settings)
+    assert dense.startswith("Fin de l'interview") and dense.endswith(text)
+    (s, e), = passage_spans(c, dense)
+    assert dense[s:e] == text
+    assert "fin" in analyze(lexical_text(c, settings)) and "fin" not in analyze(lexical_text(c, replace(settings, part_labels=False)))
+    answer = replace(c, part="answer")
+    assert passage_text(answer, settings) == passage_text(answer, replace(settings, part_labels=False))
 
 
 def test_the_register_is_saved_checksummed_and_loaded(tmp_path, settings):
