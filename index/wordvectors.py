@@ -14,6 +14,7 @@ unit vectors) that opens in milliseconds, memory-mapped.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -140,10 +141,11 @@ def convert(dest: Path) -> Path:
     for name, array in (("words.npy", np.array([w.encode("utf-8") for w in ordered])),
                         ("rows.npy", np.array([by_word[w] for w in ordered], dtype=np.int32)),
                         ("vectors.npy", unit.astype(np.float32))):
-        tmp = dest / f".{name}.tmp"
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, dest / name)
+        # One unique temporary file per writer: a server and a command converting at once
+        # each write whole files, and the last rename wins.
+        buf = io.BytesIO()
+        np.save(buf, array)
+        atomic_write(dest / name, buf.getvalue())
     atomic_write(dest / "stopwords.txt", ("\n".join(stop) + "\n").encode("utf-8"))
     # Written last: a folder without it is an unfinished conversion.
     atomic_write(dest / "marker.json", json.dumps({"format": FORMAT, "package": PACKAGE, "version": pkg,

@@ -32,6 +32,8 @@ HEADER = (
     '# fusion = "weighted"        # or "rrf", "dense", "lexical"\n'
     '# rrf_k = 60                 # for fusion = "rrf"\n'
     "# dense_weight = 1.0         # lexical_weight = 0.0, cross_language_lexical_weight = 0.3, word_match_weight = 0.5\n"
+    "# frame_weight = 0.75        # fused score of framing passages (questions, closing, credit), 0-1\n"
+    "# part_labels = true         # read framing passages with what they are (rebuilds the index)\n"
     "# exact_max_passages = 100000  # above it, an approximate (IVF) vector index\n"
     "# ivf_nprobe = 48            # lists an approximate search scans\n"
     "# check_paraphrase_min = 0.865  # verbatim check: a paraphrase scores at least this\n"
