@@ -162,14 +162,23 @@ def _is_current(dest: Path, pkg: str) -> bool:
     return marker.get("format") == FORMAT and marker.get("version") == pkg
 
 
-@lru_cache(maxsize=4)
 def load_word_vectors(folder: Path | None = None, quiet: bool = True) -> WordVectors:
-    """The French word vectors, converted into ``folder`` (default :func:`default_dir`) on first use."""
+    """The French word vectors, converted into ``folder`` (default :func:`default_dir`) on first use.
+
+    Every call for the same folder returns the same object, whatever ``quiet`` says: the
+    search asks for it on each question, the index's opening once, announcing a conversion.
+    """
     dest = Path(folder or default_dir()).expanduser().absolute()
+    if not quiet and not _is_current(dest, _package_version()):
+        print(f"verbatim: converting the French word vectors into {dest} (one-off, a few seconds)...", file=sys.stderr)
+    return open_word_vectors(dest)
+
+
+@lru_cache(maxsize=4)
+def open_word_vectors(dest: Path) -> WordVectors:
+    """The vectors converted in ``dest`` (an absolute path), converting them first if needed."""
     pkg = _package_version()
     if not _is_current(dest, pkg):
-        if not quiet:
-            print(f"verbatim: converting the French word vectors into {dest} (one-off, a few seconds)...", file=sys.stderr)
         convert(dest)
     try:
         words = np.load(dest / "words.npy")

