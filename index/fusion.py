@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from index.latent import LatentEncoder, Sparse
 from index.settings import Settings
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
@@ -20,6 +21,7 @@ def fuse(
     same_language: bool = True,
     frames: Collection[int] = (),
     word_match: dict[int, float] | None = None,
+    latent: dict[int, float] | None = None,
 ) -> dict[int, float]:
     """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
 
@@ -28,14 +30,13 @@ def fuse(
     candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search;
     ``frames`` are the candidates whose part frames the content (``FRAME_PARTS``): their
     weighted or RRF score is multiplied by ``settings.frame_weight``; ``word_match`` gives the
-    word-vector match of candidates (:func:`word_match`), used by the weighted fusion only.
+    word-vector match of candidates (:func:`word_match`) and ``latent`` their latent match
+    (``index.latent``): the weighted fusion adds each, scaled to [0, 1] over the candidates.
     """
     fused = _mix(dense, lexical, lexical_order, lexical_max, settings, same_language)
-    if word_match and settings.word_match_weight and settings.fusion == "weighted":
-        w_lo = min(word_match.get(r, 0.0) for r in fused)
-        w_span = (max(word_match.get(r, 0.0) for r in fused) - w_lo) or 1.0
-        for r in fused:
-            fused[r] += settings.word_match_weight * (word_match.get(r, 0.0) - w_lo) / w_span
+    if settings.fusion == "weighted":
+        _add_scaled(fused, word_match, settings.word_match_weight)
+        _add_scaled(fused, latent, settings.latent_weight)
     if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores are >= 0 there
         # A question resembles the interviewer's questions by its very form: they stay
         # findable without crowding out the answers.
@@ -43,6 +44,24 @@ def fuse(
             if r in fused:
                 fused[r] *= settings.frame_weight
     return fused
+
+
+def _add_scaled(fused: dict[int, float], signal: dict[int, float] | None, weight: float) -> None:
+    """Add ``weight`` times ``signal`` scaled to [0, 1] over the candidates (0 where it is missing)."""
+    if not signal or not weight:
+        return
+    lo = min(signal.get(r, 0.0) for r in fused)
+    span = (max(signal.get(r, 0.0) for r in fused) - lo) or 1.0
+    for r in fused:
+        fused[r] += weight * (signal.get(r, 0.0) - lo) / span
+
+
+def latent_query(question: str, settings: Settings, encoder: LatentEncoder | None) -> Sparse | None:
+    """The question's latent vector (``index.latent``) when the weighted fusion uses the latent
+    match and the index has latent terms (``encoder``), else None."""
+    if settings.fusion != "weighted" or not settings.latent_weight or encoder is None:
+        return None
+    return encoder.encode([question])[0]
 
 
 def word_match(question: str, texts: dict[int, str], settings: Settings, french: bool) -> dict[int, float]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed import Embedder, sentence_vector_method
+from index.latent import LatentEncoder, Sparse, latent_of
 from index.prepare import attributed_document, model_info, progress_bar
 from index.report import IngestReport, LinkedSource, SourceRecord
 from index.settings import Settings
@@ -53,6 +54,8 @@ class CachingEmbedder:
             # The model reads each passage once and pools its sentences' vectors from it:
             # a sentence's vector then depends on its passage, so the cache keys the pair.
             self.encode_with_spans = self._encode_with_spans
+        inner_latent = latent_of(inner)
+        self.latent = CachingLatent(inner_latent) if inner_latent is not None else None
 
     @staticmethod
     def key(text: str) -> bytes:
@@ -96,6 +99,9 @@ class CachingEmbedder:
             for row, c in enumerate(index.chunks):
                 text = index.texts.get(c.source_id, "")
                 self.seed([text[s:e] for s, e in c.sentences], index.sentence_vectors_of(row))
+        if self.latent is not None and index.latent and index.latent.info == self.latent.info and same_texts:
+            for row, c in enumerate(index.chunks):
+                self.latent.seed(passage_text(c, settings), index.latent.row(row))
 
     def _encode_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         keys = [self.span_key(t, sp) for t, sp in zip(texts, spans)]
@@ -131,6 +137,25 @@ class CachingEmbedder:
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
+
+
+class CachingLatent:
+    """A latent-terms encoder that encodes each distinct text once, and remembers earlier vectors."""
+
+    def __init__(self, inner: LatentEncoder) -> None:
+        self.inner = inner
+        self.info = inner.info
+        self._known: dict[bytes, Sparse] = {}
+
+    def seed(self, text: str, vector: Sparse) -> None:
+        self._known[CachingEmbedder.key(text)] = vector
+
+    def encode(self, texts: Sequence[str]) -> list[Sparse]:
+        keys = [CachingEmbedder.key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self._known}
+        for k, v in zip(todo, self.inner.encode(list(todo.values()))):
+            self._known[k] = v
+        return [self._known[k] for k in keys]
 
 
 @dataclass

@@ -30,13 +30,14 @@ import numpy as np
 
 from ingest.errors import VerbatimError
 from ingest.model import Chunk, RegisterEntry, Source
-from index.fusion import best, frame_rows, fuse, word_match
+from index.fusion import best, frame_rows, fuse, latent_query, word_match
+from index.latent import LatentEncoder, encoder_for, scores_of
 from index.lexical import analyze
 from index.settings import Settings
 from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, chunk_of, quote, read_pieces
 from index.store import Filter, Hit, Index, IndexLoadError, lexical_text
 
-LAYOUT = 3  # the collections' fields; another layout is stale and is rebuilt (3: the register of people)
+LAYOUT = 4  # the collections' fields; another layout is stale and is rebuilt (4: latent terms)
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
 
 
@@ -210,6 +211,11 @@ class MilvusIndex:
             return None
         return row, chunk_of(found[0]), np.asarray(found[0]["vector"], dtype=np.float32)
 
+    @property
+    def latent_encoder(self) -> LatentEncoder | None:
+        """The encoder of questions' latent vectors for this index, or None (no latent terms)."""
+        return encoder_for(self.meta.get("latent"))
+
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
         if self.meta.get("milvus_layout") != LAYOUT:
             return f"its collections have layout {self.meta.get('milvus_layout')} and this version reads layout {LAYOUT}"
@@ -302,9 +308,13 @@ class MilvusIndex:
         lex_rows = list(found.lexical)
         # Every candidate's passage was read by candidates(): its part costs no query.
         frames = frame_rows(set(found.dense) | set(lex_rows), lambda r: self.chunks[r].part)
-        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in lexical.keys() | found.dense.keys()}, settings,
+        candidates = lexical.keys() | found.dense.keys()
+        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
                              same_language and self.language == "fr")
-        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched)
+        q_latent = latent_query(question, settings, self.latent_encoder)
+        latent = scores_of(q_latent, {r: self.chunks.latent[r] for r in candidates}) if q_latent is not None else None
+        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched,
+                     latent)
         order = best(fused, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from ingest.model import Chunk, Source
+from index.latent import Sparse, sparse_of
 
 CACHE = 2048  # sentence-vector sets, term lookups kept between questions
 
@@ -92,15 +93,17 @@ class Passages(Mapping):
     def __init__(self, client, collection: str, count: int) -> None:
         self._client, self._collection, self._count = client, collection, count
         self._recent: dict[int, Chunk] = {}
+        self.latent: dict[int, Sparse] = {}  # the latent terms of the last prefetched passages
 
     def prefetch(self, rows: list[int]) -> dict[int, np.ndarray]:
         """Read these passages now (kept for the next lookups); return their vectors."""
         if not rows:
             return {}
         found = self._client.query(self._collection, filter=f"pk in [{', '.join(map(str, set(rows)))}]",
-                                   output_fields=["text", "data", "vector"])
+                                   output_fields=["text", "data", "vector", "latent"])
         # Replaced, not cleared: a question answered at the same time keeps its own.
         self._recent = {int(r["pk"]): chunk_of(r) for r in found}
+        self.latent = {int(r["pk"]): sparse_of(r["latent"]) for r in found}
         return {int(r["pk"]): np.asarray(r["vector"], dtype=np.float32) for r in found}
 
     def __getitem__(self, row: int) -> Chunk:

@@ -16,6 +16,7 @@ from dataclasses import asdict
 import numpy as np
 
 from ingest.model import Source
+from index.latent import LatentTerms, sparse_of
 from index.lexical import LexicalIndex, analyze
 from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, read_register, row_of
 from index.milvus_views import chunk_of, quote, read_pieces
@@ -58,6 +59,9 @@ def _create(client, settings: Settings, dim: int, described: dict) -> None:
     s.add_field("people", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=512, max_length=512)
     s.add_field("text", DataType.VARCHAR, max_length=65535)
     s.add_field("data", DataType.JSON)
+    # Latent terms (index.latent) as {"f": feature ids, "w": weights}: read for the candidates
+    # only, never searched (a sparse vector field refuses a passage without features).
+    s.add_field("latent", DataType.JSON)
     s.add_field("digest", DataType.VARCHAR, max_length=64)
     s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["lexical"], output_field_names=["sparse"]))
     ip = client.prepare_index_params()
@@ -149,14 +153,16 @@ def save_to_milvus(index: Index, settings: Settings, fresh: bool = False) -> Mil
         text = data.pop("text")
         sv = np.asarray(index.sentence_vectors_of(i), dtype=np.float32)
         h = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode() + text.encode())
-        h.update(vectors[i].tobytes() + sv.tobytes() + lexical_text(c, settings).encode())
+        features, weights = index.latent.row(i)
+        h.update(vectors[i].tobytes() + sv.tobytes() + lexical_text(c, settings).encode() + features.tobytes() + weights.tobytes())
         pk = row_of(c.id)
         if stored.get(pk) == h.hexdigest():
             continue
         changed.append(pk)
         people = sorted({n for n in (c.speaker, *(p.name for p in c.reported)) if n})
         rows.append({"pk": pk, "vector": vectors[i].tolist(), "lexical": " ".join(analyze(lexical_text(c, settings))),
-                     "source_id": c.source_id, "start": c.start, "people": people, "text": text, "data": data, "digest": h.hexdigest()})
+                     "source_id": c.source_id, "start": c.start, "people": people, "text": text, "data": data,
+                     "latent": {"f": features.tolist(), "w": weights.tolist()}, "digest": h.hexdigest()})
         sentence_rows.extend({"pk": f"{c.id}:{n}", "chunk": pk, "n": n, "vector": v.tolist()} for n, v in enumerate(sv))
     gone = sorted(set(stored) - {row_of(c.id) for c in index.chunks})
     _delete_rows(client, sentences, "chunk", gone + [pk for pk in changed if pk in stored])
@@ -218,7 +224,7 @@ def _local_copy(client, settings: Settings) -> Index | None:
         return None
     passages, sentences, store = collection_names(settings)
     order = {sid: i for i, sid in enumerate(meta.get("source_order", []))}
-    records = sorted(_all(client, passages, ["pk", "text", "data", "vector"]),
+    records = sorted(_all(client, passages, ["pk", "text", "data", "vector", "latent"]),
                      key=lambda r: (order.get(r["data"]["source_id"], len(order)), r["data"]["start"], r["data"]["end"]))
     if not records:
         return None
@@ -235,5 +241,6 @@ def _local_copy(client, settings: Settings) -> Index | None:
     lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
     # The vectors read back are exact float32: an update may reuse every one of them.
     local_meta = dict(meta, vector_index={"type": "flat"})
+    latent = LatentTerms.of([sparse_of(r["latent"]) for r in records], meta.get("latent"))
     return Index(chunks, sources, texts, vectors, sentence_vectors, lexical, local_meta, np.asarray(meta["centroid"], dtype=np.float32),
-                 read_register(client, store))
+                 read_register(client, store), latent)

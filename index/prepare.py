@@ -38,6 +38,9 @@ def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
         # How sentence vectors are made changes the scores (and so the calibrated
         # threshold): an index made the other way is stale.
         info["sentence_vectors"] = sentence_vector_method(embedder)
+        # The latent terms' encoder (index.latent), None when the embedder offers none.
+        latent = getattr(embedder, "latent", None)
+        info["latent"] = latent.info if latent is not None else None
     return info
 
 

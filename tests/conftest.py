@@ -34,6 +34,33 @@ class FakeEmbedder:
         return out
 
 
+class FakeLatent:
+    """Latent terms for tests: each analysed word lights one feature (words given as
+    synonyms light the same one), weight 1; remembers the texts it encoded."""
+
+    def __init__(self, synonyms: dict[str, str] | None = None) -> None:
+        self.info = {"encoder": "fake-latent", "version": "1", "top_k": 64}
+        self.synonyms = synonyms or {}
+        self.texts: list[str] = []
+
+    def encode(self, texts):
+        out = []
+        for t in texts:
+            self.texts.append(t)
+            words = {self.synonyms.get(w, w) for w in analyze(t)}
+            feats = sorted({int(hashlib.md5(w.encode()).hexdigest(), 16) % 4096 for w in words})
+            out.append((np.array(feats, dtype=np.int32), np.ones(len(feats), dtype=np.float32)))
+        return out
+
+
+class LatentFakeEmbedder(FakeEmbedder):
+    """The FakeEmbedder with latent terms (``index.latent``)."""
+
+    def __init__(self, dim: int = 64, synonyms: dict[str, str] | None = None) -> None:
+        super().__init__(dim)
+        self.latent = FakeLatent(synonyms)
+
+
 def copy_corpus(tmp: Path) -> Path:
     """A private copy of the real corpus (without its index), safe to modify."""
     import shutil

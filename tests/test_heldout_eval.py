@@ -26,7 +26,8 @@ CALIBRATION = {
 # fails CI. They are far from the targets; they guard what is there.
 # The on-topic floor went from 0.6 to 0.45 when the word match made the decision answer more
 # questions (measured 0.70, then 0.55): a change that lowers it further must say so here.
-FLOORS = {"recall@1": 0.48, "recall@3": 0.62, "false_abstention": 0.09, "ontopic_not_answered": 0.45, "offtopic_not_answered": 0.95}
+# Recall floors raised with the latent match (measured R@1 0.607, R@3 0.723).
+FLOORS = {"recall@1": 0.55, "recall@3": 0.66, "false_abstention": 0.09, "ontopic_not_answered": 0.45, "offtopic_not_answered": 0.95}
 
 
 def test_the_decision_was_not_fitted_on_the_test_split():
@@ -68,3 +69,12 @@ def test_every_level_occurs_and_the_report_has_its_intervals(report):
     for mode in report["modes"].values():
         lo, hi = mode["all"]["recall@1"]["ci95"]
         assert lo <= mode["all"]["recall@1"]["value"] <= hi and hi - lo > 0
+
+
+@pytest.mark.slow
+def test_verbatim_ranks_ahead_of_dense_only_and_of_the_rrf_hybrid(report):
+    """The issue's bar: the fused ranking ahead of both baselines of the same run, on every measure."""
+    text = format_report(report)
+    for name in ("recall@1", "recall@3", "mrr"):
+        for baseline in ("dense", "rrf"):
+            assert fig(report, name) > fig(report, name, baseline), (name, baseline, text)

@@ -361,7 +361,7 @@ def _flip_byte(p: Path) -> None:
     p.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "lexical/*"])
+@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "sentences.npy", "centroid.npy", "sources.json", "latent.npz", "lexical/*"])
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated", "emptied", "missing"])
 def test_every_damaged_index_file_is_detected_with_the_rebuild_command(fake, built, victim, damage):
     target = next(built.glob(victim)) if "*" in victim else built / victim

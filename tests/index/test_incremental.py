@@ -30,6 +30,8 @@ def same_index(a: Index, b: Index, embedder, settings) -> None:
     assert np.allclose(a.vectors.reconstruct_n(0, n), b.vectors.reconstruct_n(0, n), atol=1e-6)
     assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-6)
     assert np.allclose(a.centroid, b.centroid, atol=1e-6)
+    assert a.meta["latent"] == b.meta["latent"]
+    assert np.array_equal(a.latent.indptr, b.latent.indptr) and np.array_equal(a.latent.indices, b.latent.indices)
     for q in QUESTIONS:
         x, y = answer(q, a, embedder, settings).to_dict(), answer(q, b, embedder, settings).to_dict()
         assert x == y, q

@@ -107,7 +107,7 @@ def test_stale_when_sentence_vectors_were_made_another_way(corpus, tmp_path, set
         open_index(corpus, path, settings, SpanFakeEmbedder(), rebuild="never")
 
 
-@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "meta.json", "sentences.npy", "sources.json"])
+@pytest.mark.parametrize("victim", ["vectors.faiss", "chunks.jsonl", "meta.json", "sentences.npy", "sources.json", "latent.npz"])
 def test_missing_or_corrupt_files_are_detected(corpus, tmp_path, settings, fake_embedder, victim):
     path = tmp_path / "idx"
     build_index(corpus, path, settings, fake_embedder, quiet=True)
@@ -245,8 +245,8 @@ def test_an_index_of_an_older_format_is_refused_with_the_command(tmp_path, setti
     path = tmp_path / "idx"
     build_index(corpus, path, settings, FakeEmbedder(dim=32), quiet=True)
     meta = json.loads((path / "meta.json").read_text())
-    meta["format"] = 2
+    meta["format"] = 3
     (path / "meta.json").write_text(json.dumps(meta))
-    (path / "people.json").unlink()  # format 2 had no register
-    with pytest.raises(IndexLoadError, match="format 2 .* format 3; rebuild it with: verbatim build"):
+    (path / "latent.npz").unlink()  # format 3 had no latent terms
+    with pytest.raises(IndexLoadError, match="format 3 .* format 4; rebuild it with: verbatim build"):
         Index.load(path)

