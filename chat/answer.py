@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index, lexical_text
+from index.latent import cover
 from index.wordvectors import load_word_vectors
 from ingest.people import person_question
 from chat.decision import LEVELS, SIGNAL_PASSAGES, asks_for_number, holds_number, load_decision
@@ -343,4 +344,14 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
         float(asks_for_number(text) and not figure),
         float(not same),
         matched,
+        _latent_cover(text, index, top.row),
     )
+
+
+def _latent_cover(text: str, index: Index, row: int) -> float:
+    """How much of the question's latent vector the passage holds (``index.latent.cover``);
+    0.5 when the index has no latent terms."""
+    encoder = index.latent_encoder
+    if encoder is None:
+        return 0.5
+    return cover(encoder.encode([text])[0], index.latent_row(row))

@@ -39,6 +39,7 @@ SIGNALS = (
     "type_gap",  # 1 when the question asks for a number or a date and no quote holds one
     "other_language",  # 1 when the question is not in the corpus's language
     "word_match",  # word-vector match of the first passage (index/wordvectors.py; 0.5 unless French)
+    "latent_cover",  # how much of the question's latent vector the first passage holds (index/latent.py; 0.5 without)
 )
 
 _ASKS_NUMBER = re.compile(

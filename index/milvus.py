@@ -31,7 +31,7 @@ import numpy as np
 from ingest.errors import VerbatimError
 from ingest.model import Chunk, RegisterEntry, Source
 from index.fusion import best, frame_rows, fuse, latent_query, word_match
-from index.latent import LatentEncoder, encoder_for, scores_of
+from index.latent import LatentEncoder, Sparse, encoder_for, scores_of, sparse_of
 from index.lexical import analyze
 from index.settings import Settings
 from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, chunk_of, quote, read_pieces
@@ -210,6 +210,14 @@ class MilvusIndex:
         if not found:
             return None
         return row, chunk_of(found[0]), np.asarray(found[0]["vector"], dtype=np.float32)
+
+    def latent_row(self, row: int) -> Sparse:
+        """The latent vector of passage ``row``: kept from the search's candidates, else read."""
+        got = self.chunks.latent.get(row)
+        if got is not None:
+            return got
+        found = self.client.query(self._passages, filter=f"pk == {int(row)}", output_fields=["latent"])
+        return sparse_of(found[0]["latent"] if found else None)
 
     @property
     def latent_encoder(self) -> LatentEncoder | None:

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ingest.model import Chunk, RegisterEntry, Source
+from index.latent import LatentEncoder, Sparse
 from index.settings import Settings
 from index.store import Filter, Hit
 
@@ -51,6 +52,11 @@ class SearchIndex(Protocol):
     def find_person(self, text: str) -> list[RegisterEntry]: ...
 
     def passage(self, chunk_id: str) -> tuple[int, Chunk, np.ndarray] | None: ...
+
+    @property
+    def latent_encoder(self) -> LatentEncoder | None: ...
+
+    def latent_row(self, row: int) -> Sparse: ...
 
     def search(
         self,

@@ -30,7 +30,7 @@ from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
 from index.fusion import best, frame_rows, fuse, latent_query, word_match
 from index.latent import FILE as LATENT_FILE
-from index.latent import LatentEncoder, LatentTerms, encoder_for, latent_of
+from index.latent import LatentEncoder, LatentTerms, Sparse, encoder_for, latent_of
 from index.lexical import LexicalIndex
 from index.settings import Settings
 from index.vectors import configure, make_vector_index
@@ -217,6 +217,8 @@ class Index:
         passages = [passage_text(c, settings) for c in chunks]
         n_sentences = sum(len(c.sentences) for c in chunks)
         done = 0
+        encoder = latent_of(embedder)
+        latent_vectors: list = []
         with_spans = getattr(embedder, "encode_with_spans", None)
         if with_spans is not None:
             # One pass per passage gives its vector and its sentences' vectors.
@@ -230,6 +232,9 @@ class Index:
                 pv, sv = with_spans(texts_b, spans)
                 parts_p.append(pv)
                 parts_s.extend(sv)
+                if encoder is not None:
+                    # Right after their pass: the embedder keeps the last pass's latent terms only.
+                    latent_vectors.extend(encoder.encode(texts_b))
                 done += len(batch)
                 if progress:
                     progress(done, len(chunks))
@@ -252,8 +257,9 @@ class Index:
 
             passage_vectors = embed(passages)
             sentence_vectors = embed(sentences)
-        encoder = latent_of(embedder)
-        latent = LatentTerms.of(encoder.encode(passages), encoder.info) if encoder is not None else LatentTerms.none(len(chunks))
+            if encoder is not None:
+                latent_vectors = encoder.encode(passages)
+        latent = LatentTerms.of(latent_vectors, encoder.info) if encoder is not None else LatentTerms.none(len(chunks))
         vectors, vector_index = make_vector_index(passage_vectors, settings.exact_max_passages, settings.ivf_nprobe)
         lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
         meta = {
@@ -368,6 +374,10 @@ class Index:
             Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r))
             for r in order
         ]
+
+    def latent_row(self, row: int) -> Sparse:
+        """The latent vector of passage ``row`` (empty when the index has none)."""
+        return self.latent.row(row)
 
     @property
     def latent_encoder(self) -> LatentEncoder | None:

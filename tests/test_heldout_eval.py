@@ -26,8 +26,8 @@ CALIBRATION = {
 # fails CI. They are far from the targets; they guard what is there.
 # The on-topic floor went from 0.6 to 0.45 when the word match made the decision answer more
 # questions (measured 0.70, then 0.55): a change that lowers it further must say so here.
-# Recall floors raised with the latent match (measured R@1 0.607, R@3 0.723).
-FLOORS = {"recall@1": 0.55, "recall@3": 0.66, "false_abstention": 0.09, "ontopic_not_answered": 0.45, "offtopic_not_answered": 0.95}
+# Floors raised with the latent match (measured R@1 0.589, R@3 0.696, on-topic 0.60).
+FLOORS = {"recall@1": 0.55, "recall@3": 0.66, "false_abstention": 0.09, "ontopic_not_answered": 0.5, "offtopic_not_answered": 0.95}
 
 
 def test_the_decision_was_not_fitted_on_the_test_split():
