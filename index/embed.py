@@ -112,12 +112,14 @@ class SentenceTransformerEmbedder:
             with torch.inference_mode():
                 out = self._model(features)
             passages[batch] = out["sentence_embedding"].float().numpy()
-            tokens = out["token_embeddings"].float().numpy()
             mask = enc["attention_mask"].numpy().astype(bool)
+            # Special and padding tokens have empty offsets; the prompt's tokens come first.
+            content = mask & (offsets[:, :, 1] > offsets[:, :, 0]) & (offsets[:, :, 0] >= shift)
+            made.update(zip((texts[i] for i in batch), head.project_batch(out["token_embeddings"], torch.from_numpy(content))))
+            tokens = out["token_embeddings"].float().numpy()
             for row, i in enumerate(batch):
                 starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-                real = mask[row] & (ends > starts)  # special and padding tokens have empty offsets
-                made[texts[i]] = head.project(tokens[row][real & (starts >= shift)])
+                real = mask[row] & (ends > starts)
                 for j, (s, e) in enumerate(spans[i]):
                     inside = real & (starts >= s + shift) & (ends <= e + shift)
                     if inside.any():

@@ -100,6 +100,7 @@ class SaeHead:
         high = (blocks["qs"] >> 4).astype(np.float32) - 8.0
         weights = np.concatenate([low, high], axis=1) * blocks["d"].astype(np.float32)[:, None]
         self.weights_t = np.ascontiguousarray(weights.reshape(n, dim).T)  # (dim, n)
+        self._torch = None  # the same weights as torch tensors, made on first use (builds only)
 
     def project(self, states: np.ndarray) -> Sparse:
         """The latent vector of a text from its content tokens' states (tokens × dim)."""
@@ -113,6 +114,33 @@ class SaeHead:
         lit = np.flatnonzero(pooled > 0)
         top = lit[np.argsort(-pooled[lit], kind="stable")[:TOP_K]]
         return top.astype(np.int32), pooled[top]
+
+
+    def project_batch(self, tokens, content, slice_tokens: int = 1024) -> list[Sparse]:
+        """:meth:`project` for a batch of texts at once, in torch (the build's embedding pass):
+        ``tokens`` (texts × tokens × dim) and ``content`` (texts × tokens, True for the tokens
+        a text's vector reads). Token rows go through the head ``slice_tokens`` at a time,
+        so that a batch of long passages never holds more than 64 MB of activations."""
+        import torch
+
+        if self._torch is None:
+            self._torch = (torch.from_numpy(self.weights_t), torch.from_numpy(self.bias))
+        weights, bias = self._torch
+        n = weights.shape[1]
+        texts_at, tokens_at = content.nonzero(as_tuple=True)
+        pooled = torch.zeros(tokens.shape[0] * n)
+        with torch.inference_mode():
+            for a in range(0, len(texts_at), slice_tokens):
+                at = texts_at[a : a + slice_tokens]
+                pre = torch.relu(torch.addmm(bias, tokens[at, tokens_at[a : a + slice_tokens]].float(), weights))
+                top, feature = torch.topk(pre, min(self.k, n), dim=1)
+                pooled.scatter_reduce_(0, (at[:, None] * n + feature).flatten(), top.flatten(), reduce="amax")
+            values, features = torch.topk(pooled.view(tokens.shape[0], n), min(TOP_K, n), dim=1)
+        out = []
+        for v, f in zip(values.numpy(), features.numpy()):
+            lit = v > 0
+            out.append((f[lit].astype(np.int32), v[lit].astype(np.float32)))
+        return out
 
 
 @lru_cache(maxsize=1)

@@ -191,3 +191,22 @@ def test_the_engine_encodes_a_question_once_for_the_search_and_the_decision():
     enc = default_latent()
     first = enc.encode(["Combien de personnes ont assisté au contre-sommet ?"])[0]
     assert enc.encode(["Combien de personnes ont assisté au contre-sommet ?"])[0] is first
+
+
+def test_the_batched_head_gives_what_the_head_gives_text_by_text():
+    """The build applies the head to a whole batch in torch; each text's vector is the one
+    SaeHead.project makes from that text's content tokens alone."""
+    import torch
+
+    from index.latent import sae_head
+
+    head = sae_head()
+    rng = np.random.default_rng(3)
+    tokens = torch.from_numpy(rng.standard_normal((3, 7, head.weights_t.shape[0])).astype(np.float32))
+    content = torch.from_numpy(np.array([[0, 1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0, 0]], dtype=bool))
+    batched = head.project_batch(tokens, content, slice_tokens=3)  # slices cut across texts
+    for t in range(3):
+        f, w = head.project(tokens[t][content[t]].numpy())
+        assert set(batched[t][0].tolist()) == set(f.tolist())
+        assert np.allclose(_dense(batched[t], 16384), _dense((f, w), 16384), atol=1e-4)
+    assert len(batched[2][0]) == 0
