@@ -331,9 +331,15 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
     known = sum(index.lexical.knows(t) for t in terms) / len(terms) if terms and same else 0.5
     figure = any(holds_number(p.quote) for p in passages)
     # Whether the first passage holds the question's words or words of the same meaning:
-    # the strongest sign that it answers, paraphrases included (French vectors only).
-    matched = (load_word_vectors().match(text, {0: lexical_text(passages[0].chunk, settings)}).get(0, 0.0)
-               if same and index.language == "fr" else 0.5)
+    # the strongest sign that it answers, paraphrases included (French vectors only). The
+    # fusion computed it when it used it; otherwise (another fusion, a passage put first
+    # by the register of people) it is computed here.
+    if not (same and index.language == "fr"):
+        matched = 0.5
+    elif top.word_match is not None:
+        matched = top.word_match
+    else:
+        matched = load_word_vectors().match(text, {0: lexical_text(passages[0].chunk, settings)}).get(0, 0.0)
     return (
         lifts[0],
         max(lifts),

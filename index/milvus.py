@@ -328,6 +328,7 @@ class MilvusIndex:
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         self._fetch_sentences(order)
         return [
-            Hit(r, self.chunks[r], float(fused[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r))
+            Hit(r, self.chunks[r], float(fused[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r),
+                matched.get(r))
             for r in order
         ]

@@ -80,6 +80,7 @@ class Hit:
     lexical: float  # BM25 score
     dense_rank: int | None
     lexical_rank: int | None
+    word_match: float | None = None  # the fusion's word match, when it computed one (the decision reads it)
 
 
 def top_rows(scores: np.ndarray, k: int) -> list[int]:
@@ -371,7 +372,7 @@ class Index:
             for r, s in zip(missing, rec @ q[0]):
                 dense[r] = float(s)
         return [
-            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r))
+            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r), matched.get(r))
             for r in order
         ]
 
