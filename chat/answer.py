@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
 from index.store import Filter, Hit, Index, lexical_text
+from index.fusion import word_vectors_apply
 from index.latent import cover
 from index.wordvectors import load_word_vectors
 from ingest.people import person_question
@@ -334,7 +335,7 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
     # the strongest sign that it answers, paraphrases included (French vectors only). The
     # fusion computed it when it used it; otherwise (another fusion, a passage put first
     # by the register of people) it is computed here.
-    if not (same and index.language == "fr"):
+    if not word_vectors_apply(same, index.language):
         matched = 0.5
     elif top.word_match is not None:
         matched = top.word_match

@@ -64,6 +64,13 @@ def latent_query(question: str, settings: Settings, encoder: LatentEncoder | Non
     return encoder.encode([question])[0]
 
 
+def word_vectors_apply(same_language: bool, corpus_language: str) -> bool:
+    """Whether the French word vectors can match a question's words with the corpus's: the
+    question is in the corpus's language and that language is French (the one rule the
+    search of both backends and the answer decision follow)."""
+    return same_language and corpus_language == "fr"
+
+
 def word_match(question: str, texts: dict[int, str], settings: Settings, french: bool) -> dict[int, float]:
     """The word-vector match of each candidate ``row → text``, when the weighted fusion uses it.
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from ingest.errors import VerbatimError
 from ingest.model import Chunk, RegisterEntry, Source
-from index.fusion import best, frame_rows, fuse, latent_query, word_match
+from index.fusion import best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
 from index.latent import LatentEncoder, Sparse, encoder_for, scores_of, sparse_of
 from index.lexical import analyze
 from index.settings import Settings
@@ -318,7 +318,7 @@ class MilvusIndex:
         frames = frame_rows(set(found.dense) | set(lex_rows), lambda r: self.chunks[r].part)
         candidates = lexical.keys() | found.dense.keys()
         matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
-                             same_language and self.language == "fr")
+                             word_vectors_apply(same_language, self.language))
         q_latent = latent_query(question, settings, self.latent_encoder)
         latent = scores_of(q_latent, {r: self.chunks.latent[r] for r in candidates}) if q_latent is not None else None
         fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched,

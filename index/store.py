@@ -28,7 +28,7 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import best, frame_rows, fuse, latent_query, word_match
+from index.fusion import best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
 from index.latent import FILE as LATENT_FILE
 from index.latent import LatentEncoder, LatentTerms, Sparse, encoder_for, latent_of
 from index.lexical import LexicalIndex
@@ -359,7 +359,7 @@ class Index:
         lexical = {r: float(lex_all[r]) for r in candidates}
         frames = frame_rows(candidates, lambda r: self.chunks[r].part)
         matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
-                             same_language and self.language == "fr")
+                             word_vectors_apply(same_language, self.language))
         q_latent = latent_query(question, settings, self.latent_encoder)
         latent = self.latent.scores(q_latent, candidates) if q_latent is not None else None
         fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched,
