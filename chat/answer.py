@@ -352,6 +352,7 @@ def signals(text: str, terms: list[str], language: str, index: Index, hits: list
         float(not same),
         matched,
         _latent_cover(text, index, top.row),
+        float(top.asked),
     )
 
 

@@ -35,9 +35,12 @@ from ingest.files import file_sha256
 FOLDS = 5
 SEED = 7
 L2 = 1.0
-# Below the targets (5 % false abstention, 70 % / 95 % not answered), for a margin.
+# Below the targets (5 % false abstention, 70 % / 95 % of unanswerable questions not
+# answered), for a margin. The on-topic unanswerable questions are few (21 in calibration)
+# and new ones differ: at 10 % answered out of fold, the lower end of a 95 % interval on
+# the share not answered is still about 70 %; at 20 % it was 60 % on the test split.
 MAX_FALSE_ABSTENTION = 0.03
-MAX_ONTOPIC_ANSWERED = 0.2
+MAX_ONTOPIC_ANSWERED = 0.1
 MAX_OFFTOPIC_ANSWERED = 0.03
 
 

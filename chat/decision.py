@@ -40,6 +40,7 @@ SIGNALS = (
     "other_language",  # 1 when the question is not in the corpus's language
     "word_match",  # word-vector match of the first passage (index/wordvectors.py; 0.5 unless French)
     "latent_cover",  # how much of the question's latent vector the first passage holds (index/latent.py; 0.5 without)
+    "asked_part",  # 1 when the question asks for the first passage's part by name ("Quelles rubriques… ?")
 )
 
 _ASKS_NUMBER = re.compile(

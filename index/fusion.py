@@ -1,15 +1,38 @@
 """How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from ingest.model import Chunk, Source
+
 from index.latent import LatentEncoder, Sparse
+from index.lexical import analyze, words
 from index.settings import Settings
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
-# line, a photo credit, the comment header): searchable, but ranked below the content.
-FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header"})
+# line, a photo credit, the comment header, its title and headings): searchable, but ranked
+# below the content unless the question asks for them (PART_CUES).
+FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header", "title", "heading"})
+
+# The words by which a reader asks for a part of a document rather than for what it says
+# ("Quelle question l'intervieweur pose-t-il sur… ?", "D'où vient la photo ?", "Quelles
+# rubriques compte la note ?"): the vocabulary of documents, not of any corpus. Whole words,
+# accents folded, not stems: "part", "fin" or "comment" would catch questions about content
+# ("Quelle part des dossiers… ?", "Comment aider… ?").
+PART_CUES: dict[str, frozenset[str]] = {
+    part: frozenset(cues.split())
+    for part, cues in {
+        "introduction": "introduction chapeau",
+        "question": "question questions intervieweur journaliste",
+        "closing": "termine terminee terminer conclusion conclut ending",
+        "caption": "photo photographie image illustration legende credit photograph caption",
+        "comment-header": "commentaire commentaires comments",
+        "comment": "commentaire commentaires lecteur lecteurs comments",
+        "title": "titre intitule title",
+        "heading": "intertitre intertitres rubrique rubriques partie parties section sections heading headings",
+    }.items()
+}
 
 
 def fuse(
@@ -22,6 +45,7 @@ def fuse(
     frames: Collection[int] = (),
     word_match: dict[int, float] | None = None,
     latent: dict[int, float] | None = None,
+    asked: Collection[int] = (),
 ) -> dict[int, float]:
     """The fused score of every candidate (the rows of ``dense`` and of ``lexical_order``).
 
@@ -32,16 +56,23 @@ def fuse(
     weighted or RRF score is multiplied by ``settings.frame_weight``; ``word_match`` gives the
     word-vector match of candidates (:func:`word_match`) and ``latent`` their latent match
     (``index.latent``): the weighted fusion adds each, scaled to [0, 1] over the candidates.
+    ``asked`` are the candidates whose part the question asks for (:func:`asked_rows`): the
+    weighted fusion adds ``settings.part_weight`` to them and does not rank them as frames.
     """
     fused = _mix(dense, lexical, lexical_order, lexical_max, settings, same_language)
     if settings.fusion == "weighted":
         _add_scaled(fused, word_match, settings.word_match_weight)
         _add_scaled(fused, latent, settings.latent_weight)
+        for r in asked:
+            if r in fused:
+                fused[r] += settings.part_weight
+    else:
+        asked = ()
     if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores are >= 0 there
         # A question resembles the interviewer's questions by its very form: they stay
         # findable without crowding out the answers.
         for r in frames:
-            if r in fused:
+            if r in fused and r not in asked:
                 fused[r] *= settings.frame_weight
     return fused
 
@@ -82,6 +113,35 @@ def word_match(question: str, texts: dict[int, str], settings: Settings, french:
     from index.wordvectors import load_word_vectors
 
     return load_word_vectors().match(question, texts)
+
+
+def asked_parts(question: str) -> frozenset[str]:
+    """The parts of a document that ``question`` asks for by name (``PART_CUES``)."""
+    said = set(words(question))
+    return frozenset(part for part, cues in PART_CUES.items() if said & cues)
+
+
+def asked_rows(
+    question: str, rows: Collection[int], chunk_of: Callable[[int], Chunk], sources: Mapping[str, Source]
+) -> set[int]:
+    """The rows among ``rows`` whose part ``question`` asks for (:func:`asked_parts`), when the
+    question also names the passage: it shares an analysed word with the passage, with its
+    document's title or with its document's kind ("l'interview"). That keeps "Quel était le
+    titre de la table ronde ?" off the title of a report that has nothing to do with it."""
+    parts = asked_parts(question)
+    if not parts:
+        return set()
+    said = set(analyze(question))
+    out = set()
+    for r in rows:
+        chunk = chunk_of(r)
+        if chunk.part not in parts:
+            continue
+        source = sources.get(chunk.source_id)
+        named = f"{chunk.text}\n{source.title}\n{source.kind}" if source else chunk.text
+        if said & set(analyze(named)):
+            out.add(r)
+    return out
 
 
 def frame_rows(rows: Collection[int], part_of: Callable[[int], str]) -> set[int]:

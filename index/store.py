@@ -28,7 +28,7 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
+from index.fusion import asked_rows, best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
 from index.latent import FILE as LATENT_FILE
 from index.latent import LatentEncoder, LatentTerms, Sparse, encoder_for, latent_of
 from index.lexical import LexicalIndex
@@ -81,6 +81,7 @@ class Hit:
     dense_rank: int | None
     lexical_rank: int | None
     word_match: float | None = None  # the fusion's word match, when it computed one (the decision reads it)
+    asked: bool = False  # the question asks for this passage's part by name (index.fusion.asked_rows)
 
 
 def top_rows(scores: np.ndarray, k: int) -> list[int]:
@@ -121,6 +122,8 @@ PART_LABELS = {
     "caption": "Légende et crédit de la photo",
     "comment-header": "En-tête des commentaires",
     "comment": "Commentaire d'un lecteur",
+    "title": "Titre du document",
+    "heading": "Intertitre du document, rubrique",
 }
 
 
@@ -362,8 +365,9 @@ class Index:
                              word_vectors_apply(same_language, self.language))
         q_latent = latent_query(question, settings, self.latent_encoder)
         latent = self.latent.scores(q_latent, candidates) if q_latent is not None else None
+        asked = asked_rows(question, candidates, self.chunks.__getitem__, self.sources)
         fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched,
-                     latent)
+                     latent, asked)
         order = best(fused, k)
         missing = [r for r in order if r not in dense]
         if missing:
@@ -372,7 +376,8 @@ class Index:
             for r, s in zip(missing, rec @ q[0]):
                 dense[r] = float(s)
         return [
-            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r), matched.get(r))
+            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r), matched.get(r),
+                r in asked)
             for r in order
         ]
 

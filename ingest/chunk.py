@@ -4,8 +4,9 @@ Place in the flow: sources.toml → load → parse → attribute → **chunk** �
 
 Every part of a document a reader may ask about is a passage, with its ``part``:
 the introduction, the interviewer's questions, the answers, the closing line, a photo
-credit, the comment header and the comments. Only headings (the section of the
-paragraphs under them) and lines that are nothing but a URL are left out.
+credit, the comment header, the comments, and a document's title and headings ("Quel est
+le titre du compte rendu ?", "Quelles rubriques compte la note ?"; a heading is also the
+section of the paragraphs under it). Only lines that are nothing but a URL are left out.
 """
 from __future__ import annotations
 
@@ -14,10 +15,6 @@ from dataclasses import dataclass
 from ingest.model import Chunk, Document, Paragraph, Person
 from ingest.parse import is_only_url
 from ingest.sentences import split_sentences
-
-# A heading is the section of the paragraphs under it (their attribution), not a passage.
-NOT_PASSAGES = frozenset({"heading"})
-
 
 @dataclass(frozen=True)
 class ChunkSettings:
@@ -62,7 +59,7 @@ def _reported(
 
 def chunk_paragraph(doc: Document, p: Paragraph, settings: ChunkSettings) -> list[Chunk]:
     """Passages of one paragraph; they never cross a paragraph, hence never a section."""
-    if p.role in NOT_PASSAGES or is_only_url(p):
+    if is_only_url(p):
         return []
     text = doc.text
     spans = split_sentences(text, p.start, p.end)

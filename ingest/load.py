@@ -206,13 +206,16 @@ def _assemble(source: Source, ex: Extracted) -> Document:
         for n, (b, (s, e)) in enumerate(zip(ex.blocks, spans), 1):
             if b.heading:
                 section = (b.text, n)
+            # A heading that opens the document is its title ("Quel est le titre du compte
+            # rendu ?"); the others head its sections ("Quelles rubriques… ?").
+            role = ("title" if n == 1 else "heading") if b.heading else "text"
             paragraphs.append(
                 Paragraph(
                     number=n,
                     start=s,
                     end=e,
                     text=b.text,
-                    role="heading" if b.heading else "text",
+                    role=role,
                     speaker=source.author,
                     speaker_role="author" if source.author else None,
                     section=None if b.heading or section is None else section[0],

@@ -82,7 +82,7 @@ class Paragraph:
     start: int
     end: int
     text: str
-    role: str  # introduction, question, answer, closing, caption, comment-header, comment, text, heading
+    role: str  # introduction, question, answer, closing, caption, comment-header, comment, text, title, heading
     speaker: str | None
     speaker_role: str | None  # interviewee, interviewer, commenter, author…
     section: str | None = None  # the question this paragraph answers
@@ -113,7 +113,7 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = field(default=())  # absolute offsets of each sentence
     links: tuple[str, ...] = ()
     # The paragraph's part of the document: introduction, question, answer, closing,
-    # caption, comment-header, comment, text or heading.
+    # caption, comment-header, comment, text, title (a heading that opens the document) or heading.
     part: str = "text"
     # Parallel to ``sentences``: indices into ``reported`` of the people each sentence reports.
     reported_in: tuple[tuple[int, ...], ...] = ()

@@ -106,5 +106,86 @@ def test_single_side_fusions_are_not_framed(fusion):
 def test_frame_rows_picks_the_framing_parts():
     from index.fusion import frame_rows
 
-    parts = {0: "answer", 1: "question", 2: "closing", 3: "caption", 4: "comment-header", 5: "comment", 6: "introduction"}
-    assert frame_rows(parts, parts.__getitem__) == {1, 2, 3, 4}
+    parts = {0: "answer", 1: "question", 2: "closing", 3: "caption", 4: "comment-header", 5: "comment", 6: "introduction",
+             7: "title", 8: "heading", 9: "text"}
+    assert frame_rows(parts, parts.__getitem__) == {1, 2, 3, 4, 7, 8}
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        ("Quelle question l'intervieweur pose-t-il sur l'environnement ?", {"question"}),
+        ("D'où vient la photo qui accompagne l'interview ?", {"caption"}),
+        ("Que dit l'introduction de l'interview ?", {"introduction"}),
+        ("Comment se termine l'interview ?", {"closing"}),
+        ("Quel est le titre du compte rendu ?", {"title"}),
+        ("Quelles rubriques compte la note ?", {"heading"}),
+        ("Quelles sont les parties du rapport ?", {"heading"}),
+        ("Que disent les commentaires ?", {"comment", "comment-header"}),
+        # content questions that share a form with the cues, not the word
+        ("Comment aider les pères et mères sans les accuser ?", set()),
+        ("Quelle part des dossiers transitait par internet ?", set()),
+        ("Sur quoi la journée a-t-elle pris fin ?", set()),
+        ("Les bénéficiaires auront-ils voix au chapitre ?", set()),
+        ("", set()),
+    ],
+)
+def test_asked_parts_reads_the_words_that_name_a_part(question, parts):
+    from index.fusion import asked_parts
+
+    assert asked_parts(question) == parts
+
+
+def _chunk(source_id: str, part: str, text: str):
+    from ingest.model import Chunk
+
+    return Chunk(id=text, source_id=source_id, text=text, start=0, end=len(text), paragraph=1, page=None, section=None,
+                 speaker=None, role=None, part=part)
+
+
+def test_asked_rows_needs_the_question_to_name_the_passage_or_its_document():
+    """A part asked for by name gets its bonus only in a passage the question names: by the
+    passage's words, its document's title or its kind. "Le titre de la table ronde" is not
+    the title of a report on another subject."""
+    from index.fusion import asked_rows
+    from ingest.model import Source
+
+    sources = {
+        "cr": Source(id="cr", title="Compte rendu de l'assemblée du 23 janvier 2025", kind="minutes"),
+        "itw": Source(id="itw", title="Le regard d'un formateur", kind="interview"),
+    }
+    chunks = {
+        0: _chunk("cr", "title", "Compte rendu de l'assemblée du 23 janvier 2025"),
+        1: _chunk("cr", "heading", "Décisions"),
+        2: _chunk("cr", "text", "L'assemblée a décidé de créer un groupe de travail."),
+        3: _chunk("itw", "closing", "Merci Olivier"),
+        4: _chunk("itw", "question", "Que retenez-vous de la table ronde sur l'environnement ?"),
+    }
+    rows = set(chunks)
+
+    def asked(q: str) -> set[int]:
+        return asked_rows(q, rows, chunks.__getitem__, sources)
+
+    assert asked("Quel est le titre du compte rendu de l'assemblée ?") == {0}
+    assert asked("Quelles sont les parties du compte rendu ?") == {1}
+    assert asked("Quel était le titre de la deuxième table ronde ?") == set()
+    assert asked("Comment se termine l'interview ?") == {3}  # named by its document's kind
+    assert asked("Sur quoi la journée s'est-elle terminée ?") == set()  # "terminée", but nothing names the closing
+    assert asked("Quelle question l'intervieweur pose-t-il sur l'environnement ?") == {4}
+    assert asked("Que dit le compte rendu des décisions ?") == set()  # no part named
+
+
+def test_asked_rows_win_over_the_content_and_are_not_framed():
+    """The weighted fusion adds part_weight to a passage whose part is asked for, and does not
+    scale it as a frame; RRF, a baseline, ignores the rule."""
+    dense = {1: 0.90, 2: 0.80, 3: 0.70}
+    s = Settings(model_dir=Path("m"), frame_weight=0.5, part_weight=2.0, word_match_weight=0.0, latent_weight=0.0)
+    plain = fuse(dense, {}, [], 0.0, s, frames={3})
+    asked = fuse(dense, {}, [], 0.0, s, frames={3}, asked={3})
+    assert best(plain, 1) == [1] and best(asked, 1) == [3]
+    assert asked[3] == pytest.approx((0.70 - 0.70) / 0.2 + 2.0)
+    assert asked[1] == plain[1] and asked[2] == plain[2]
+    none = fuse(dense, {}, [], 0.0, replace(s, part_weight=0.0), frames={3}, asked={3})
+    assert none[3] == pytest.approx(0.0) and none[1] == plain[1]  # not framed, no bonus
+    rrf = replace(s, fusion="rrf")
+    assert fuse(dense, {}, [], 0.0, rrf, frames={3}, asked={3}) == fuse(dense, {}, [], 0.0, rrf, frames={3})

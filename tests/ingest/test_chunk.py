@@ -52,7 +52,7 @@ def test_every_part_of_the_interview_is_a_passage_with_its_part(interview, chunk
     assert by_paragraph[37][0].mentioned == (Person("Olivier Griffith"),) and by_paragraph[37][0].reported == ()
 
 
-def test_headings_are_sections_not_passages():
+def test_headings_are_passages_and_the_sections_of_what_follows():
     from ingest.model import Document, Paragraph, Source
 
     text = "Méthode\nNous avons interrogé dix personnes sur leurs usages du numérique."
@@ -61,7 +61,8 @@ def test_headings_are_sections_not_passages():
         Paragraph(number=1, start=0, end=7, text="Méthode", role="heading", speaker=None, speaker_role=None),
         Paragraph(number=2, start=8, end=len(text), text=text[8:], role="text", speaker=None, speaker_role=None, section="Méthode"),
     )
-    (c,) = chunk(Document(source=source, text=text, paragraphs=paras), ChunkSettings())
+    h, c = chunk(Document(source=source, text=text, paragraphs=paras), ChunkSettings())
+    assert (h.paragraph, h.part, h.section, h.text) == (1, "heading", None, "Méthode")
     assert (c.paragraph, c.part, c.section) == (2, "text", "Méthode")
 
 

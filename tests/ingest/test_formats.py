@@ -41,7 +41,9 @@ def test_pdf_document_has_pages_on_paragraphs_and_offsets(tmp_path):
     for p in doc.paragraphs:
         assert doc.text[p.start : p.end] == p.text
         assert p.page in (1, 2, 3)
-    assert [p.role for p in doc.paragraphs if p.role == "heading"] == ["heading"] * 3
+    # the heading that opens the document is its title, the others head its sections
+    assert [p.role for p in doc.paragraphs if p.role in ("title", "heading")] == ["title", "heading", "heading"]
+    assert doc.paragraphs[0].role == "title"
     rec = next(p for p in doc.paragraphs if "quatre mille" in p.text)
     assert rec.page == 2 and rec.section == "Recommandations" and rec.speaker == samples.REPORT_AUTHOR
     tail = doc.text.index("peuvent pas")
