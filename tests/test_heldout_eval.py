@@ -26,8 +26,11 @@ CALIBRATION = {
 # fails CI. They are far from the targets; they guard what is there.
 # The on-topic floor went from 0.6 to 0.45 when the word match made the decision answer more
 # questions (measured 0.70, then 0.55): a change that lowers it further must say so here.
-# Floors raised with the latent match (measured R@1 0.589, R@3 0.696, on-topic 0.60).
-FLOORS = {"recall@1": 0.55, "recall@3": 0.66, "false_abstention": 0.09, "ontopic_not_answered": 0.5, "offtopic_not_answered": 0.95}
+# Floors raised with the latent match (measured R@1 0.589, R@3 0.696, on-topic 0.60), then
+# with parts asked for by name (R@1 0.625, R@3 0.723, structure 0.70, false abstention 0.071).
+FLOORS = {"recall@1": 0.59, "recall@3": 0.69, "false_abstention": 0.09, "ontopic_not_answered": 0.5, "offtopic_not_answered": 0.95}
+# Structure questions (10): what naming a part brings ("Quelles rubriques… ?").
+STRUCTURE_FLOOR = 0.6
 
 
 def test_the_decision_was_not_fitted_on_the_test_split():
@@ -61,6 +64,7 @@ def test_heldout_floors(report):
     assert fig(report, "false_abstention") <= FLOORS["false_abstention"], text
     assert fig(report, "ontopic_not_answered") >= FLOORS["ontopic_not_answered"], text
     assert fig(report, "offtopic_not_answered") >= FLOORS["offtopic_not_answered"], text
+    assert report["modes"]["fused"]["by_kind"]["structure"]["recall@1"]["value"] >= STRUCTURE_FLOOR, text
 
 
 @pytest.mark.slow
