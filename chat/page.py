@@ -29,6 +29,7 @@ from chat.render import (
     location,
     mark_segments,
     merged_context,
+    section_label,
 )
 
 esc = html.escape
@@ -161,7 +162,8 @@ def _group_html(group: list[tuple[int, Passage]], lang: str, texts: dict[str, st
         f'<div class="vb-who">— {esc(attribution_line(first, lang))}</div>',
     ]
     if first.chunk.section:
-        parts.append(f'<div class="vb-section">{esc(L["answers_question"])}{_c(lang)} <i>{esc(first.chunk.section)}</i></div>')
+        label = section_label(first.chunk.part, lang, long=True)
+        parts.append(f'<div class="vb-section">{esc(label)}{_c(lang)} <i>{esc(first.chunk.section)}</i></div>')
     parts.append(f'<div class="vb-where">{esc(L["source"])}{_c(lang)} {", ".join(where)}</div>')
     for n, p in group:
         parts.append(_actions_html(p, n, lang, len(group) > 1, ref))

@@ -30,6 +30,8 @@ LABELS = {
         "in": "dans",
         "asked": "Question posée",
         "answers_question": "En réponse à la question",
+        "heading": "Rubrique",
+        "in_heading": "Dans la rubrique",
         "open_at_quote": "Ouvrir la source à la citation",
         "open_source": "Ouvrir la source",
         "show_in_text": "Voir dans le texte",
@@ -62,6 +64,8 @@ LABELS = {
         "in": "in",
         "asked": "Question asked",
         "answers_question": "Answering the question",
+        "heading": "Section",
+        "in_heading": "In the section",
         "open_at_quote": "Open the source at the quote",
         "open_source": "Open the source",
         "show_in_text": "Show in the text",
@@ -83,6 +87,15 @@ LABELS = {
 
 
 LEVELS = ("answer", "uncertain", "none")
+
+
+def section_label(part: str, language: str, long: bool = False) -> str:
+    """How a passage's section is introduced: an interview's answer (or question) stands under
+    the interviewer's question, another document's paragraph under a heading."""
+    L = LABELS[language]
+    if part in ("answer", "question"):
+        return L["answers_question"] if long else L["question"]
+    return L["in_heading"] if long else L["heading"]
 
 
 def level_of(ans: Answer) -> str:
@@ -142,7 +155,7 @@ def render_text(ans: Answer) -> str:
         lines.append(f"   — {attribution_line(p, ans.language)}")
         lines.append(f"   {L['source']} : {where_line(p, ans.language)}")
         if p.chunk.section:
-            lines.append(f"   {L['question']} : {p.chunk.section}")
+            lines.append(f"   {section_label(p.chunk.part, ans.language)} : {p.chunk.section}")
         for url in (p.source.get("url"), *p.chunk.links):
             if url:
                 lines.append(f"   {L['link']} : {url}")
@@ -308,7 +321,7 @@ def export_markdown(ans: Answer) -> str:
         lines.append("")
         lines.append(f"— {md_escape(attribution_line(p, ans.language))}  ")
         if p.chunk.section:
-            lines.append(f"{L['answers_question']} : *{md_escape(p.chunk.section)}*  ")
+            lines.append(f"{section_label(p.chunk.part, ans.language, long=True)} : *{md_escape(p.chunk.section)}*  ")
         where = [f"*{md_escape(p.source.get('title') or '?')}*"]
         where += [md_escape(x) for x in (p.source.get("publisher"), human_date(p.source.get("date"), ans.language)) if x]
         where.append(location(p, ans.language))

@@ -5,7 +5,6 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ingest.model import Chunk, Source
-
 from index.latent import LatentEncoder, Sparse
 from index.lexical import analyze, words
 from index.settings import Settings

@@ -254,3 +254,18 @@ def test_reported_people_are_those_of_the_sentences_quoted():
     assert reported_between(c, 15, 25) == (roux, breton)
     # An older passage without per-sentence attribution counts as a whole.
     assert reported_between(replace(c, reported_in=()), 12, 18) == (breton, roux)
+
+
+def test_a_place_is_shown_under_its_question_or_its_heading(env):
+    """An interview's answer stands under a question; another document's text under a heading."""
+    from chat.check_render import _place_html
+
+    index, _, _, _ = env
+    (a, b), = sentences(index, role="interviewee")[:1]
+    q = check1(env, index.texts["itw"][a:b])
+    place = replace(q.places[0], section="Que retenez-vous ?", role="interviewee")
+    assert "Question : Que retenez-vous ?" in _place_html(place, q, "fr")
+    heading = replace(place, section="Recommandations", role="author")
+    shown = _place_html(heading, q, "fr")
+    assert "Rubrique : Recommandations" in shown and "Question :" not in shown
+    assert "Section : Recommandations" in _place_html(heading, q, "en")

@@ -27,3 +27,20 @@ def test_no_answer_is_said_in_the_question_language():
     en = render_html(Answer("q", False, (p,), "en"))
     assert "Le corpus ne contient pas de réponse à cette question." in fr and "<details>" in fr
     assert "The corpus does not answer this question." in en
+
+
+def test_a_passage_is_shown_under_its_question_or_under_its_heading():
+    """An interview's answer stands under the interviewer's question; a report's paragraph
+    under its section's heading, which is no question."""
+    from chat.render import export_markdown, render_text
+
+    answer_part = replace(_passage("Une réponse."), chunk=replace(_passage("Une réponse.").chunk, section="Que retenez-vous ?", part="answer"))
+    text_part = replace(answer_part, chunk=replace(answer_part.chunk, section="Recommandations", part="text", role="author"))
+    for lang, question, heading in (("fr", "Question : Que retenez-vous ?", "Rubrique : Recommandations"),
+                                    ("en", "Question : Que retenez-vous ?", "Section : Recommandations")):
+        assert question in render_text(Answer("q", True, (answer_part,), lang))
+        shown = render_text(Answer("q", True, (text_part,), lang))
+        assert heading in shown and "Question :" not in shown
+    assert "Dans la rubrique : *Recommandations*" in export_markdown(Answer("q", True, (text_part,), "fr"))
+    assert "En réponse à la question : <i>Recommandations" not in render_html(Answer("q", True, (text_part,), "fr"))
+    assert "Dans la rubrique : <i>Recommandations</i>" in render_html(Answer("q", True, (text_part,), "fr"))
