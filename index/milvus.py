@@ -24,6 +24,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -219,9 +220,10 @@ class MilvusIndex:
         found = self.client.query(self._passages, filter=f"pk == {int(row)}", output_fields=["latent"])
         return sparse_of(found[0]["latent"] if found else None)
 
-    @property
+    @cached_property
     def latent_encoder(self) -> LatentEncoder | None:
-        """The encoder of questions' latent vectors for this index, or None (no latent terms)."""
+        """The encoder of questions' latent vectors for this index, or None (no latent terms);
+        resolved once, as the local index does."""
         return encoder_for(self.meta.get("latent"))
 
     def stale_reason(self, settings: Settings, corpus_hash: str | None, model_info: dict | None) -> str | None:

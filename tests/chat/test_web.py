@@ -45,7 +45,7 @@ def _passage(quote: str, text: str = TEXT, *, chunk_text: str | None = None, pag
     qs = text.index(quote, cs)
     chunk = Chunk(id=f"c{cs}", source_id=source["id"], text=chunk_text, start=cs, end=cs + len(chunk_text), paragraph=paragraph,
                   page=page, section="Peux tu nous présenter les éléments forts de cette journée ?", speaker=speaker,
-                  role="interviewee", reported=tuple(reported), sentences=((qs, qs + len(quote)),), links=())
+                  role="interviewee", reported=tuple(reported), sentences=((qs, qs + len(quote)),), links=(), part="answer")
     return Passage(quote=quote, start=qs, end=qs + len(quote), context=chunk_text, context_start=cs, context_end=cs + len(chunk_text),
                    score=1.0, confidence=1.0, chunk=chunk, source=dict(source))
 
