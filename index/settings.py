@@ -48,7 +48,8 @@ class Settings:
     # question against the passage's, which meet where the words differ.
     latent_weight: float = 1.0
     # The fused score of framing passages (interviewer questions, closing line, photo
-    # credit, comment header) is multiplied by this (index.fusion; weighted and rrf fusion).
+    # credit, comment header, titles and headings) is multiplied by this (index.fusion;
+    # weighted and rrf fusion), unless the question asks for their part by name.
     frame_weight: float = 0.75
     # Added to a passage whose part the question asks for by name ("Quelle question
     # l'intervieweur pose-t-il… ?", "Quelles rubriques… ?"; index.fusion.asked_rows).
