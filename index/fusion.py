@@ -5,8 +5,9 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ingest.model import Chunk, Source
+from ingest.people import folded_words
 from index.latent import LatentEncoder, Sparse
-from index.lexical import analyze, words
+from index.lexical import analyze
 from index.settings import Settings
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
@@ -116,7 +117,7 @@ def word_match(question: str, texts: dict[int, str], settings: Settings, french:
 
 def asked_parts(question: str) -> frozenset[str]:
     """The parts of a document that ``question`` asks for by name (``PART_CUES``)."""
-    said = set(words(question))
+    said = set(folded_words(question))
     return frozenset(part for part, cues in PART_CUES.items() if said & cues)
 
 

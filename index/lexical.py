@@ -34,11 +34,6 @@ def _stemmer():
     return Stemmer.Stemmer("french")
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words with accents folded and elisions dropped, neither stemmed nor filtered."""
-    return [_fold(w) for w in _TOKEN.findall(_ELISION.sub(" ", text.lower()))]
-
-
 def analyze(text: str) -> list[str]:
     """Lower-case, drop elisions and stop words, stem (Snowball French), fold accents."""
     text = _ELISION.sub(" ", text.lower())

@@ -519,7 +519,7 @@ def register(doc: Document, chunks: Sequence[Chunk]) -> list[RegisterEntry]:
     return entries
 
 
-def _fold(text: str) -> list[str]:
+def folded_words(text: str) -> list[str]:
     """Lower-case words without accents: "Piédallu" -> "piedallu", "Boutron-Marmion" -> two words."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.findall(r"[a-z0-9]+", text)
@@ -532,17 +532,17 @@ def find_person(entries: Sequence[RegisterEntry], text: str) -> list[RegisterEnt
     marmion"); failing that, entries whose last name is one of the words of ``text``
     ("Mme Roux"). Best first: the whole name, then the most words in common.
     """
-    words = _fold(text)
+    words = folded_words(text)
     if not words:
         return []
     scored = []
     for e in entries:
-        name = _fold(e.name)
+        name = folded_words(e.name)
         if all(w in name for w in words):
             scored.append((0 if words == name else 1, -len(words), e))
     if not scored:
         for e in entries:
-            name = _fold(e.name)
+            name = folded_words(e.name)
             common = [w for w in words if w in name]
             if name and name[-1] in words:
                 scored.append((2, -len(common), e))
