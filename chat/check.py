@@ -71,6 +71,7 @@ class Place:
     source: dict
     link: str | None
     mentioned: tuple[Person, ...] = ()  # named in this paragraph, their words not relayed by these sentences
+    part: str | None = None  # the passage's part: what its section is (a question, a heading)
 
     def to_dict(self) -> dict:
         return {
@@ -353,6 +354,7 @@ def _place_at(m: SourceMatcher, sid: str, start: int, end: int, qs: int, qe: int
         passages[0].section if passages else None, " ; ".join(speakers) or None,
         passages[0].role if passages else None, reported, source,
         quote_link(source.get("url"), source.get("kind"), src_text[start:end], page), mentioned,
+        passages[0].part if passages else None,
     )
 
 

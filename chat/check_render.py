@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from chat.check import CheckReport, Place, QuoteCheck
-from chat.render import location_label, mark_segments
+from chat.render import location_label, mark_segments, section_label
 
 CHECK_LABELS = {
     "fr": {
@@ -32,7 +32,7 @@ CHECK_LABELS = {
             "unverified": "{named} : aucune source pour le vérifier.",
         },
         "none": "Aucune citation trouvée (pas de texte entre « », “ ” ou \" \" ; essayez --sentences).",
-        "summary": "citation(s)", "source": "Source", "question": "Question", "heading": "Rubrique", "in_source": "dans la source",
+        "summary": "citation(s)", "source": "Source",
     },
     "en": {
         "verdicts": {
@@ -57,7 +57,7 @@ CHECK_LABELS = {
             "unverified": "{named}: no source to check it against.",
         },
         "none": "No quote found (no text in « », “ ” or \" \"; try --sentences).",
-        "summary": "quote(s)", "source": "Source", "question": "Question", "heading": "Section", "in_source": "in the source",
+        "summary": "quote(s)", "source": "Source",
     },
 }
 
@@ -150,9 +150,7 @@ def _place_html(p: Place, q: QuoteCheck, lang: str) -> str:
     if who:
         out.append(f'<div class="vb-who">{_e(L["said_by"])} : {_e(who)}</div>')
     if p.section:
-        # an interview's answer stands under a question, another document's text under a heading
-        label = L["question"] if p.role in ("interviewee", "interviewer") else L["heading"]
-        out.append(f'<div class="vb-section">{_e(label)} : {_e(p.section)}</div>')
+        out.append(f'<div class="vb-section">{_e(section_label(p.part or "", lang))} : {_e(p.section)}</div>')
     if p.link:
         out.append(f'<a class="vb-link" href="{_e(p.link)}" target="_blank" rel="noopener noreferrer">{_e(L["open"])}</a>')
     return '<div class="vb-place">' + "".join(out) + "</div>"

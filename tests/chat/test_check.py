@@ -263,9 +263,9 @@ def test_a_place_is_shown_under_its_question_or_its_heading(env):
     index, _, _, _ = env
     (a, b), = sentences(index, role="interviewee")[:1]
     q = check1(env, index.texts["itw"][a:b])
-    place = replace(q.places[0], section="Que retenez-vous ?", role="interviewee")
+    place = replace(q.places[0], section="Que retenez-vous ?", part="answer")
     assert "Question : Que retenez-vous ?" in _place_html(place, q, "fr")
-    heading = replace(place, section="Recommandations", role="author")
+    heading = replace(place, section="Recommandations", part="text")
     shown = _place_html(heading, q, "fr")
     assert "Rubrique : Recommandations" in shown and "Question :" not in shown
     assert "Section : Recommandations" in _place_html(heading, q, "en")
