@@ -112,9 +112,9 @@ class SaeHead:
         import torch
 
         if self._torch is None:
-            weights = torch.from_numpy(self.weights_t)
-            self._torch = (weights.to(torch.bfloat16), weights.T.contiguous(), torch.from_numpy(self.bias))
-        rough_weights, rows, bias = self._torch
+            weights, bias = torch.from_numpy(self.weights_t), torch.from_numpy(self.bias)
+            self._torch = (weights.to(torch.bfloat16), bias.to(torch.bfloat16), weights.T.contiguous(), bias)
+        rough_weights, rough_bias, rows, bias = self._torch
         n = rows.shape[0]
         k = min(self.k, n)
         # Each token's strongest features are picked in two steps: bfloat16 finds a few more
@@ -122,7 +122,6 @@ class SaeHead:
         # scores the candidates, so the values are the head's own. On the corpus's passages
         # the features kept are the same as float32 over all of them, token for token.
         wider = min(k + CANDIDATE_MARGIN, n)
-        rough_bias = bias.to(torch.bfloat16)
         texts_at, tokens_at = content.nonzero(as_tuple=True)
         pooled = torch.zeros(tokens.shape[0] * n)
         with torch.inference_mode():
