@@ -132,14 +132,16 @@ def asked_rows(
     if not parts:
         return set()
     said = set(analyze(question))
+    by_document: dict[str, set[str]] = {}  # the words of each document's title and kind, read once
     out = set()
     for r in rows:
         chunk = chunk_of(r)
         if chunk.part not in parts:
             continue
-        source = sources.get(chunk.source_id)
-        named = f"{chunk.text}\n{source.title}\n{source.kind}" if source else chunk.text
-        if said & set(analyze(named)):
+        if chunk.source_id not in by_document:
+            source = sources.get(chunk.source_id)
+            by_document[chunk.source_id] = set(analyze(f"{source.title}\n{source.kind}")) if source else set()
+        if said & by_document[chunk.source_id] or said & set(analyze(chunk.text)):
             out.add(r)
     return out
 
