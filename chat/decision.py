@@ -188,7 +188,7 @@ def thresholds(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, max_f
     given shares of on-topic and off-topic unanswerable questions.
     """
     pa = np.sort(p[answerable])
-    cut = int(np.floor(max_false_abstention * len(pa)))
+    cut = int(np.floor(max_false_abstention * len(pa) + 1e-9))  # a share given as k / n reads k
     uncertain_at = float(pa[cut]) if len(pa) else 0.5
     candidates = np.unique(np.concatenate([p, [1.0]]))
     on, off = p[~answerable & ontopic], p[~answerable & ~ontopic]
@@ -200,3 +200,13 @@ def thresholds(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, max_f
             answer_at = float(t)
             break
     return answer_at, uncertain_at
+
+
+def wilson_upper(k: int, n: int, z: float = 1.96) -> float:
+    """The upper end of the Wilson score interval (95 % by default) on a share of ``k`` in ``n``."""
+    if not 0 <= k <= n or n == 0:
+        raise ValueError(f"a share needs 0 ≤ k ≤ n and n > 0 (got k={k}, n={n})")
+    share = k / n
+    centre = share + z * z / (2 * n)
+    spread = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return float((centre + spread) / (1 + z * z / n))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from chat.decision import PARAMS_FILE, SIGNALS, Decision, asks_for_number, holds_number, fit_logistic, folds, load_decision, thresholds
+from chat.decision import PARAMS_FILE, SIGNALS, Decision, asks_for_number, holds_number, fit_logistic, folds, load_decision, thresholds, wilson_upper
 
 
 def decision(**kw) -> Decision:
@@ -56,6 +56,26 @@ def test_thresholds_meet_their_limits():
     if len(lower) and lower.max() >= uncertain_at:
         t = lower.max()
         assert np.mean(p[~answerable & ontopic] >= t) > 0.2 or np.mean(p[~answerable & ~ontopic] >= t) > 0.03
+
+
+def test_a_share_given_as_a_count_over_n_is_read_exactly():
+    # 2/148 * 148 is not exactly 2 in floating point; the cut must still allow 2
+    p = np.linspace(0.01, 1.0, 148)
+    answerable = np.ones(148, dtype=bool)
+    _, uncertain_at = thresholds(p, answerable, answerable, 2 / 148, 0.1, 0.03)
+    assert np.sum(p < uncertain_at) == 2
+
+
+@pytest.mark.parametrize("k, n, want", [(0, 10, 0.2775), (5, 100, 0.1118), (1, 148, 0.0373), (50, 100, 0.5961)])
+def test_wilson_upper_bound(k, n, want):
+    assert wilson_upper(k, n) == pytest.approx(want, abs=1e-4)
+
+
+def test_wilson_upper_bound_grows_with_the_count_and_refuses_nonsense():
+    ups = [wilson_upper(k, 150) for k in range(10)]
+    assert all(a < b for a, b in zip(ups, ups[1:]))
+    with pytest.raises(ValueError, match="0 ≤ k ≤ n"):
+        wilson_upper(3, 2)
 
 
 def test_three_levels_and_the_override():
