@@ -57,9 +57,10 @@ $(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
 calibrate: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim calibrate --corpus corpus $(CALIBRATION)
 
-# Held-out figures: the frozen test split, scored once the decision is fitted.
+# Held-out figures: the two frozen test splits, scored once the decision is fitted.
 heldout: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/test.jsonl
+	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh.jsonl
 
 # `make bench BENCH_ARGS=--full` adds the 1M-passage scale case.
 BENCH_ARGS ?=

@@ -16,13 +16,13 @@
    what it gives on questions it was not fitted on (``nested`` in the report): the figures
    of step 3 are read on the very questions the thresholds were chosen on.
 
-The frozen test split is never fitted on: it is refused as a calibration file, a
-calibration question that also stands in it is left out, and its sha256 is recorded.
+The frozen test splits are never fitted on: each is refused as a calibration file, a
+calibration question that also stands in one is left out, and their sha256 are recorded.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,15 +62,14 @@ def normalised(q: str) -> str:
     return " ".join(q.lower().split())
 
 
-def test_questions(hashes: dict[Path, str], test_file: Path | None, test_hash: str | None) -> set[str]:
-    """The test split's questions (normalised), after checking it is not among the files
-    of ``hashes`` (each file's sha256), by path or by content."""
-    if test_file is None or test_hash is None:
-        return set()
+def test_questions(hashes: dict[Path, str], tests: dict[Path, str]) -> set[str]:
+    """The test splits' questions (normalised), after checking that none of them is among
+    the files of ``hashes`` (each file's sha256), by path or by content."""
     for f, digest in hashes.items():
-        if Path(f).resolve() == Path(test_file).resolve() or digest == test_hash:
-            raise CalibrationError(f"{f} is the frozen test split: no parameter may be fitted on it; pass calibration files only")
-    return {normalised(r["q"]) for r in read_questions(test_file)}
+        for test_file, test_hash in tests.items():
+            if Path(f).resolve() == Path(test_file).resolve() or digest == test_hash:
+                raise CalibrationError(f"{f} is a frozen test split: no parameter may be fitted on it; pass calibration files only")
+    return {normalised(r["q"]) for test_file in tests for r in read_questions(test_file)}
 
 
 def collect(rows: list[dict], index: Index, embedder: Embedder, settings: Settings,
@@ -88,18 +87,18 @@ def collect(rows: list[dict], index: Index, embedder: Embedder, settings: Settin
     return np.array(xs, dtype=np.float64).reshape(len(xs), len(SIGNALS)), np.array(ys)
 
 
-def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Settings, test_file: Path | None = None,
+def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Settings, test_files: Sequence[Path] = (),
               progress: Callable[[], None] | None = None) -> Decision:
     """Fit the decision on question files, each asked of the index of the corpus it was
-    written for (``sets``: (file, index) pairs), never on ``test_file``; return it with its report.
+    written for (``sets``: (file, index) pairs), never on ``test_files``; return it with its report.
 
     Each question is asked of its own corpus because the signals depend on it (how far a
     passage stands above that corpus's background): the shipped corpus and the evaluation
     corpus both take part, so that the decision holds on either.
     """
     hashes = {f: file_sha256(f) for f, _ in sets}
-    test_hash = file_sha256(test_file) if test_file is not None and Path(test_file).is_file() else None
-    held = test_questions(hashes, test_file, test_hash)
+    tests = {Path(t): file_sha256(t) for t in test_files if Path(t).is_file()}
+    held = test_questions(hashes, tests)
     rows, xs, ys, left_out = [], [], [], 0
     for f, index in sets:
         mine = read_questions(f)
@@ -119,7 +118,7 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
     w, b, mean, scale = fit_logistic(x, y, L2)
     report = {
         "questions": len(rows),
-        "left_out_in_test_split": left_out,
+        "left_out_in_test_splits": left_out,
         "folds": FOLDS,
         "repeats": REPEATS,
         "out_of_fold": shares(oof, answerable, ontopic, answer_at, uncertain_at),
@@ -130,7 +129,7 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
         mean=tuple(round(float(v), 6) for v in mean), scale=tuple(round(float(v), 6) for v in scale),
         answer_at=round(answer_at, 6), uncertain_at=round(uncertain_at, 6),
         fitted_on=tuple(sorted((Path(f).name, digest) for f, digest in hashes.items())),
-        test_split=test_hash,
+        test_splits=tuple(sorted((t.name, digest) for t, digest in tests.items())),
         report=json.dumps(report, sort_keys=True),
     )
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from ingest.errors import VerbatimError
 
 DEFAULT_CORPUS = Path("corpus")
+# The frozen test splits `verbatim calibrate` refuses as input (paths from the project root).
+DEFAULT_TEST_SPLITS = ("tests/data/heldout/test.jsonl", "tests/data/heldout/fresh.jsonl")
 
 
 class UserError(VerbatimError):
@@ -131,7 +133,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             indexes[corpus] = (open_index(Path(corpus), Path(corpus) / ".index", settings, embedder, quiet=args.quiet) if corpus
                                else open_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet))
         sets.append((Path(file), indexes[corpus]))
-    decision = calibrate(sets, embedder, settings, test_file=Path(args.test) if args.test else None)
+    decision = calibrate(sets, embedder, settings, test_files=[Path(t) for t in args.test or DEFAULT_TEST_SPLITS])
     decision.save(Path(args.out))
     print(json.dumps({"written": args.out, "answer_at": decision.answer_at, "uncertain_at": decision.uncertain_at}
                      | json.loads(decision.report), ensure_ascii=False, indent=2))
@@ -565,8 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("files", nargs="+", metavar="FILE[@CORPUS_DIR]",
                    help="calibration question files (never the test split), each asked of --corpus or of the corpus after @")
-    p.add_argument("--test", default="tests/data/heldout/test.jsonl",
-                   help="the frozen test split: refused as input, its sha256 recorded (default: tests/data/heldout/test.jsonl)")
+    p.add_argument("--test", action="append", metavar="FILE",
+                   help="a frozen test split, refused as input and its sha256 recorded; repeat for several "
+                        f"(default: {' and '.join(DEFAULT_TEST_SPLITS)})")
     p.add_argument("--out", default=str(Path(__file__).with_name("decision.json")), help="where to write the parameters (default: chat/decision.json)")
     p.set_defaults(func=cmd_calibrate)
 

@@ -76,8 +76,8 @@ class Decision:
 
     ``answer_at``: from this probability on, the quotes are given as an answer;
     ``uncertain_at``: from this one, they are shown as an uncertain answer; below, none.
-    ``fitted_on`` maps each calibration file to its sha256; ``test_split`` is the sha256 of
-    the frozen test split at fitting time (refused as input).
+    ``fitted_on`` maps each calibration file to its sha256; ``test_splits`` each frozen test
+    split (refused as input) to its sha256 at fitting time.
     """
 
     weights: tuple[float, ...]
@@ -88,7 +88,7 @@ class Decision:
     uncertain_at: float
     signals: tuple[str, ...] = SIGNALS
     fitted_on: tuple[tuple[str, str], ...] = ()
-    test_split: str | None = None
+    test_splits: tuple[tuple[str, str], ...] = ()
     report: str = "{}"  # the cross-validated figures, as JSON
 
     def __post_init__(self) -> None:
@@ -113,6 +113,7 @@ class Decision:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["fitted_on"] = dict(self.fitted_on)
+        d["test_splits"] = dict(self.test_splits)
         d["report"] = json.loads(self.report)
         return d
 
@@ -121,7 +122,7 @@ class Decision:
         return cls(
             weights=tuple(d["weights"]), bias=float(d["bias"]), mean=tuple(d["mean"]), scale=tuple(d["scale"]),
             answer_at=float(d["answer_at"]), uncertain_at=float(d["uncertain_at"]), signals=tuple(d["signals"]),
-            fitted_on=tuple(sorted(d.get("fitted_on", {}).items())), test_split=d.get("test_split"),
+            fitted_on=tuple(sorted(d.get("fitted_on", {}).items())), test_splits=tuple(sorted(d.get("test_splits", {}).items())),
             report=json.dumps(d.get("report", {}), ensure_ascii=False, sort_keys=True),
         )
 

@@ -15,6 +15,7 @@ from tests.conftest import CORPUS, ROOT
 
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 TEST_SPLIT = HELDOUT / "test.jsonl"
+FRESH_SPLIT = HELDOUT / "fresh.jsonl"  # the second test split, written later from the texts only
 CALIBRATION = {
     "dev_questions.jsonl": CORPUS / "dev_questions.jsonl",
     "extra_questions.jsonl": ROOT / "tests" / "data" / "extra_questions.jsonl",
@@ -33,12 +34,14 @@ FLOORS = {"recall@1": 0.59, "recall@3": 0.69, "false_abstention": 0.09, "ontopic
 STRUCTURE_FLOOR = 0.6
 
 
-def test_the_decision_was_not_fitted_on_the_test_split():
+@pytest.mark.parametrize("split", [TEST_SPLIT, FRESH_SPLIT], ids=lambda p: p.name)
+def test_the_decision_was_not_fitted_on_a_test_split(split):
     d = load_decision(PARAMS_FILE)
-    test_hash = file_sha256(TEST_SPLIT)
-    assert d.test_split == test_hash, "the test split changed since the decision was fitted, or it was fitted without it recorded"
+    test_hash = file_sha256(split)
+    assert dict(d.test_splits).get(split.name) == test_hash, \
+        f"{split.name} changed since the decision was fitted, or the decision was fitted without it recorded"
     assert test_hash not in dict(d.fitted_on).values()
-    assert "test.jsonl" not in dict(d.fitted_on)
+    assert split.name not in dict(d.fitted_on)
 
 
 def test_the_decision_was_fitted_on_the_current_calibration_files():

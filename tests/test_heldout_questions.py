@@ -82,3 +82,21 @@ def test_split_is_about_half_of_each_kind(questions):
         a = sum(q["kind"] == kind for q in calibration)
         b = sum(q["kind"] == kind for q in test)
         assert abs(a - b) <= 2, (kind, a, b)
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    return check.load_questions(check.FRESH)
+
+
+def test_fresh_split_is_well_formed_new_and_its_gold_exists(fresh, questions, docs):
+    assert check.fresh_problems(fresh, questions, docs) == []
+
+
+def test_fresh_paraphrases_share_no_analysed_term_with_their_gold(fresh, docs):
+    assert check.paraphrase_overlaps(fresh, docs) == []
+
+
+def test_the_fresh_check_catches_a_question_of_the_first_set(fresh, questions, docs):
+    again = {**questions[0], "id": "f999", "q": "  " + questions[0]["q"].upper()}
+    assert any("f999: already in questions.jsonl" in p for p in check.fresh_problems([*fresh, again], questions, docs))

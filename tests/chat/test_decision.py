@@ -87,7 +87,7 @@ def test_three_levels_and_the_override():
 
 
 def test_parameters_round_trip_and_refuse_other_signals(tmp_path):
-    d = decision(fitted_on=(("a.jsonl", "00"),), test_split="ff", report=json.dumps({"questions": 3}))
+    d = decision(fitted_on=(("a.jsonl", "00"),), test_splits=(("t.jsonl", "ff"),), report=json.dumps({"questions": 3}))
     path = tmp_path / "decision.json"
     d.save(path)
     assert load_decision(path) == d

@@ -2,6 +2,9 @@
 
     python tests/data/heldout/check.py            # prints counts and every offender; exit 1 if any
 
+Both question files are checked: questions.jsonl (split into calibration and test) and
+fresh.jsonl (a second test split, written later and never split).
+
 What is checked: ids are unique and fields well formed; every gold source exists in the
 evaluation corpus (tests/data/eval_corpus.py) and every gold paragraph or page exists in it;
 each kind has its minimum number of questions; at least 45 questions are answered by the
@@ -29,6 +32,7 @@ from ingest.model import Document  # noqa: E402
 from tests.data.eval_corpus import ADDED, write_eval_corpus  # noqa: E402
 
 QUESTIONS = HERE / "questions.jsonl"
+FRESH = HERE / "fresh.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -40,6 +44,17 @@ MINIMUMS = {
 }
 MIN_TOTAL = 240
 MIN_ADDED = 45
+# The fresh test split (fresh.jsonl): written later, from the texts only, and never split.
+FRESH_MINIMUMS = {
+    "fact": 20,
+    "paraphrase": 50,
+    "people": 15,
+    "structure": 10,
+    "english": 15,
+    "unanswerable-ontopic": 15,
+    "unanswerable-offtopic": 10,
+}
+FRESH_MIN_TOTAL = 150
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -71,7 +86,8 @@ def gold_text(doc: Document, item: dict) -> str | None:
     return next((p.text for p in doc.paragraphs if p.number == item["paragraph"]), None)
 
 
-def structure_problems(questions: list[dict], docs: dict[str, Document]) -> list[str]:
+def structure_problems(questions: list[dict], docs: dict[str, Document], minimums: dict[str, int] = MINIMUMS,
+                       min_total: int = MIN_TOTAL, min_added: int = MIN_ADDED) -> list[str]:
     """Malformed questions, unknown gold, and minimum counts not reached."""
     out: list[str] = []
     ids = Counter(q.get("id") for q in questions)
@@ -98,12 +114,12 @@ def structure_problems(questions: list[dict], docs: dict[str, Document]) -> list
             elif gold_text(doc, item) is None:
                 out.append(f"{qid}: {item} does not exist in {doc.source.id}")
     kinds = Counter(q.get("kind") for q in questions)
-    out += [f"kind {k}: {kinds[k]} questions, at least {n} needed" for k, n in MINIMUMS.items() if kinds[k] < n]
-    if len(questions) < MIN_TOTAL:
-        out.append(f"{len(questions)} questions, at least {MIN_TOTAL} needed")
+    out += [f"kind {k}: {kinds[k]} questions, at least {n} needed" for k, n in minimums.items() if kinds[k] < n]
+    if len(questions) < min_total:
+        out.append(f"{len(questions)} questions, at least {min_total} needed")
     added = [q for q in questions if any(i.get("source") in ADDED for i in q.get("gold", []))]
-    if len(added) < MIN_ADDED:
-        out.append(f"{len(added)} questions answered by added documents, at least {MIN_ADDED} needed")
+    if len(added) < min_added:
+        out.append(f"{len(added)} questions answered by added documents, at least {min_added} needed")
     covered = {i["source"] for q in added for i in q["gold"] if i.get("source") in ADDED}
     out += [f"no question answered by the added {ADDED[s]} document {s}" for s in ADDED if s not in covered]
     return out
@@ -136,20 +152,34 @@ def counts(questions: list[dict]) -> dict[str, int]:
     return out
 
 
+def fresh_problems(fresh: list[dict], older: list[dict], docs: dict[str, Document]) -> list[str]:
+    """What is wrong with the fresh test split: as for the first set, with its own minimums,
+    plus any question or id it shares with the first set."""
+    out = structure_problems(fresh, docs, FRESH_MINIMUMS, FRESH_MIN_TOTAL, MIN_ADDED)
+    seen = {" ".join(q["q"].lower().split()) for q in older}
+    out += [f"{q['id']}: already in questions.jsonl: {q['q']}" for q in fresh if " ".join(q["q"].lower().split()) in seen]
+    out += [f"{q['id']}: id already in questions.jsonl" for q in fresh if q["id"] in {o["id"] for o in older}]
+    return out
+
+
 def main() -> int:
-    questions = load_questions()
+    questions, fresh = load_questions(), load_questions(FRESH)
     with tempfile.TemporaryDirectory() as tmp:
         docs = load_eval_documents(write_eval_corpus(Path(tmp) / "corpus"))
-    for name, n in counts(questions).items():
-        print(f"{name:30} {n}")
-    problems = structure_problems(questions, docs)
-    overlaps = paraphrase_overlaps(questions, docs)
-    for p in problems:
-        print("PROBLEM", p)
-    for qid, text, shared in overlaps:
-        print(f"PARAPHRASE {qid} shares {shared} with its gold: {text}")
-    print(f"{len(problems)} problems, {len(overlaps)} paraphrases sharing terms with their gold")
-    return 1 if problems or overlaps else 0
+    failed = 0
+    for name, qs, problems in (("questions.jsonl", questions, structure_problems(questions, docs)),
+                               ("fresh.jsonl", fresh, fresh_problems(fresh, questions, docs))):
+        print(f"# {name}")
+        for kind, n in counts(qs).items():
+            print(f"{kind:30} {n}")
+        overlaps = paraphrase_overlaps(qs, docs)
+        for p in problems:
+            print("PROBLEM", p)
+        for qid, text, shared in overlaps:
+            print(f"PARAPHRASE {qid} shares {shared} with its gold: {text}")
+        print(f"{len(problems)} problems, {len(overlaps)} paraphrases sharing terms with their gold")
+        failed += len(problems) + len(overlaps)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
