@@ -1,8 +1,8 @@
-"""Held-out figures: the frozen test split, which no parameter was chosen on.
+"""Held-out figures: the two frozen test splits, which no parameter was chosen on.
 
-The decision's parameters record the sha256 of the test split they were fitted without,
+The decision's parameters record the sha256 of the test splits they were fitted without,
 and of each calibration file they were fitted on; these tests check both, then hold the
-system to floors on the test split.
+system to floors on each split.
 """
 from __future__ import annotations
 
@@ -23,14 +23,21 @@ CALIBRATION = {
 }
 
 
-# A little below the figures measured on the test split (README, "Quality"): a regression
+# A little below the figures measured on each test split (README, "Quality"): a regression
 # fails CI. They are far from the targets; they guard what is there.
-# The on-topic floor went from 0.6 to 0.45 when the word match made the decision answer more
-# questions (measured 0.70, then 0.55): a change that lowers it further must say so here.
-# Floors raised with the latent match (measured R@1 0.589, R@3 0.696, on-topic 0.60), then
-# with parts asked for by name (R@1 0.625, R@3 0.723, structure 0.70, false abstention 0.071).
-FLOORS = {"recall@1": 0.59, "recall@3": 0.69, "false_abstention": 0.09, "ontopic_not_answered": 0.5, "offtopic_not_answered": 0.95}
-# Structure questions (10): what naming a part brings ("Quelles rubriques… ?").
+# test.jsonl: the on-topic floor went from 0.6 to 0.45 when the word match made the decision
+# answer more questions (measured 0.70, then 0.55); floors raised with the latent match
+# (R@1 0.589, R@3 0.696, on-topic 0.60), with parts asked for by name (R@1 0.625, R@3 0.723,
+# structure 0.70), then with thresholds bounding false abstention by its interval (false
+# abstention 0.018, on-topic 0.65).
+# fresh.jsonl, first scoring: R@1 0.556, R@3 0.704, false abstention 0.030, on-topic 0.667.
+FLOORS = {
+    "test.jsonl": {"recall@1": 0.59, "recall@3": 0.69, "false_abstention": 0.05, "ontopic_not_answered": 0.55,
+                   "offtopic_not_answered": 0.95},
+    "fresh.jsonl": {"recall@1": 0.52, "recall@3": 0.66, "false_abstention": 0.06, "ontopic_not_answered": 0.55,
+                    "offtopic_not_answered": 0.95},
+}
+# Structure questions of test.jsonl (10): what naming a part brings ("Quelles rubriques… ?").
 STRUCTURE_FLOOR = 0.6
 
 
@@ -49,9 +56,14 @@ def test_the_decision_was_fitted_on_the_current_calibration_files():
     assert fitted == {name: file_sha256(path) for name, path in CALIBRATION.items()}, "run `make calibrate` again"
 
 
+@pytest.fixture(scope="module", params=[TEST_SPLIT, FRESH_SPLIT], ids=lambda p: p.name)
+def split(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def report(eval_index, real_embedder, real_settings):
-    return evaluate(read_questions(TEST_SPLIT), eval_index, real_embedder, real_settings)
+def report(split, eval_index, real_embedder, real_settings):
+    return evaluate(read_questions(split), eval_index, real_embedder, real_settings)
 
 
 def fig(report: dict, name: str, mode: str = "fused") -> float:
@@ -59,15 +71,17 @@ def fig(report: dict, name: str, mode: str = "fused") -> float:
 
 
 @pytest.mark.slow
-def test_heldout_floors(report):
+def test_heldout_floors(split, report):
     text = format_report(report)
-    assert report["questions"] == len(read_questions(TEST_SPLIT))
-    assert fig(report, "recall@1") >= FLOORS["recall@1"], text
-    assert fig(report, "recall@3") >= FLOORS["recall@3"], text
-    assert fig(report, "false_abstention") <= FLOORS["false_abstention"], text
-    assert fig(report, "ontopic_not_answered") >= FLOORS["ontopic_not_answered"], text
-    assert fig(report, "offtopic_not_answered") >= FLOORS["offtopic_not_answered"], text
-    assert report["modes"]["fused"]["by_kind"]["structure"]["recall@1"]["value"] >= STRUCTURE_FLOOR, text
+    floors = FLOORS[split.name]
+    assert report["questions"] == len(read_questions(split))
+    assert fig(report, "recall@1") >= floors["recall@1"], text
+    assert fig(report, "recall@3") >= floors["recall@3"], text
+    assert fig(report, "false_abstention") <= floors["false_abstention"], text
+    assert fig(report, "ontopic_not_answered") >= floors["ontopic_not_answered"], text
+    assert fig(report, "offtopic_not_answered") >= floors["offtopic_not_answered"], text
+    if split == TEST_SPLIT:
+        assert report["modes"]["fused"]["by_kind"]["structure"]["recall@1"]["value"] >= STRUCTURE_FLOOR, text
 
 
 @pytest.mark.slow
