@@ -235,7 +235,8 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
         return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
     decision = load_decision()
     probability = float(decision.probability(np.array(r.signals))[0])
-    level = decision.level(probability, settings.min_confidence)
+    topic = float(decision.topic_probability(np.array(r.signals))[0])
+    level = decision.level(probability, settings.min_confidence, topic)
     return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals)
 
 

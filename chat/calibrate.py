@@ -11,8 +11,12 @@
    stays under ``MAX_FALSE_ABSTENTION``; ``answer_at`` gives a plain answer to at most
    ``MAX_ONTOPIC_ANSWERED`` of the on-topic and ``MAX_OFFTOPIC_ANSWERED`` of the off-topic
    unanswerable questions.
-4. The model is refitted on all calibration questions and written with its thresholds.
-5. The whole procedure (steps 2-4) is also run inside an outer cross-validation, to report
+4. A second model, fitted the same way, tells on-topic questions (answerable or not) from
+   off-topic ones; its gate ``topic_at`` is the lowest out-of-fold topic probability of an
+   answerable question, so that out of fold it refuses no answerable question, and turns
+   most off-topic questions from "uncertain" into "none".
+5. Both models are refitted on all calibration questions and written with the thresholds.
+6. The whole procedure (steps 2-4) is also run inside an outer cross-validation, to report
    what it gives on questions it was not fitted on (``nested`` in the report): the figures
    of step 3 are read on the very questions the thresholds were chosen on.
 
@@ -116,12 +120,15 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
     ontopic = np.array([not is_offtopic(k) for k in kinds])
     answer_at, uncertain_at, oof = fit_thresholds(x, y, kinds, answerable, ontopic)
     w, b, mean, scale = fit_logistic(x, y, L2)
+    topic_at, topic_oof = fit_topic_gate(x, kinds, answerable, ontopic)
+    topic_w, topic_b = (fit_logistic(x, ontopic.astype(float), L2)[:2] if topic_oof is not None else ((), 0.0))
     report = {
         "questions": len(rows),
         "left_out_in_test_splits": left_out,
         "folds": FOLDS,
         "repeats": REPEATS,
-        "out_of_fold": shares(oof, answerable, ontopic, answer_at, uncertain_at),
+        "out_of_fold": shares(oof, answerable, ontopic, answer_at, uncertain_at,
+                              None if topic_oof is None else topic_oof < topic_at),
         "nested": nested_estimate(x, y, kinds, answerable, ontopic),
     }
     return Decision(
@@ -131,6 +138,8 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
         fitted_on=tuple(sorted((Path(f).name, digest) for f, digest in hashes.items())),
         test_splits=tuple(sorted((t.name, digest) for t, digest in tests.items())),
         report=json.dumps(report, sort_keys=True),
+        topic_weights=tuple(round(float(v), 6) for v in topic_w), topic_bias=round(float(topic_b), 6),
+        topic_at=round(topic_at, 6),
     )
 
 
@@ -166,11 +175,27 @@ def fit_thresholds(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: n
     return answer_at, uncertain_at, oof
 
 
-def shares(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray,
-           answer_at: float | np.ndarray, uncertain_at: float | np.ndarray) -> dict:
-    """The decision's figures for probabilities ``p`` and thresholds (one pair, or one per question)."""
+def fit_topic_gate(x: np.ndarray, kinds: list[str], answerable: np.ndarray, ontopic: np.ndarray,
+                   repeats: int = REPEATS) -> tuple[float, np.ndarray | None]:
+    """(topic_at, out-of-fold topic probabilities): the gate of the on-topic model, the
+    lowest out-of-fold topic probability of an answerable question (rounded down, so that
+    the written gate refuses none of them). (0.0, None) when the questions are all on-topic
+    or all off-topic: no gate can be fitted."""
+    if ontopic.all() or not ontopic.any() or not answerable.any():
+        return 0.0, None
+    oof = out_of_fold(x, ontopic.astype(float), kinds, repeats)
+    return float(np.floor(oof[answerable].min() * 1e6) / 1e6), oof
+
+
+def shares(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, answer_at: float | np.ndarray,
+           uncertain_at: float | np.ndarray, gated: np.ndarray | None = None) -> dict:
+    """The decision's figures for probabilities ``p`` and thresholds (one pair, or one per
+    question); ``gated`` marks the questions the topic gate refuses."""
     hi, lo = np.broadcast_to(answer_at, p.shape), np.broadcast_to(uncertain_at, p.shape)
     on, off = ~answerable & ontopic, ~answerable & ~ontopic
+    if gated is not None:  # a refused question is neither answered nor shown
+        hi = np.where(gated, np.inf, hi)
+        lo = np.where(gated, np.inf, lo)
 
     def share(mask: np.ndarray, hit: np.ndarray) -> float | None:
         return round(float(np.mean(hit[mask])), 4) if mask.any() else None
@@ -189,11 +214,18 @@ def nested_estimate(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: 
     each outer fold, the whole fit runs on the other folds and is scored on this one
     (``OUTER_REPEATS`` shuffles, pooled)."""
     p, hi, lo = (np.zeros((OUTER_REPEATS, len(y))) for _ in range(3))
+    gated = np.zeros((OUTER_REPEATS, len(y)), dtype=bool)
     for r in range(OUTER_REPEATS):
         for fold in folds(len(y), FOLDS, kinds, 1000 + r):
             train = np.setdiff1d(np.arange(len(y)), fold)
+            train_kinds = [kinds[i] for i in train]
             # 5 inner shuffles, not REPEATS: the estimate runs FOLDS × OUTER_REPEATS fits
-            hi[r, fold], lo[r, fold], _ = fit_thresholds(x[train], y[train], [kinds[i] for i in train],
+            hi[r, fold], lo[r, fold], _ = fit_thresholds(x[train], y[train], train_kinds,
                                                          answerable[train], ontopic[train], repeats=5)
             p[r, fold] = _predict(fit_logistic(x[train], y[train], L2), x[fold])
-    return shares(p.ravel(), np.tile(answerable, OUTER_REPEATS), np.tile(ontopic, OUTER_REPEATS), hi.ravel(), lo.ravel())
+            topic_at, topic_oof = fit_topic_gate(x[train], train_kinds, answerable[train], ontopic[train], repeats=5)
+            if topic_oof is not None:
+                topic = _predict(fit_logistic(x[train], ontopic[train].astype(float), L2), x[fold])
+                gated[r, fold] = topic < topic_at
+    return shares(p.ravel(), np.tile(answerable, OUTER_REPEATS), np.tile(ontopic, OUTER_REPEATS), hi.ravel(), lo.ravel(),
+                  gated.ravel())

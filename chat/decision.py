@@ -78,6 +78,11 @@ class Decision:
     ``uncertain_at``: from this one, they are shown as an uncertain answer; below, none.
     ``fitted_on`` maps each calibration file to its sha256; ``test_splits`` each frozen test
     split (refused as input) to its sha256 at fitting time.
+
+    A second logistic model over the same standardised signals (``topic_weights``,
+    ``topic_bias``) gives the probability that the question is on the corpus's topics at
+    all; below ``topic_at`` there is no answer, whatever the first model says, so that a
+    question on cooking is refused rather than shown quotes marked uncertain.
     """
 
     weights: tuple[float, ...]
@@ -90,6 +95,9 @@ class Decision:
     fitted_on: tuple[tuple[str, str], ...] = ()
     test_splits: tuple[tuple[str, str], ...] = ()
     report: str = "{}"  # the cross-validated figures, as JSON
+    topic_weights: tuple[float, ...] = ()  # empty: no topic gate
+    topic_bias: float = 0.0
+    topic_at: float = 0.0
 
     def __post_init__(self) -> None:
         if self.signals != SIGNALS:
@@ -97,15 +105,28 @@ class Decision:
                              "run `verbatim calibrate` again")
         if not 0.0 <= self.uncertain_at <= self.answer_at <= 1.0:
             raise ValueError(f"thresholds must satisfy 0 ≤ uncertain_at ≤ answer_at ≤ 1 (got {self.uncertain_at}, {self.answer_at})")
+        if len(self.topic_weights) not in (0, len(SIGNALS)) or not 0.0 <= self.topic_at <= 1.0:
+            raise ValueError(f"the topic gate needs {len(SIGNALS)} weights and 0 ≤ topic_at ≤ 1 "
+                             f"(got {len(self.topic_weights)} weights, topic_at {self.topic_at}): run `verbatim calibrate` again")
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """The probability that the quotes answer, for each row of signals ``x``."""
         z = (np.atleast_2d(x) - np.array(self.mean)) / np.array(self.scale)
         return 1.0 / (1.0 + np.exp(-(z @ np.array(self.weights) + self.bias)))
 
-    def level(self, probability: float, answer_at: float | None = None) -> str:
-        """``"answer"``, ``"uncertain"`` or ``"none"``; ``answer_at`` overrides the fitted threshold."""
+    def topic_probability(self, x: np.ndarray) -> np.ndarray:
+        """The probability that each question of signals ``x`` is on the corpus's topics (1 without a gate)."""
+        if not self.topic_weights:
+            return np.ones(len(np.atleast_2d(x)))
+        z = (np.atleast_2d(x) - np.array(self.mean)) / np.array(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.topic_weights) + self.topic_bias)))
+
+    def level(self, probability: float, answer_at: float | None = None, topic: float = 1.0) -> str:
+        """``"answer"``, ``"uncertain"`` or ``"none"``; ``answer_at`` overrides the fitted
+        threshold; ``topic`` (the topic probability) below ``topic_at`` means none."""
         hi = self.answer_at if answer_at is None else answer_at
+        if topic < self.topic_at:
+            return "none"
         if probability >= hi:
             return "answer"
         return "uncertain" if probability >= min(self.uncertain_at, hi) else "none"
@@ -124,6 +145,8 @@ class Decision:
             answer_at=float(d["answer_at"]), uncertain_at=float(d["uncertain_at"]), signals=tuple(d["signals"]),
             fitted_on=tuple(sorted(d.get("fitted_on", {}).items())), test_splits=tuple(sorted(d.get("test_splits", {}).items())),
             report=json.dumps(d.get("report", {}), ensure_ascii=False, sort_keys=True),
+            topic_weights=tuple(d.get("topic_weights", ())), topic_bias=float(d.get("topic_bias", 0.0)),
+            topic_at=float(d.get("topic_at", 0.0)),
         )
 
     def save(self, path: Path) -> None:

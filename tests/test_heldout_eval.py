@@ -20,6 +20,7 @@ CALIBRATION = {
     "dev_questions.jsonl": CORPUS / "dev_questions.jsonl",
     "extra_questions.jsonl": ROOT / "tests" / "data" / "extra_questions.jsonl",
     "calibration.jsonl": HELDOUT / "calibration.jsonl",
+    "calibration_more.jsonl": HELDOUT / "calibration_more.jsonl",
 }
 
 

@@ -100,3 +100,12 @@ def test_fresh_paraphrases_share_no_analysed_term_with_their_gold(fresh, docs):
 def test_the_fresh_check_catches_a_question_of_the_first_set(fresh, questions, docs):
     again = {**questions[0], "id": "f999", "q": "  " + questions[0]["q"].upper()}
     assert any("f999: already in questions.jsonl" in p for p in check.fresh_problems([*fresh, again], questions, docs))
+
+
+def test_added_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
+    more = check.load_questions(check.MORE)
+    assert check.more_problems(more, questions + fresh, docs) == []
+    assert check.paraphrase_overlaps(more, docs) == []
+    # a question of a test split is caught
+    again = {**fresh[0], "id": "c999"}
+    assert any("c999: already in an earlier file" in p for p in check.more_problems([*more, again], questions + fresh, docs))

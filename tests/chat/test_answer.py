@@ -52,14 +52,15 @@ def test_no_passage_or_paragraph_is_quoted_twice(fake_setup):
             assert not (s1 == s2 and a1 < b2 and a2 < b1)
 
 
-def fixed_decision(monkeypatch, answer_at: float, uncertain_at: float) -> None:
-    """Make every answer use these thresholds (the probabilities stay the model's)."""
+def fixed_decision(monkeypatch, answer_at: float, uncertain_at: float, topic_at: float = 0.0) -> None:
+    """Make every answer use these thresholds (the probabilities stay the model's); the
+    topic gate is off unless ``topic_at`` is given."""
     from dataclasses import replace
 
     import chat.answer
     from chat.decision import load_decision
 
-    d = replace(load_decision(), answer_at=answer_at, uncertain_at=uncertain_at)
+    d = replace(load_decision(), answer_at=answer_at, uncertain_at=uncertain_at, topic_at=topic_at)
     monkeypatch.setattr(chat.answer, "load_decision", lambda: d)
 
 
@@ -72,6 +73,13 @@ def test_below_both_thresholds_the_answer_is_no_answer(fake_setup, monkeypatch):
     assert "ne contient pas de réponse" in render_text(ans)
 
 
+def test_below_the_topic_gate_the_answer_is_no_answer_whatever_its_probability(fake_setup, monkeypatch):
+    index, emb, settings = fake_setup
+    fixed_decision(monkeypatch, 0.0, 0.0, topic_at=1.0)
+    ans = answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir))
+    assert ans.level == "none" and not ans.answered and ans.passages and 0 < ans.confidence < 1
+
+
 def test_between_the_thresholds_the_answer_is_uncertain(fake_setup, monkeypatch):
     index, emb, settings = fake_setup
     fixed_decision(monkeypatch, 1.0, 0.0)
@@ -81,8 +89,10 @@ def test_between_the_thresholds_the_answer_is_uncertain(fake_setup, monkeypatch)
     assert "Réponse incertaine" in text and ans.passages[0].quote in text
 
 
-def test_min_confidence_overrides_the_answer_threshold(fake_setup):
+def test_min_confidence_overrides_the_answer_threshold(fake_setup, monkeypatch):
     index, emb, settings = fake_setup
+    # the fake embedder's signals look off-topic to the shipped gate, which no override lifts
+    fixed_decision(monkeypatch, 0.9, 0.2)
     assert answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir, min_confidence=0.0)).level == "answer"
     assert answer("Thierry Breton", index, emb, Settings(model_dir=settings.model_dir, min_confidence=1.01)).level != "answer"
 

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from chat.calibrate import MAX_FALSE_ABSTENTION, calibrate, fit_thresholds, normalised, out_of_fold
+from chat.calibrate import MAX_FALSE_ABSTENTION, calibrate, fit_thresholds, fit_topic_gate, normalised, out_of_fold, shares
 from chat.decision import SIGNALS, wilson_upper
 from ingest.files import file_sha256
 from tests.conftest import CORPUS, ROOT, small_interview_index
@@ -101,3 +101,21 @@ def test_fitted_thresholds_bound_false_abstention_by_its_interval():
     # as many as the bound allows: one more would break it, or none was refused
     assert wilson_upper(refused + 1, int(answerable.sum())) > MAX_FALSE_ABSTENTION
     assert uncertain_at <= answer_at
+
+
+def test_the_topic_gate_refuses_no_answerable_question_out_of_fold_and_most_off_topic_ones():
+    rng = np.random.default_rng(5)
+    x, y, kinds, answerable, ontopic = _synthetic(200, seed=5)
+    # a signal that tells off-topic questions apart (as the share of known words does)
+    x = np.column_stack([x, ontopic + rng.normal(0, 0.4, len(y))])
+    topic_at, oof = fit_topic_gate(x, kinds, answerable, ontopic)
+    assert oof is not None and 0 < topic_at < 1
+    assert not np.any(oof[answerable] < topic_at)
+    assert np.mean(oof[~ontopic] < topic_at) >= 0.5
+    # the figures count a gated question as refused: neither answered nor shown
+    gated = oof < topic_at
+    both = shares(np.ones(len(y)), answerable, ontopic, 0.5, 0.2, gated)
+    assert both["offtopic_none"] == round(float(np.mean(gated[~ontopic])), 4)
+    assert both["false_abstention"] == 0.0
+    # no off-topic question (or no on-topic one): no gate
+    assert fit_topic_gate(x, kinds, answerable, np.ones(len(y), dtype=bool)) == (0.0, None)

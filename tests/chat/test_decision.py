@@ -78,6 +78,21 @@ def test_wilson_upper_bound_grows_with_the_count_and_refuses_nonsense():
         wilson_upper(3, 2)
 
 
+def test_the_topic_gate_refuses_whatever_the_answer_model_says():
+    gated = decision(topic_weights=(0.0,) * len(SIGNALS), topic_bias=0.0, topic_at=0.6)
+    # topic probability sigmoid(0) = 0.5 < 0.6: refused even at probability 0.99
+    assert gated.topic_probability(np.zeros(len(SIGNALS)))[0] == pytest.approx(0.5)
+    assert gated.level(0.99, topic=0.5) == "none"
+    assert gated.level(0.99, topic=0.7) == "answer"
+    assert gated.level(0.5, topic=0.7) == "uncertain"
+    # without a gate, every question is on topic
+    assert decision().topic_probability(np.zeros((3, len(SIGNALS)))).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="topic gate needs"):
+        decision(topic_weights=(1.0, 2.0))
+    with pytest.raises(ValueError, match="topic gate needs"):
+        decision(topic_at=1.5)
+
+
 def test_three_levels_and_the_override():
     d = decision()
     assert [d.level(p) for p in (0.9, 0.5, 0.1)] == ["answer", "uncertain", "none"]
@@ -87,7 +102,8 @@ def test_three_levels_and_the_override():
 
 
 def test_parameters_round_trip_and_refuse_other_signals(tmp_path):
-    d = decision(fitted_on=(("a.jsonl", "00"),), test_splits=(("t.jsonl", "ff"),), report=json.dumps({"questions": 3}))
+    d = decision(fitted_on=(("a.jsonl", "00"),), test_splits=(("t.jsonl", "ff"),), report=json.dumps({"questions": 3}),
+                 topic_weights=tuple(float(i) for i in range(len(SIGNALS))), topic_bias=-0.5, topic_at=0.25)
     path = tmp_path / "decision.json"
     d.save(path)
     assert load_decision(path) == d
@@ -106,6 +122,8 @@ def test_shipped_parameters_load_and_give_probabilities():
     p = d.probability(np.zeros((2, len(SIGNALS))))
     assert p.shape == (2,) and np.all((0 < p) & (p < 1))
     assert 0 <= d.uncertain_at <= d.answer_at <= 1
+    # the shipped decision has its topic gate
+    assert len(d.topic_weights) == len(SIGNALS) and 0 < d.topic_at < 1
 
 
 @pytest.mark.parametrize("q,want", [

@@ -2,8 +2,9 @@
 
     python tests/data/heldout/check.py            # prints counts and every offender; exit 1 if any
 
-Both question files are checked: questions.jsonl (split into calibration and test) and
-fresh.jsonl (a second test split, written later and never split).
+Three question files are checked: questions.jsonl (split into calibration and test),
+fresh.jsonl (a second test split, written later and never split) and calibration_more.jsonl
+(more calibration questions, all calibration).
 
 What is checked: ids are unique and fields well formed; every gold source exists in the
 evaluation corpus (tests/data/eval_corpus.py) and every gold paragraph or page exists in it;
@@ -33,6 +34,7 @@ from tests.data.eval_corpus import ADDED, write_eval_corpus  # noqa: E402
 
 QUESTIONS = HERE / "questions.jsonl"
 FRESH = HERE / "fresh.jsonl"
+MORE = HERE / "calibration_more.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -55,6 +57,8 @@ FRESH_MINIMUMS = {
     "unanswerable-offtopic": 10,
 }
 FRESH_MIN_TOTAL = 150
+# More calibration questions (calibration_more.jsonl), mostly on-topic ones the corpus does not answer.
+MORE_MINIMUMS = {"unanswerable-ontopic": 40, "paraphrase": 15}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -162,13 +166,24 @@ def fresh_problems(fresh: list[dict], older: list[dict], docs: dict[str, Documen
     return out
 
 
+def more_problems(more: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
+    """What is wrong with the added calibration questions: malformed, unknown gold, or a
+    question (or id) of an earlier file, test splits included."""
+    out = structure_problems(more, docs, MORE_MINIMUMS, 60, 15)
+    seen = {" ".join(q["q"].lower().split()) for q in earlier}
+    out += [f"{q['id']}: already in an earlier file: {q['q']}" for q in more if " ".join(q["q"].lower().split()) in seen]
+    out += [f"{q['id']}: id already in an earlier file" for q in more if q["id"] in {o["id"] for o in earlier}]
+    return out
+
+
 def main() -> int:
-    questions, fresh = load_questions(), load_questions(FRESH)
+    questions, fresh, more = load_questions(), load_questions(FRESH), load_questions(MORE)
     with tempfile.TemporaryDirectory() as tmp:
         docs = load_eval_documents(write_eval_corpus(Path(tmp) / "corpus"))
     failed = 0
     for name, qs, problems in (("questions.jsonl", questions, structure_problems(questions, docs)),
-                               ("fresh.jsonl", fresh, fresh_problems(fresh, questions, docs))):
+                               ("fresh.jsonl", fresh, fresh_problems(fresh, questions, docs)),
+                               ("calibration_more.jsonl", more, more_problems(more, questions + fresh, docs))):
         print(f"# {name}")
         for kind, n in counts(qs).items():
             print(f"{kind:30} {n}")
