@@ -5,8 +5,9 @@ of the best passages (how far they stand above the corpus background, their marg
 the next one, whether both retrieval sides agree on the best one, whether a question that
 asks for a number or a date gets one) are mixed by a logistic model into the probability
 that the quotes answer. ``verbatim calibrate`` fits that model and its two thresholds by
-cross-validation on calibration questions only; the frozen test split is refused and its
-sha256 recorded, so a test can prove no parameter was chosen on it.
+cross-validation on calibration questions only; the frozen test splits are refused and
+their sha256 recorded, so a test can prove no parameter was chosen on them. A second model
+over the same signals gates off-topic questions (``Decision.topic_at``).
 
 Why a probability instead of a fixed bonus for reusing the corpus's words: a paraphrase
 reuses none of them and an on-topic question the corpus does not answer reuses many, so
@@ -123,7 +124,9 @@ class Decision:
 
     def level(self, probability: float, answer_at: float | None = None, topic: float = 1.0) -> str:
         """``"answer"``, ``"uncertain"`` or ``"none"``; ``answer_at`` overrides the fitted
-        threshold; ``topic`` (the topic probability) below ``topic_at`` means none."""
+        threshold (``min_confidence``); ``topic`` (the topic probability) below ``topic_at``
+        means none, whatever the threshold: an override moves how sure an answer must be,
+        not which questions are off the corpus's topics."""
         hi = self.answer_at if answer_at is None else answer_at
         if topic < self.topic_at:
             return "none"
