@@ -154,6 +154,7 @@ class Answer:
     extra: dict = field(default_factory=dict)
     level: str | None = None  # "answer", "uncertain" (quotes shown, marked) or "none"; by default from answered
     signals: tuple[float, ...] = ()  # what the decision read (chat/decision.py SIGNALS)
+    on_topic: float = 1.0  # the calibrated probability that the question is on the corpus's topics
 
     def __post_init__(self) -> None:
         if self.level is None:
@@ -169,6 +170,7 @@ class Answer:
             "level": self.level,
             "language": self.language,
             "confidence": round(self.confidence, 4),
+            "on_topic": round(self.on_topic, 4),
             "passages": [p.to_dict() for p in self.passages],
         }
         if self.notice:
@@ -237,7 +239,8 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     probability = float(decision.probability(np.array(r.signals))[0])
     topic = float(decision.topic_probability(np.array(r.signals))[0])
     level = decision.level(probability, settings.min_confidence, topic)
-    return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals)
+    return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals,
+                  on_topic=topic)
 
 
 def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Retrieved:

@@ -138,3 +138,23 @@ def test_cli_missing_corpus_and_model_are_clear(cli_paths, tmp_path):
     assert out.returncode == 2 and "corpus folder not found" in out.stderr and "Traceback" not in out.stderr
     out = _cli("ask", "test", "--corpus", str(CORPUS), "--index", str(tmp_path / "i"), "--model", str(tmp_path / "no-model"))
     assert out.returncode == 2 and "no sentence-transformers model" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_topic_gate_and_the_levels_agree_on_the_dev_questions(real_index, real_embedder, real_settings, dev_questions):
+    """Every level follows from the two probabilities the JSON reports, and the off-topic
+    dev questions ("Quel temps fera-t-il demain à Lyon ?") get no plain answer, while no
+    answerable one is turned away by the gate."""
+    from chat.decision import load_decision
+    from chat.evaluate import is_offtopic
+
+    d = load_decision()
+    for q in dev_questions:
+        ans = answer(q["q"], real_index, real_embedder, real_settings)
+        data = ans.to_dict()
+        assert 0.0 < data["on_topic"] < 1.0
+        gated = ans.on_topic < d.topic_at
+        assert (ans.level == "none") == (gated or ans.confidence < d.uncertain_at), q["q"]
+        if q["gold"]:
+            assert not gated, q["q"]
+        if not q["gold"] and is_offtopic(q["kind"]):
+            assert ans.level != "answer", q["q"]
