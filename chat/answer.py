@@ -236,8 +236,9 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     if not r.passages:
         return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
     decision = load_decision()
-    probability = float(decision.probability(np.array(r.signals))[0])
-    topic = float(decision.topic_probability(np.array(r.signals))[0])
+    x = np.array(r.signals)
+    probability = float(decision.probability(x)[0])
+    topic = float(decision.topic_probability(x)[0])
     level = decision.level(probability, settings.min_confidence, topic)
     return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals,
                   on_topic=topic)

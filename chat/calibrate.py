@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from chat.answer import retrieve
-from chat.decision import SIGNALS, Decision, fit_logistic, folds, thresholds, wilson_upper
+from chat.decision import SIGNALS, Decision, fit_logistic, folds, logistic, thresholds, wilson_upper
 from chat.evaluate import gold_of, is_offtopic, read_questions
 from index.embed import Embedder
 from index.settings import Settings
@@ -150,13 +150,8 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, kinds: list[str], repeats: int = R
     for seed in range(repeats):
         for fold in folds(len(y), FOLDS, kinds, seed):
             train = np.setdiff1d(np.arange(len(y)), fold)
-            p[fold] += _predict(fit_logistic(x[train], y[train], L2), x[fold])
+            p[fold] += logistic(x[fold], *fit_logistic(x[train], y[train], L2))
     return p / repeats
-
-
-def _predict(fit: tuple[np.ndarray, float, np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
-    w, b, mean, scale = fit
-    return 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ w + b)))
 
 
 def fit_thresholds(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: np.ndarray,
@@ -222,10 +217,10 @@ def nested_estimate(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: 
             # 5 inner shuffles, not REPEATS: the estimate runs FOLDS × OUTER_REPEATS fits
             hi[r, fold], lo[r, fold], _ = fit_thresholds(x[train], y[train], train_kinds,
                                                          answerable[train], ontopic[train], repeats=5)
-            p[r, fold] = _predict(fit_logistic(x[train], y[train], L2), x[fold])
+            p[r, fold] = logistic(x[fold], *fit_logistic(x[train], y[train], L2))
             topic_at, topic_oof = fit_topic_gate(x[train], train_kinds, answerable[train], ontopic[train], repeats=5)
             if topic_oof is not None:
-                topic = _predict(fit_logistic(x[train], ontopic[train].astype(float), L2), x[fold])
+                topic = logistic(x[fold], *fit_logistic(x[train], ontopic[train].astype(float), L2))
                 gated[r, fold] = topic < topic_at
     return shares(p.ravel(), np.tile(answerable, OUTER_REPEATS), np.tile(ontopic, OUTER_REPEATS), hi.ravel(), lo.ravel(),
                   gated.ravel())

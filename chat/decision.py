@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -112,15 +113,13 @@ class Decision:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """The probability that the quotes answer, for each row of signals ``x``."""
-        z = (np.atleast_2d(x) - np.array(self.mean)) / np.array(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.weights) + self.bias)))
+        return logistic(np.atleast_2d(x), self.weights, self.bias, self.mean, self.scale)
 
     def topic_probability(self, x: np.ndarray) -> np.ndarray:
         """The probability that each question of signals ``x`` is on the corpus's topics (1 without a gate)."""
         if not self.topic_weights:
             return np.ones(len(np.atleast_2d(x)))
-        z = (np.atleast_2d(x) - np.array(self.mean)) / np.array(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.topic_weights) + self.topic_bias)))
+        return logistic(np.atleast_2d(x), self.topic_weights, self.topic_bias, self.mean, self.scale)
 
     def level(self, probability: float, answer_at: float | None = None, topic: float = 1.0) -> str:
         """``"answer"``, ``"uncertain"`` or ``"none"``; ``answer_at`` overrides the fitted
@@ -166,6 +165,14 @@ def load_decision(path: Path = PARAMS_FILE) -> Decision:
         raise RuntimeError(f"no decision parameters at {path}: run `verbatim calibrate` to fit them") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise RuntimeError(f"the decision parameters at {path} are unreadable ({exc}): run `verbatim calibrate` again") from exc
+
+
+def logistic(x: np.ndarray, weights: Sequence[float] | np.ndarray, bias: float, mean: Sequence[float] | np.ndarray,
+             scale: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The probability of a logistic model for each row of signals ``x``, standardised by
+    ``mean`` and ``scale`` (what :func:`fit_logistic` returns)."""
+    z = (x - np.asarray(mean)) / np.asarray(scale)
+    return 1.0 / (1.0 + np.exp(-(z @ np.asarray(weights) + bias)))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
