@@ -156,24 +156,25 @@ def counts(questions: list[dict]) -> dict[str, int]:
     return out
 
 
+def repeats(later: list[dict], earlier: list[dict], where: str) -> list[str]:
+    """Every question of ``later`` that repeats one of ``earlier`` (lower case, single
+    spaces) or reuses its id; ``where`` names the earlier files in the message."""
+    seen = {" ".join(q["q"].lower().split()) for q in earlier}
+    ids = {q["id"] for q in earlier}
+    out = [f"{q['id']}: already in {where}: {q['q']}" for q in later if " ".join(q["q"].lower().split()) in seen]
+    return out + [f"{q['id']}: id already in {where}" for q in later if q["id"] in ids]
+
+
 def fresh_problems(fresh: list[dict], older: list[dict], docs: dict[str, Document]) -> list[str]:
     """What is wrong with the fresh test split: as for the first set, with its own minimums,
     plus any question or id it shares with the first set."""
-    out = structure_problems(fresh, docs, FRESH_MINIMUMS, FRESH_MIN_TOTAL, MIN_ADDED)
-    seen = {" ".join(q["q"].lower().split()) for q in older}
-    out += [f"{q['id']}: already in questions.jsonl: {q['q']}" for q in fresh if " ".join(q["q"].lower().split()) in seen]
-    out += [f"{q['id']}: id already in questions.jsonl" for q in fresh if q["id"] in {o["id"] for o in older}]
-    return out
+    return structure_problems(fresh, docs, FRESH_MINIMUMS, FRESH_MIN_TOTAL, MIN_ADDED) + repeats(fresh, older, "questions.jsonl")
 
 
 def more_problems(more: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
     """What is wrong with the added calibration questions: malformed, unknown gold, or a
     question (or id) of an earlier file, test splits included."""
-    out = structure_problems(more, docs, MORE_MINIMUMS, 60, 15)
-    seen = {" ".join(q["q"].lower().split()) for q in earlier}
-    out += [f"{q['id']}: already in an earlier file: {q['q']}" for q in more if " ".join(q["q"].lower().split()) in seen]
-    out += [f"{q['id']}: id already in an earlier file" for q in more if q["id"] in {o["id"] for o in earlier}]
-    return out
+    return structure_problems(more, docs, MORE_MINIMUMS, 60, 15) + repeats(more, earlier, "an earlier file")
 
 
 def main() -> int:
