@@ -79,6 +79,18 @@ def fake_model_dir(tmp: Path) -> Path:
     return model
 
 
+def use_decision(monkeypatch, **changes) -> None:
+    """Make every answer use the shipped decision with these fields changed (e.g. its
+    thresholds, or ``topic_at=0.0`` to turn its topic gate off)."""
+    from dataclasses import replace
+
+    import chat.answer
+    from chat.decision import load_decision
+
+    d = replace(load_decision(), **changes)
+    monkeypatch.setattr(chat.answer, "load_decision", lambda: d)
+
+
 def small_interview_index():
     """The interview parsed and chunked without attribution (no spaCy), indexed in memory
     with the FakeEmbedder: an index in well under a second. Returns (index, embedder, settings)."""

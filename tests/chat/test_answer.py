@@ -5,6 +5,7 @@ from chat.render import render_text
 from index.build import build_index
 from index.settings import Settings
 from ingest.model import Person
+from tests.conftest import use_decision
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +56,7 @@ def test_no_passage_or_paragraph_is_quoted_twice(fake_setup):
 def fixed_decision(monkeypatch, answer_at: float, uncertain_at: float, topic_at: float = 0.0) -> None:
     """Make every answer use these thresholds (the probabilities stay the model's); the
     topic gate is off unless ``topic_at`` is given."""
-    from dataclasses import replace
-
-    import chat.answer
-    from chat.decision import load_decision
-
-    d = replace(load_decision(), answer_at=answer_at, uncertain_at=uncertain_at, topic_at=topic_at)
-    monkeypatch.setattr(chat.answer, "load_decision", lambda: d)
+    use_decision(monkeypatch, answer_at=answer_at, uncertain_at=uncertain_at, topic_at=topic_at)
 
 
 def test_below_both_thresholds_the_answer_is_no_answer(fake_setup, monkeypatch):

@@ -1,7 +1,7 @@
 """Gold items of a question file: paragraph numbers, or (source, paragraph) and (source, page)."""
 from chat.evaluate import evaluate, gold_of
 from ingest.model import Chunk
-from tests.conftest import small_interview_index
+from tests.conftest import small_interview_index, use_decision
 
 
 def passage(source_id: str, paragraph: int, page: int | None = None) -> Chunk:
@@ -33,15 +33,9 @@ def test_a_gold_item_names_a_paragraph_or_a_source_with_its_paragraph_or_page():
 
 
 def test_evaluate_scores_source_and_paragraph_gold_as_paragraph_numbers(monkeypatch):
-    from dataclasses import replace
-
-    import chat.answer
-    from chat.decision import load_decision
-
     # the fake embedder's signals look off-topic to the shipped topic gate: without it, the
     # question is answered or uncertain, never refused, and only its gold decides "wrong"
-    gate_off = replace(load_decision(), topic_at=0.0)
-    monkeypatch.setattr(chat.answer, "load_decision", lambda: gate_off)
+    use_decision(monkeypatch, topic_at=0.0)
     index, emb, settings = small_interview_index()
     q = "Qui a ouvert la série de rencontres ?"
     by_number = evaluate([{"q": q, "gold": [6], "kind": "fact"}], index, emb, settings, modes=("fused",))
