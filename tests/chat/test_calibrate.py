@@ -85,12 +85,12 @@ def _synthetic(n: int = 120, seed: int = 0):
 
 def test_out_of_fold_probabilities_average_over_shuffles():
     x, y, kinds, _, _ = _synthetic()
-    one = [out_of_fold(x, y, kinds, repeats=1)]
+    one = out_of_fold(x, y, kinds, repeats=1)
     many = out_of_fold(x, y, kinds, repeats=8)
     assert np.all((many > 0) & (many < 1))
     # the same call gives the same probabilities; more shuffles give other (averaged) ones
     np.testing.assert_array_equal(many, out_of_fold(x, y, kinds, repeats=8))
-    assert not np.allclose(one[0], many)
+    assert not np.allclose(one, many)
 
 
 def test_fitted_thresholds_bound_false_abstention_by_its_interval():
