@@ -35,7 +35,7 @@ def run(paragraphs: int = 5000, quiet: bool = False) -> dict:
     from index.convert import default_model_dir, ensure_model
     from index.embed import SentenceTransformerEmbedder
     from index.settings import Settings
-    from index.store import passage_text
+    from index.texts import passage_text
     from ingest.chunk import chunk
     from ingest.people import _nlp, sentences_to_tag
 

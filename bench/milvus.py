@@ -57,7 +57,8 @@ def corpus(n: int, queries: int, seed: int = 7):
 
 def in_memory_index(n: int, queries: int, settings):
     from index.lexical import LexicalIndex
-    from index.store import FORMAT, Index, lexical_text
+    from index.store import FORMAT, Index
+    from index.texts import lexical_text
     from index.vectors import make_vector_index
 
     chunks, docs, vectors, _, _ = corpus(n, queries)

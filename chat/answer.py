@@ -13,7 +13,8 @@ from ingest.model import Chunk
 from index.embed import Embedder
 from index.lexical import analyze
 from index.settings import Settings
-from index.store import Filter, Hit, Index, lexical_text
+from index.store import Filter, Hit, Index
+from index.texts import lexical_text
 from index.fusion import word_vectors_apply
 from index.latent import cover
 from index.wordvectors import load_word_vectors

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ingest.model import Chunk, Source
 from ingest.people import folded_words
 from index.latent import LatentEncoder, Sparse
 from index.lexical import analyze
 from index.settings import Settings
+from index.texts import lexical_text
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
 # line, a photo credit, the comment header, its title and headings): searchable, but ranked
@@ -33,6 +35,72 @@ PART_CUES: dict[str, frozenset[str]] = {
         "heading": "intertitre intertitres rubrique rubriques partie parties section sections heading headings",
     }.items()
 }
+
+
+class Searched(Protocol):
+    """What the ranking reads of an index, whatever its backend (``index.store.Index``,
+    ``index.milvus.MilvusIndex``)."""
+
+    sources: Mapping[str, Source]
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def latent_encoder(self) -> LatentEncoder | None: ...
+
+    def chunk(self, row: int) -> Chunk:
+        """The passage of a candidate row."""
+        ...
+
+    def latent_scores(self, query: Sparse, rows: Collection[int]) -> dict[int, float]:
+        """The latent match of each of ``rows`` with a question's latent vector."""
+        ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a backend's two searches found for a question.
+
+    ``dense`` maps the dense candidates, best first, to their cosine; ``lexical`` gives the
+    BM25 score of every candidate (0 when it has none); ``lexical_order`` lists the lexical
+    candidates, best first; ``lexical_max`` is the best BM25 score allowed by the search.
+    """
+
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    lexical_order: list[int]
+    lexical_max: float
+
+    @property
+    def candidates(self) -> set[int]:
+        return set(self.dense) | set(self.lexical_order)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The fused score of every candidate, with the signals an answer reads again."""
+
+    scores: dict[int, float]
+    word_match: dict[int, float]  # the word match of each candidate, when it was computed
+    asked: frozenset[int]  # the candidates whose part the question asks for (asked_rows)
+
+
+def rank(question: str, found: Evidence, settings: Settings, same_language: bool, index: Searched) -> Ranking:
+    """Every signal of the fusion computed for the candidates of ``found``, and mixed (:func:`fuse`).
+
+    The one place where a signal is wired in: both backends call it with their evidence.
+    """
+    candidates = found.candidates
+    frames = frame_rows(candidates, lambda r: index.chunk(r).part)
+    matched = word_match(question, {r: lexical_text(index.chunk(r), settings) for r in candidates}, settings,
+                         word_vectors_apply(same_language, index.language))
+    q_latent = latent_query(question, settings, index.latent_encoder)
+    latent = index.latent_scores(q_latent, candidates) if q_latent is not None else None
+    asked = asked_rows(question, candidates, index.chunk, index.sources)
+    scores = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
+                  matched, latent, asked)
+    return Ranking(scores, matched, frozenset(asked))
 
 
 def fuse(

@@ -29,7 +29,8 @@ from index.latent import LatentEncoder, Sparse, latent_of
 from index.prepare import attributed_document, model_info, progress_bar
 from index.report import IngestReport, LinkedSource, SourceRecord
 from index.settings import Settings
-from index.store import Index, IndexLoadError, passage_spans, passage_text
+from index.store import Index, IndexLoadError
+from index.texts import passage_spans, passage_text
 from ingest.chunk import chunk
 from ingest.corpus import LinkedRef, fingerprint, ingest_version, linked_sources, web_links
 from ingest.errors import CorpusError, NoTextError, NotFetchedError

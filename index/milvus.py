@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,12 +32,13 @@ import numpy as np
 
 from ingest.errors import VerbatimError
 from ingest.model import Chunk, RegisterEntry, Source
-from index.fusion import asked_rows, best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
+from index.fusion import Evidence, best, rank
 from index.latent import LatentEncoder, Sparse, encoder_for, scores_of, sparse_of
 from index.lexical import analyze
 from index.settings import Settings
 from index.milvus_views import CACHE, Passages, Sources, Texts, Vocabulary, bm25_score, chunk_of, quote, read_pieces
-from index.store import Filter, Hit, Index, IndexLoadError, lexical_text
+from index.store import Filter, Hit, Index, IndexLoadError
+from index.texts import lexical_text
 
 LAYOUT = 4  # the collections' fields; another layout is stale and is rebuilt (4: latent terms)
 PIECE = 16_000  # characters of a source text or of the meta per row (VARCHAR holds 65,535 bytes)
@@ -220,6 +222,15 @@ class MilvusIndex:
         found = self.client.query(self._passages, filter=f"pk == {int(row)}", output_fields=["latent"])
         return sparse_of(found[0]["latent"] if found else None)
 
+    def latent_scores(self, query: Sparse, rows: Collection[int]) -> dict[int, float]:
+        """The latent match of each of ``rows`` (candidates of the last search, whose latent
+        terms it read) with a question's latent vector."""
+        return scores_of(query, {r: self.chunks.latent[r] for r in rows})
+
+    def chunk(self, row: int) -> Chunk:
+        """The passage of a row (a candidate of the last search costs no query)."""
+        return self.chunks[row]
+
     @cached_property
     def latent_encoder(self) -> LatentEncoder | None:
         """The encoder of questions' latent vectors for this index, or None (no latent terms);
@@ -316,22 +327,15 @@ class MilvusIndex:
                                      search_params={"metric_type": "BM25"})
             lexical.update({int(h["pk"]): bm25_score(h["distance"]) for h in res[0]})
         lex_rows = list(found.lexical)
-        # Every candidate's passage was read by candidates(): its part costs no query.
-        frames = frame_rows(set(found.dense) | set(lex_rows), lambda r: self.chunks[r].part)
-        candidates = lexical.keys() | found.dense.keys()
-        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
-                             word_vectors_apply(same_language, self.language))
-        q_latent = latent_query(question, settings, self.latent_encoder)
-        latent = scores_of(q_latent, {r: self.chunks.latent[r] for r in candidates}) if q_latent is not None else None
-        asked = asked_rows(question, candidates, self.chunks.__getitem__, self.sources)
-        fused = fuse(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0), settings, same_language, frames, matched,
-                     latent, asked)
-        order = best(fused, k, found.place.__getitem__)
+        # Every candidate's passage and latent terms were read by candidates(): they cost no query.
+        ranking = rank(question, Evidence(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0)), settings,
+                       same_language, self)
+        order = best(ranking.scores, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}
         self._fetch_sentences(order)
         return [
-            Hit(r, self.chunks[r], float(fused[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r), lexical_rank.get(r),
-                matched.get(r), r in asked)
+            Hit(r, self.chunks[r], float(ranking.scores[r]), found.cosine[r], lexical.get(r, 0.0), dense_rank.get(r),
+                lexical_rank.get(r), ranking.word_match.get(r), r in ranking.asked)
             for r in order
         ]

@@ -21,7 +21,8 @@ from index.lexical import LexicalIndex, analyze
 from index.milvus import LAYOUT, PIECE, MilvusIndex, collection_names, connect, read_meta, read_register, row_of
 from index.milvus_views import chunk_of, quote, read_pieces
 from index.settings import Settings
-from index.store import FORMAT, Index, lexical_text
+from index.store import FORMAT, Index
+from index.texts import lexical_text
 from index.vectors import ivf_lists, make_vector_index
 
 _BATCH = 1000

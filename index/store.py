@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,11 +28,12 @@ from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
 from index.embed import Embedder
-from index.fusion import asked_rows, best, frame_rows, fuse, latent_query, word_match, word_vectors_apply
+from index.fusion import Evidence, best, rank
 from index.latent import FILE as LATENT_FILE
 from index.latent import LatentEncoder, LatentTerms, Sparse, encoder_for, latent_of
 from index.lexical import LexicalIndex
 from index.settings import Settings
+from index.texts import lexical_text, passage_spans, passage_text
 from index.vectors import configure, make_vector_index
 from index.vectors import search as search_vectors
 
@@ -104,63 +105,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
-
-
-def _people(chunk: Chunk, author: bool = True) -> str:
-    """Who says the passage (its document's author only if ``author``) and whom it reports."""
-    speaker = chunk.speaker if author or chunk.role != "author" else None
-    return ", ".join(n for n in (speaker, *(p.name for p in chunk.reported)) if n)
-
-
-# What a passage that is not content is, in the words a reader uses to ask for it ("Comment
-# se termine l'interview ?", "Quel est l'en-tête du commentaire ?"): its text alone ("Merci
-# Olivier", "Une réponse") says nothing of its place in the document.
-PART_LABELS = {
-    "introduction": "Introduction, chapeau de l'article",
-    "question": "Question posée par l'intervieweur",
-    "closing": "Fin de l'interview, conclusion",
-    "caption": "Légende et crédit de la photo",
-    "comment-header": "En-tête des commentaires",
-    "comment": "Commentaire d'un lecteur",
-    "title": "Titre du document",
-    "heading": "Intertitre du document, rubrique",
-}
-
-
-def passage_text(chunk: Chunk, settings: Settings) -> str:
-    """The text embedded for a passage: an answer is read with the question it answers,
-    and a passage with the people who say it or are reported in it. A question passage
-    is not read with its section: it is the section.
-
-    A document's author is left out: the same name on every passage of a document tells
-    none of them apart, and costs tokens on each. BM25 and the filters still see it.
-    """
-    parts = []
-    if settings.part_labels and chunk.part in PART_LABELS:
-        parts.append(PART_LABELS[chunk.part] + " :")
-    if settings.section_context and chunk.section and chunk.part == "answer":
-        parts.append(chunk.section)
-    names = _people(chunk, author=False) if settings.people_context else ""
-    if names:
-        parts.append(names + " :")
-    parts.append(chunk.text)
-    return "\n".join(parts)
-
-
-def passage_spans(chunk: Chunk, text: str) -> list[tuple[int, int]]:
-    """Where the passage's sentences stand inside ``text``, its embedded text (which ends
-    with the passage itself, after any context lines)."""
-    shift = len(text) - len(chunk.text) - chunk.start
-    return [(s + shift, e + shift) for s, e in chunk.sentences]
-
-
-def lexical_text(chunk: Chunk, settings: Settings) -> str:
-    """The text BM25 sees: the passage, the names of who says it and whom it reports, and
-    what a framing passage is (``part_labels``)."""
-    label = PART_LABELS[chunk.part] + "\n" if settings.part_labels and chunk.part in PART_LABELS else ""
-    if settings.people_context:
-        return f"{label}{_people(chunk)}\n{chunk.text}"
-    return label + chunk.text
 
 
 class Index:
@@ -360,15 +304,9 @@ class Index:
         # One side may be empty (no dense row in the probed lists of a filtered IVF search,
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
-        frames = frame_rows(candidates, lambda r: self.chunks[r].part)
-        matched = word_match(question, {r: lexical_text(self.chunks[r], settings) for r in candidates}, settings,
-                             word_vectors_apply(same_language, self.language))
-        q_latent = latent_query(question, settings, self.latent_encoder)
-        latent = self.latent.scores(q_latent, candidates) if q_latent is not None else None
-        asked = asked_rows(question, candidates, self.chunks.__getitem__, self.sources)
-        fused = fuse(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0, settings, same_language, frames, matched,
-                     latent, asked)
-        order = best(fused, k)
+        ranking = rank(question, Evidence(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0), settings,
+                       same_language, self)
+        order = best(ranking.scores, k)
         missing = [r for r in order if r not in dense]
         if missing:
             # Passages found by BM25 alone still get their real cosine, for confidence.
@@ -376,14 +314,22 @@ class Index:
             for r, s in zip(missing, rec @ q[0]):
                 dense[r] = float(s)
         return [
-            Hit(r, self.chunks[r], float(fused[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r), matched.get(r),
-                r in asked)
+            Hit(r, self.chunks[r], float(ranking.scores[r]), dense[r], float(lex_all[r]), dense_rank.get(r), lexical_rank.get(r),
+                ranking.word_match.get(r), r in ranking.asked)
             for r in order
         ]
 
     def latent_row(self, row: int) -> Sparse:
         """The latent vector of passage ``row`` (empty when the index has none)."""
         return self.latent.row(row)
+
+    def latent_scores(self, query: Sparse, rows: Collection[int]) -> dict[int, float]:
+        """The latent match of each of ``rows`` with a question's latent vector."""
+        return self.latent.scores(query, rows)
+
+    def chunk(self, row: int) -> Chunk:
+        """The passage of a row."""
+        return self.chunks[row]
 
     @property
     def latent_encoder(self) -> LatentEncoder | None:

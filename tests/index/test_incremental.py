@@ -7,7 +7,8 @@ import pytest
 from chat.answer import answer
 from index.build import build_index, open_index
 from index.incremental import CachingEmbedder
-from index.store import Index, passage_text
+from index.store import Index
+from index.texts import passage_text
 from ingest.manifest import add_entry, remove_entry
 from tests.data import make_samples as samples
 from tests.conftest import FakeEmbedder

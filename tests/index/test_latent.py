@@ -9,7 +9,8 @@ from index.fusion import fuse, latent_query
 from index.latent import TOP_K, LatentTerms, default_latent, encoder_for, scores_of, sparse_of
 from index.lexical import analyze
 from index.prepare import model_info
-from index.store import Index, IndexLoadError, passage_text
+from index.store import Index, IndexLoadError
+from index.texts import passage_text
 from tests.conftest import FakeEmbedder, LatentFakeEmbedder
 from tests.ingest.helpers import copy_corpus, fake_settings
 

@@ -46,7 +46,7 @@ def test_chunks_jsonl_row_i_is_faiss_id_i(corpus, tmp_path, settings, fake_embed
     index = build_index(corpus, tmp_path / "idx", settings, fake_embedder, quiet=True)
     rows = (tmp_path / "idx" / "chunks.jsonl").read_text().splitlines()
     for i in (0, len(rows) // 2, len(rows) - 1):
-        from index.store import passage_text
+        from index.texts import passage_text
 
         expect = fake_embedder.encode([passage_text(index.chunks[i], settings)])[0]
         assert np.allclose(index.vectors.reconstruct(i), expect, atol=1e-6)
@@ -157,7 +157,7 @@ def test_an_index_of_another_dimension_is_refused(corpus, tmp_path, settings):
 
 
 def test_dense_text_names_voices_and_reported_people_but_not_a_documents_author(settings):
-    from index.store import lexical_text, passage_text
+    from index.texts import lexical_text, passage_text
     from ingest.model import Chunk, Person
 
     def make(role, speaker, reported=(), part="text"):
@@ -175,7 +175,7 @@ def test_dense_text_names_voices_and_reported_people_but_not_a_documents_author(
 
 
 def test_a_question_passage_is_not_read_with_its_section(settings):
-    from index.store import passage_text
+    from index.texts import passage_text
     from ingest.model import Chunk
 
     question = "Peux tu nous présenter les éléments forts de cette journée ?"
@@ -189,7 +189,7 @@ def test_a_framing_passage_says_what_it_is_to_both_searches(settings):
     """ "Merci Olivier" says nothing of being the interview's end: its label does, to the
     dense and the lexical side, and the passage's own offsets are untouched."""
     from index.lexical import analyze
-    from index.store import lexical_text, passage_spans, passage_text
+    from index.texts import lexical_text, passage_spans, passage_text
     from ingest.model import Chunk
 
     text = "Merci Olivier"
