@@ -1,7 +1,7 @@
 """How dense and lexical evidence are mixed into one rank: the same for every storage backend."""
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -10,6 +10,7 @@ from ingest.people import folded_words
 from index.latent import LatentEncoder, Sparse
 from index.lexical import analyze
 from index.settings import Settings
+from index.structure import asked_place, place_rows
 from index.texts import lexical_text
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
@@ -57,6 +58,10 @@ class Searched(Protocol):
         """The latent match of each of ``rows`` with a question's latent vector."""
         ...
 
+    def document(self, source_id: str) -> Sequence[tuple[int, Chunk]]:
+        """A document's (row, passage) in reading order."""
+        ...
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -98,6 +103,15 @@ def rank(question: str, found: Evidence, settings: Settings, same_language: bool
     q_latent = latent_query(question, settings, index.latent_encoder)
     latent = index.latent_scores(q_latent, candidates) if q_latent is not None else None
     asked = asked_rows(question, candidates, index.chunk, index.sources)
+    place = asked_place(question)
+    if place is not None and settings.fusion == "weighted" and settings.part_weight:
+        # A place asked for (the third question, the section « Débat », the end of the report)
+        # replaces the parts asked for by name: all the questions are not the third one.
+        plain = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
+                     matched, latent)
+        at = place_rows(place, question, index.document, index.sources, plain, index.chunk) & candidates
+        if at:
+            asked = at
     scores = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
                   matched, latent, asked)
     return Ranking(scores, matched, frozenset(asked))

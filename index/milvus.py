@@ -231,6 +231,13 @@ class MilvusIndex:
         """The passage of a row (a candidate of the last search costs no query)."""
         return self.chunks[row]
 
+    def document(self, source_id: str) -> list[tuple[int, Chunk]]:
+        """A document's (row, passage) in reading order: one query (asked only by a question
+        about a place in a document)."""
+        found = self.client.query(self._passages, filter=f"source_id == {quote(source_id)}", output_fields=["text", "data"])
+        rows = [(int(r["pk"]), chunk_of(r)) for r in found]
+        return sorted(rows, key=lambda rc: (rc[1].paragraph, rc[1].start))
+
     @cached_property
     def latent_encoder(self) -> LatentEncoder | None:
         """The encoder of questions' latent vectors for this index, or None (no latent terms);

@@ -33,6 +33,7 @@ from index.latent import FILE as LATENT_FILE
 from index.latent import LatentEncoder, LatentTerms, Sparse, encoder_for, latent_of
 from index.lexical import LexicalIndex
 from index.settings import Settings
+from index.structure import document_rows
 from index.texts import lexical_text, passage_spans, passage_text
 from index.vectors import configure, make_vector_index
 from index.vectors import search as search_vectors
@@ -142,6 +143,7 @@ class Index:
         # The encoder of questions' latent vectors: the one given (the building encoder's
         # ``questions``), else the one meta.json names; None leaves the latent match out.
         self._latent_encoder = latent_encoder
+        self._documents: dict[str, list[tuple[int, Chunk]]] | None = None  # built at the first question about a place
 
     # -- building -----------------------------------------------------------------
     @classmethod
@@ -330,6 +332,12 @@ class Index:
     def chunk(self, row: int) -> Chunk:
         """The passage of a row."""
         return self.chunks[row]
+
+    def document(self, source_id: str) -> Sequence[tuple[int, Chunk]]:
+        """A document's (row, passage) in reading order."""
+        if self._documents is None:
+            self._documents = document_rows(self.chunks)
+        return self._documents.get(source_id, [])
 
     @property
     def latent_encoder(self) -> LatentEncoder | None:

@@ -15,7 +15,8 @@ from index.incremental import source_states
 from index.milvus import MilvusIndex, filter_expression, row_of
 from index.protocol import SearchIndex
 from index.lexical import analyze
-from index.store import Filter, lexical_text
+from index.store import Filter
+from index.texts import lexical_text
 from ingest.manifest import add_entry, remove_entry
 from tests.conftest import CORPUS, ROOT, free_port
 from tests.data import make_samples as samples
@@ -30,6 +31,9 @@ QUESTIONS = [
     # Questions about a person: the register (stored in Milvus) picks the introducing passage.
     "Qui est Katia Roux ?",
     "Que fait Thierry Breton ?",
+    # Questions about a place in a document: Milvus reads the document's passages in one query.
+    "Quelle est la troisième question de l'interview ?",
+    "Comment se termine l'interview ?",
 ]
 
 

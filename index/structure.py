@@ -1,0 +1,244 @@
+"""Questions that point at a place in a document rather than at what it says.
+
+"Quelle est la troisième question de l'interview ?", "Que contient la section « Débat » ?",
+"Comment se termine le rapport ?", "Quelle question suit le passage sur le Rwanda ?": the
+words of such a question say little of the passage that answers it (the third question is
+about something else altogether), so no similarity finds it. :func:`asked_place` reads the
+place a question asks for, and :func:`place_rows` finds the passages standing there, from
+the order of a document's passages (paragraphs, parts, headings) that ingest recorded.
+The vocabulary is that of documents in French and English, not of any corpus.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from ingest.model import Chunk, Source
+from ingest.people import folded_words
+from index.lexical import analyze
+
+
+def _words(spec: dict[str, str]) -> dict[str, str]:
+    return {w: key for key, words in spec.items() for w in words.split()}
+
+
+ORDINALS: dict[str, int] = {
+    **{w: 1 for w in "premier premiere 1er 1re first".split()},
+    **{w: 2 for w in "deuxieme second seconde 2e 2eme second".split()},
+    **{w: 3 for w in "troisieme 3e 3eme third".split()},
+    **{w: 4 for w in "quatrieme 4e 4eme fourth".split()},
+    **{w: 5 for w in "cinquieme 5e 5eme fifth".split()},
+    **{w: 6 for w in "sixieme 6e 6eme sixth".split()},
+    **{w: 7 for w in "septieme 7e 7eme seventh".split()},
+    **{w: 8 for w in "huitieme 8e 8eme eighth".split()},
+    **{w: 9 for w in "neuvieme 9e 9eme ninth".split()},
+    **{w: 10 for w in "dixieme 10e 10eme tenth".split()},
+    **{w: -1 for w in "dernier derniere derniers dernieres last final finale".split()},
+    **{w: -2 for w in "penultieme penultimate".split()},
+}
+# The kinds of places a question counts: word -> the part of a document it names.
+PLACE_NOUNS = _words({
+    "question": "question questions relance relances intervieweur journaliste interviewer",
+    "answer": "reponse reponses answer answers",
+    "paragraph": "paragraphe paragraphes paragraph paragraphs alinea",
+    "heading": "section sections partie parties rubrique rubriques intertitre intertitres heading headings",
+    "comment": "commentaire commentaires",  # not "comment": "Comment se termine… ?"
+    "page": "page pages",
+})
+# How a document, or a run of its parts, begins and ends.
+OPENS = frozenset("ouvre ouvrent commence commencent debute debutent lance opens open opening begin begins start starts".split())
+ENDS = frozenset("termine terminent acheve conclut clot finit end ends ending close closes concludes".split())
+AFTER = frozenset("apres suit suivante suivant enchaine after follows following next".split())
+BEFORE = frozenset("avant precede precedent precedant precedente before precedes preceding".split())
+WHICH = frozenset("quel quelle quels quelles which what".split())
+# The kind of each document, as a reader names it ("le compte rendu", "l'entretien").
+KIND_WORDS = {
+    "interview": "interview entretien entrevue",
+    "report": "rapport report",
+    "article": "article",
+    "minutes": "compte rendu minutes proces verbal",
+    "note": "note",
+    "opinion": "avis opinion",
+}
+KINDS = frozenset(w for words in KIND_WORDS.values() for w in words.split()) - {"compte", "verbal"}
+# Parts that are not paragraphs of the text itself.
+NOT_TEXT = frozenset({"title", "heading", "caption", "comment-header"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a question points: ``what`` is "nth" (the ``n``-th ``part``, -1 the last),
+    "section" (the passages under a heading whose words the question holds), or "after" /
+    "before" (the ``part`` next to the passage the rest of the question is about)."""
+
+    what: str
+    part: str = "paragraph"
+    n: int = 1
+
+
+def asked_place(question: str) -> Place | None:
+    """The place in a document that ``question`` asks for, or None."""
+    words = folded_words(question)
+    # "avant-dernière", "second to last": two or three words that make one ordinal
+    text = " ".join(words)
+    text = re.sub(r"\bavant (dernier|derniere)\b", "penultieme", text)
+    text = re.sub(r"\bsecond (to )?last\b", "penultimate", text)
+    words = text.split()
+    nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
+    ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
+    said = set(words)
+    if any(part == "heading" for _, part in nouns) and not ordinals:
+        # "Quelle partie … rapporte les décisions ?" asks for a heading (index.fusion.asked_rows),
+        # "Que contient la partie Décisions ?" for what stands under it
+        if any(i and words[i - 1] in WHICH for i, part in nouns if part == "heading"):
+            return None
+        return Place("section", "heading")
+    if ordinals and nouns:
+        # the place noun nearest to the ordinal ("la troisième question", "la question … en quatrième position")
+        i, n = ordinals[0]
+        part = min(nouns, key=lambda x: abs(x[0] - i))[1]
+        return Place("nth", part, n)
+    if nouns:
+        part = nouns[0][1]
+        if said & OPENS:
+            return Place("nth", part, 1)
+        if said & ENDS:
+            return Place("nth", part, -1)
+        if part == "question" and said & AFTER:
+            return Place("after", "question")
+        if part == "question" and said & BEFORE:
+            return Place("before", "question")
+    # "Comment se termine le rapport ?", not "Qui a lancé le collectif ?": a document named by its kind
+    if said & KINDS and said & OPENS:
+        return Place("nth", "start", 1)
+    if said & KINDS and said & ENDS:
+        return Place("nth", "end", -1)
+    return None
+
+
+def named_documents(question: str, sources: Mapping[str, Source]) -> set[str]:
+    """The documents ``question`` names by its title's words or its kind ("le rapport"): those
+    sharing the most analysed words with it (none when no document shares one)."""
+    said = set(analyze(question))
+    shared = {
+        sid: len(said & set(analyze(f"{s.title}\n{KIND_WORDS.get(s.kind, s.kind)}")))
+        for sid, s in sources.items()
+    }
+    top = max(shared.values(), default=0)
+    return {sid for sid, n in shared.items() if n == top} if top else set()
+
+
+def _runs(rows: Sequence[tuple[int, Chunk]], keep: Callable[[Chunk], bool]) -> list[list[int]]:
+    """The rows of each paragraph whose passages ``keep`` admits, paragraph by paragraph."""
+    runs: dict[int, list[int]] = {}
+    for r, c in rows:
+        if keep(c):
+            runs.setdefault(c.paragraph, []).append(r)
+    return [runs[p] for p in sorted(runs)]
+
+
+def _pick(runs: list[list[int]], n: int) -> list[int]:
+    if n > 0 and n <= len(runs):
+        return runs[n - 1]
+    if n < 0 and -n <= len(runs):
+        return runs[n]
+    return []
+
+
+def _between(rows: Sequence[tuple[int, Chunk]], after: int, until: int | None, keep: Callable[[Chunk], bool]) -> list[int]:
+    """The rows of paragraphs after ``after`` and before ``until`` that ``keep`` admits."""
+    return [r for r, c in rows if c.paragraph > after and (until is None or c.paragraph < until) and keep(c)]
+
+
+def _content(c: Chunk) -> bool:
+    return c.part not in NOT_TEXT and c.part != "question"
+
+
+def place_rows(
+    place: Place,
+    question: str,
+    document: Callable[[str], Sequence[tuple[int, Chunk]]],
+    sources: Mapping[str, Source],
+    scores: Mapping[int, float],
+    chunk_of: Callable[[int], Chunk],
+) -> set[int]:
+    """The rows of the passages standing at ``place``, in the document the question names
+    or else the one whose candidate ranks best (``scores``) among those that have such a
+    place; ``document(source_id)`` lists a document's (row, passage) in reading order."""
+    named = named_documents(question, sources)
+    ranked = sorted(scores, key=lambda r: -scores[r])
+    order = list(dict.fromkeys([s for s in (chunk_of(r).source_id for r in ranked) if s in named]
+                               + [chunk_of(r).source_id for r in ranked]))
+    for sid in order:
+        rows = document(sid)
+        found = _resolve(place, question, rows, scores)
+        if found:
+            return set(found)
+    return set()
+
+
+def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:
+    if place.what == "section":
+        said = set(folded_words(question))
+        headings = [(r, c) for r, c in rows if c.part == "heading" and set(folded_words(c.text)) <= said]
+        if not headings:
+            return []
+        # the longest heading the question holds ("Ce que dit le droit" over a one-word one)
+        _, head = max(headings, key=lambda h: len(folded_words(h[1].text)))
+        nxt = [c.paragraph for _, c in rows if c.part == "heading" and c.paragraph > head.paragraph]
+        return _between(rows, head.paragraph, min(nxt, default=None), _content)
+    if place.what == "nth":
+        if place.part == "question" or place.part == "answer":
+            questions = _runs(rows, lambda c: c.part == "question")
+            picked = _pick(questions, place.n)
+            if not picked or place.part == "question":
+                return picked
+            start = min(c.paragraph for r, c in rows if r in picked)
+            later = [c.paragraph for r, c in rows if c.part == "question" and c.paragraph > start]
+            return _between(rows, start, min(later, default=None), lambda c: c.part == "answer")
+        if place.part == "heading":
+            headings = _runs(rows, lambda c: c.part == "heading")
+            picked = _pick(headings, place.n)
+            if not picked:
+                return []
+            start = min(c.paragraph for r, c in rows if r in picked)
+            later = [c.paragraph for r, c in rows if c.part == "heading" and c.paragraph > start]
+            return _between(rows, start, min(later, default=None), _content)
+        if place.part == "comment":
+            return _pick(_runs(rows, lambda c: c.part == "comment"), place.n)
+        if place.part == "page":
+            pages = sorted({c.page for _, c in rows if c.page is not None})
+            if not pages or not _pick([[p] for p in pages], place.n):
+                return []
+            page = _pick([[p] for p in pages], place.n)[0]
+            return [r for r, c in rows if c.page == page and _content(c)]
+        if place.part == "end":
+            closing = [r for r, c in rows if c.part == "closing"]
+            if closing:
+                return closing
+        # a paragraph of the text: its comments are not the document's own end
+        return _pick(_runs(rows, lambda c: _content(c) and c.part != "comment"), place.n)
+    if place.what in ("after", "before"):
+        content = [(r, c) for r, c in rows if _content(c) and r in scores]
+        if not content:
+            return []
+        topic = max(content, key=lambda rc: scores[rc[0]])[1].paragraph
+        questions = sorted({c.paragraph for _, c in rows if c.part == "question"})
+        if place.what == "after":
+            target = min((p for p in questions if p > topic), default=None)
+        else:
+            target = max((p for p in questions if p < topic), default=None)
+        return [r for r, c in rows if c.part == "question" and c.paragraph == target] if target is not None else []
+    return []
+
+
+def document_rows(chunks: Sequence[Chunk], rows: Collection[int] | None = None) -> dict[str, list[tuple[int, Chunk]]]:
+    """Each document's (row, passage) in reading order, from a list of passages (row = index)."""
+    out: dict[str, list[tuple[int, Chunk]]] = {}
+    for r, c in enumerate(chunks):
+        if rows is None or r in rows:
+            out.setdefault(c.source_id, []).append((r, c))
+    for v in out.values():
+        v.sort(key=lambda rc: (rc[1].paragraph, rc[1].start))
+    return out

@@ -1,0 +1,167 @@
+"""Questions about a place in a document: what they ask for, and which passages stand there."""
+from pathlib import Path
+
+import pytest
+
+from index.fusion import Evidence, rank
+from index.settings import Settings
+from index.structure import Place, asked_place, document_rows, named_documents, place_rows
+from ingest.model import Chunk, Source
+
+
+@pytest.mark.parametrize(
+    "question, place",
+    [
+        ("Quelle est la troisième question de l'interview ?", Place("nth", "question", 3)),
+        ("Quelle question arrive en quatrième position dans l'entretien ?", Place("nth", "question", 4)),
+        ("Quelle est l'avant-dernière question de l'entretien ?", Place("nth", "question", -2)),
+        ("What is the second to last question?", Place("nth", "question", -2)),
+        ("Que demande le journaliste en tout dernier ?", Place("nth", "question", -1)),
+        ("Par quelle question l'intervieweur lance-t-il l'échange ?", Place("nth", "question", 1)),
+        ("Quelle est la deuxième réponse de l'interviewé ?", Place("nth", "answer", 2)),
+        ("Que dit le dernier paragraphe du rapport ?", Place("nth", "paragraph", -1)),
+        ("Que trouve-t-on à la deuxième page du rapport ?", Place("nth", "page", 2)),
+        ("Que contient la section « Ce que dit le droit » ?", Place("section", "heading")),
+        ("Quelle question suit le passage sur le Rwanda ?", Place("after", "question")),
+        ("Quelle question précède le récit de la table ronde ?", Place("before", "question")),
+        ("Comment se termine l'interview ?", Place("nth", "end", -1)),
+        ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
+        ("How does the report end?", Place("nth", "end", -1)),
+    ],
+)
+def test_asked_place_reads_the_place_a_question_points_at(question, place):
+    assert asked_place(question) == place
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qui a lancé le collectif ?",  # "lancé", but no document named by its kind
+        "Quand se termine la formation ?",
+        "Quelle est la première recommandation ?",  # an ordinal, but no place named
+        "Pour toute question, à qui s'adresser ?",  # a place named, nothing counted
+        "Comment aider les personnes âgées ?",  # "comment" is not a comment
+        "Quelle part des dossiers est abandonnée ?",
+        "Quelle partie du compte rendu rapporte les décisions ?",  # asks for the heading itself (asked_rows)
+        "Quelles rubriques compte la note ?",
+    ],
+)
+def test_questions_about_content_point_at_no_place(question):
+    assert asked_place(question) is None
+
+
+def _c(source: str, paragraph: int, part: str, text: str, page: int | None = None) -> Chunk:
+    return Chunk(id=f"{source}{paragraph}{text[:8]}", source_id=source, text=text, start=paragraph * 100,
+                 end=paragraph * 100 + len(text), paragraph=paragraph, page=page, section=None, speaker=None, role=None,
+                 part=part)
+
+
+SOURCES = {
+    "itw": Source(id="itw", title="Le regard d'un formateur sur le contre-sommet", kind="interview"),
+    "note": Source(id="note", title="Secret professionnel et agents conversationnels", kind="note"),
+    "rap": Source(id="rap", title="Rapport sur la dématérialisation", kind="report"),
+}
+CHUNKS = [
+    _c("itw", 1, "introduction", "Vendredi se tenait un contre-sommet."),
+    _c("itw", 2, "question", "Quel lien avec le travail social ?"),
+    _c("itw", 3, "answer", "Le lien avec l'écologie est ancien."),
+    _c("itw", 4, "question", "Quels moments forts ?"),
+    _c("itw", 5, "answer", "Thierry Breton a ouvert la journée."),
+    _c("itw", 6, "answer", "Un accord sur les minerais avec le Rwanda."),
+    _c("itw", 7, "question", "Et les droits fondamentaux ?"),
+    _c("itw", 8, "answer", "La surveillance menace nos droits."),
+    _c("itw", 9, "closing", "Merci Olivier"),
+    _c("itw", 10, "comment-header", "Une réponse"),
+    _c("itw", 11, "comment", "Voici le lien vers l'avis."),
+    _c("note", 1, "title", "Secret professionnel et agents conversationnels"),
+    _c("note", 2, "text", "Cette note accompagne un module."),
+    _c("note", 3, "heading", "Ce que dit le droit"),
+    _c("note", 4, "text", "Le secret interdit de révéler."),
+    _c("note", 5, "text", "Saisir un récit revient à le transmettre."),
+    _c("note", 6, "heading", "Recommandations"),
+    _c("note", 7, "text", "Ne jamais saisir un nom."),
+    _c("rap", 1, "text", "Le rapport a été remis en novembre.", page=1),
+    _c("rap", 2, "text", "Les guichets ont fermé.", page=2),
+    _c("rap", 3, "text", "En conclusion, la dématérialisation reste une possibilité.", page=2),
+]
+DOCS = document_rows(CHUNKS)
+
+
+def _at(question: str, scores: dict[int, float] | None = None) -> set[tuple[str, int]]:
+    place = asked_place(question)
+    assert place is not None
+    scores = scores if scores is not None else {r: 0.0 for r in range(len(CHUNKS))}
+    rows = place_rows(place, question, lambda s: DOCS.get(s, []), SOURCES, scores, CHUNKS.__getitem__)
+    return {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rows}
+
+
+def test_ordinals_count_the_questions_of_the_document_named():
+    assert _at("Quelle est la première question de l'interview ?") == {("itw", 2)}
+    assert _at("Quelle est la deuxième question de l'entretien ?") == {("itw", 4)}
+    assert _at("Quelle est la dernière question de l'interview ?") == {("itw", 7)}
+    assert _at("Quelle est l'avant-dernière question de l'interview ?") == {("itw", 4)}
+    assert _at("Quelle est la dixième question de l'interview ?") == set()  # there are three
+    assert _at("Quelle est la deuxième réponse de l'interview ?") == {("itw", 5), ("itw", 6)}
+
+
+def test_a_named_section_gives_the_passages_under_its_heading_not_the_heading():
+    assert _at("Que contient la section « Ce que dit le droit » de la note ?") == {("note", 4), ("note", 5)}
+    assert _at("Que dit la partie Recommandations ?") == {("note", 7)}
+    assert _at("Que dit la partie Conclusions ?") == set()  # no such heading
+    assert _at("Que contient la deuxième partie de la note ?") == {("note", 7)}
+
+
+def test_beginnings_and_ends_of_documents():
+    assert _at("Comment se termine l'interview ?") == {("itw", 9)}  # the closing line, not the comment
+    assert _at("Comment s'ouvre le rapport ?") == {("rap", 1)}
+    assert _at("Sur quoi se conclut le rapport ?") == {("rap", 3)}
+    assert _at("Que dit le premier paragraphe de la note ?") == {("note", 2)}  # the title is not a paragraph
+    assert _at("Que dit la deuxième page du rapport ?") == {("rap", 2), ("rap", 3)}
+    assert _at("Quel est le dernier commentaire de l'interview ?") == {("itw", 11)}
+
+
+def test_after_and_before_a_topic_read_the_passage_the_search_ranks_first():
+    rwanda = {r: (1.0 if CHUNKS[r].paragraph == 6 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
+    assert _at("Quelle question suit le passage sur le Rwanda ?", rwanda) == {("itw", 7)}
+    assert _at("Quelle question précède le passage sur le Rwanda ?", rwanda) == {("itw", 4)}
+
+
+def test_without_a_document_named_the_best_ranked_document_that_has_the_place_answers():
+    scores = {r: (1.0 if CHUNKS[r].source_id == "rap" else 0.5) for r in range(len(CHUNKS))}
+    # the report ranks first but has no questions: the interview answers
+    assert _at("Quelle est la deuxième question ?", scores) == {("itw", 4)}
+    assert named_documents("Quelle est la deuxième question ?", SOURCES) == set()
+    assert named_documents("Comment se termine le rapport ?", SOURCES) == {"rap"}
+
+
+class _Fake:
+    """The smallest index the ranking reads (index.fusion.Searched)."""
+
+    sources = SOURCES
+    language = "fr"
+    latent_encoder = None
+
+    def chunk(self, row: int) -> Chunk:
+        return CHUNKS[row]
+
+    def latent_scores(self, query, rows):
+        return {}
+
+    def document(self, source_id: str):
+        return DOCS.get(source_id, [])
+
+
+def test_the_passage_at_the_place_asked_ranks_first_and_replaces_the_parts_named():
+    # dense favours the first question; the third is asked for
+    dense = {r: (0.9 if c.paragraph == 2 and c.source_id == "itw" else 0.5) for r, c in enumerate(CHUNKS)}
+    found = Evidence(dense, {r: 0.0 for r in dense}, [], 0.0)
+    s = Settings(model_dir=Path("m"), word_match_weight=0.0, latent_weight=0.0)
+    got = rank("Quelle est la troisième question de l'interview ?", found, s, True, _Fake())
+    top = max(got.scores, key=got.scores.__getitem__)
+    assert (CHUNKS[top].source_id, CHUNKS[top].paragraph) == ("itw", 7)
+    assert got.asked == {top}  # the other questions are not asked for
+    plain = rank("Quelles questions l'intervieweur pose-t-il dans l'interview ?", found, s, True, _Fake())
+    assert {CHUNKS[r].paragraph for r in plain.asked} == {2, 4, 7}  # a part named, no place: every question
+    off = rank("Quelle est la troisième question de l'interview ?", found, Settings(model_dir=Path("m"), part_weight=0.0,
+               word_match_weight=0.0, latent_weight=0.0), True, _Fake())
+    assert max(off.scores, key=off.scores.__getitem__) != top  # part_weight 0 turns the rule off
