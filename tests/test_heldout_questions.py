@@ -109,3 +109,22 @@ def test_added_calibration_questions_are_well_formed_and_new(fresh, questions, d
     # a question of a test split is caught
     again = {**fresh[0], "id": "c999"}
     assert any("c999: already in an earlier file" in p for p in check.more_problems([*more, again], questions + fresh, docs))
+
+
+def test_structure_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
+    more, structure = check.load_questions(check.MORE), check.load_questions(check.STRUCTURE)
+    assert check.structure_file_problems(structure, questions + fresh + more, docs) == []
+    assert {q["kind"] for q in structure} == {"structure"}
+    again = {**fresh[0], "id": "s999"}
+    assert any("s999: already in an earlier file" in p
+               for p in check.structure_file_problems([*structure, again], questions + fresh + more, docs))
+
+
+def test_third_test_split_is_well_formed_and_shares_no_question_with_any_file(fresh, questions, docs):
+    more, structure, fresh2 = (check.load_questions(p) for p in (check.MORE, check.STRUCTURE, check.FRESH2))
+    earlier = questions + fresh + more + structure
+    assert check.fresh2_problems(fresh2, earlier, docs) == []
+    assert check.paraphrase_overlaps(fresh2, docs) == []
+    # a calibration question slipped into the test split is caught
+    again = {**structure[0], "id": "g999"}
+    assert any("g999: already in another file" in p for p in check.fresh2_problems([*fresh2, again], earlier, docs))

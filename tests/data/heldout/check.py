@@ -2,9 +2,11 @@
 
     python tests/data/heldout/check.py            # prints counts and every offender; exit 1 if any
 
-Three question files are checked: questions.jsonl (split into calibration and test),
-fresh.jsonl (a second test split, written later and never split) and calibration_more.jsonl
-(more calibration questions, all calibration).
+Five question files are checked: questions.jsonl (split into calibration and test),
+fresh.jsonl (a second test split, written later and never split), calibration_more.jsonl
+(more calibration questions, all calibration), calibration_structure.jsonl (calibration
+questions about the structure of documents) and fresh2.jsonl (a third test split, written
+with them and frozen before anything ran on it).
 
 What is checked: ids are unique and fields well formed; every gold source exists in the
 evaluation corpus (tests/data/eval_corpus.py) and every gold paragraph or page exists in it;
@@ -35,6 +37,8 @@ from tests.data.eval_corpus import ADDED, write_eval_corpus  # noqa: E402
 QUESTIONS = HERE / "questions.jsonl"
 FRESH = HERE / "fresh.jsonl"
 MORE = HERE / "calibration_more.jsonl"
+STRUCTURE = HERE / "calibration_structure.jsonl"
+FRESH2 = HERE / "fresh2.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -59,6 +63,18 @@ FRESH_MINIMUMS = {
 FRESH_MIN_TOTAL = 150
 # More calibration questions (calibration_more.jsonl), mostly on-topic ones the corpus does not answer.
 MORE_MINIMUMS = {"unanswerable-ontopic": 40, "paraphrase": 15}
+# Calibration questions about places in documents (calibration_structure.jsonl), and the
+# third test split (fresh2.jsonl), whose structure questions were written the same way.
+STRUCTURE_MINIMUMS = {"structure": 40}
+FRESH2_MINIMUMS = {
+    "structure": 30,
+    "paraphrase": 20,
+    "english": 10,
+    "fact": 5,
+    "people": 5,
+    "unanswerable-ontopic": 5,
+    "unanswerable-offtopic": 5,
+}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -177,14 +193,30 @@ def more_problems(more: list[dict], earlier: list[dict], docs: dict[str, Documen
     return structure_problems(more, docs, MORE_MINIMUMS, 60, 15) + repeats(more, earlier, "an earlier file")
 
 
+def structure_file_problems(structure: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
+    """What is wrong with the calibration questions about structure: malformed, unknown gold,
+    or a question (or id) of an earlier file, test splits included."""
+    return structure_problems(structure, docs, STRUCTURE_MINIMUMS, 45, 10) + repeats(structure, earlier, "an earlier file")
+
+
+def fresh2_problems(fresh2: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
+    """What is wrong with the third test split: malformed, unknown gold, too few of a kind,
+    or a question (or id) of any other file."""
+    return structure_problems(fresh2, docs, FRESH2_MINIMUMS, 100, MIN_ADDED) + repeats(fresh2, earlier, "another file")
+
+
 def main() -> int:
     questions, fresh, more = load_questions(), load_questions(FRESH), load_questions(MORE)
+    structure, fresh2 = load_questions(STRUCTURE), load_questions(FRESH2)
     with tempfile.TemporaryDirectory() as tmp:
         docs = load_eval_documents(write_eval_corpus(Path(tmp) / "corpus"))
     failed = 0
     for name, qs, problems in (("questions.jsonl", questions, structure_problems(questions, docs)),
                                ("fresh.jsonl", fresh, fresh_problems(fresh, questions, docs)),
-                               ("calibration_more.jsonl", more, more_problems(more, questions + fresh, docs))):
+                               ("calibration_more.jsonl", more, more_problems(more, questions + fresh, docs)),
+                               ("calibration_structure.jsonl", structure,
+                                structure_file_problems(structure, questions + fresh + more, docs)),
+                               ("fresh2.jsonl", fresh2, fresh2_problems(fresh2, questions + fresh + more + structure, docs))):
         print(f"# {name}")
         for kind, n in counts(qs).items():
             print(f"{kind:30} {n}")
