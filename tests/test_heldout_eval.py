@@ -1,4 +1,4 @@
-"""Held-out figures: the two frozen test splits, which no parameter was chosen on.
+"""Held-out figures: the three frozen test splits, which no parameter was chosen on.
 
 The decision's parameters record the sha256 of the test splits they were fitted without,
 and of each calibration file they were fitted on; these tests check both, then hold the
@@ -16,11 +16,13 @@ from tests.conftest import CORPUS, ROOT
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 TEST_SPLIT = HELDOUT / "test.jsonl"
 FRESH_SPLIT = HELDOUT / "fresh.jsonl"  # the second test split, written later from the texts only
+FRESH2_SPLIT = HELDOUT / "fresh2.jsonl"  # the third, written with the structure calibration questions
 CALIBRATION = {
     "dev_questions.jsonl": CORPUS / "dev_questions.jsonl",
     "extra_questions.jsonl": ROOT / "tests" / "data" / "extra_questions.jsonl",
     "calibration.jsonl": HELDOUT / "calibration.jsonl",
     "calibration_more.jsonl": HELDOUT / "calibration_more.jsonl",
+    "calibration_structure.jsonl": HELDOUT / "calibration_structure.jsonl",
 }
 
 
@@ -45,7 +47,7 @@ FLOORS = {
 STRUCTURE_FLOOR = 0.6
 
 
-@pytest.mark.parametrize("split", [TEST_SPLIT, FRESH_SPLIT], ids=lambda p: p.name)
+@pytest.mark.parametrize("split", [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT], ids=lambda p: p.name)
 def test_the_decision_was_not_fitted_on_a_test_split(split):
     d = load_decision(PARAMS_FILE)
     test_hash = file_sha256(split)

@@ -14,6 +14,7 @@ from tests.conftest import CORPUS, ROOT, small_interview_index
 
 TEST_SPLIT = ROOT / "tests" / "data" / "heldout" / "test.jsonl"
 FRESH_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh.jsonl"
+FRESH2_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh2.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +24,14 @@ def small():
 
 def test_the_test_split_is_refused_by_path_and_by_content(small, tmp_path):
     index, emb, settings = small
-    for split in (TEST_SPLIT, FRESH_SPLIT):
+    splits = [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT]
+    for split in splits:
         with pytest.raises(ValueError, match="frozen test split"):
-            calibrate([(CORPUS / "dev_questions.jsonl", index), (split, index)], emb, settings, test_files=[TEST_SPLIT, FRESH_SPLIT])
+            calibrate([(CORPUS / "dev_questions.jsonl", index), (split, index)], emb, settings, test_files=splits)
         copy = tmp_path / f"renamed-{split.name}"
         shutil.copy(split, copy)
         with pytest.raises(ValueError, match="frozen test split"):
-            calibrate([(copy, index)], emb, settings, test_files=[TEST_SPLIT, FRESH_SPLIT])
+            calibrate([(copy, index)], emb, settings, test_files=splits)
 
 
 def test_fit_leaves_out_test_questions_and_records_hashes(small, tmp_path):
