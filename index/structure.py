@@ -11,7 +11,7 @@ The vocabulary is that of documents in French and English, not of any corpus.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ingest.model import Chunk, Source
@@ -25,7 +25,7 @@ def _words(spec: dict[str, str]) -> dict[str, str]:
 
 ORDINALS: dict[str, int] = {
     **{w: 1 for w in "premier premiere 1er 1re first".split()},
-    **{w: 2 for w in "deuxieme second seconde 2e 2eme second".split()},
+    **{w: 2 for w in "deuxieme second seconde 2e 2eme".split()},
     **{w: 3 for w in "troisieme 3e 3eme third".split()},
     **{w: 4 for w in "quatrieme 4e 4eme fourth".split()},
     **{w: 5 for w in "cinquieme 5e 5eme fifth".split()},
@@ -151,6 +151,13 @@ def _between(rows: Sequence[tuple[int, Chunk]], after: int, until: int | None, k
     return [r for r, c in rows if c.paragraph > after and (until is None or c.paragraph < until) and keep(c)]
 
 
+def _under(rows: Sequence[tuple[int, Chunk]], start: int, part: str, keep: Callable[[Chunk], bool]) -> list[int]:
+    """The rows ``keep`` admits from paragraph ``start`` to the next passage of ``part`` (the
+    paragraphs under a heading, the answer to a question)."""
+    later = [c.paragraph for _, c in rows if c.part == part and c.paragraph > start]
+    return _between(rows, start, min(later, default=None), keep)
+
+
 def _content(c: Chunk) -> bool:
     return c.part not in NOT_TEXT and c.part != "question"
 
@@ -181,44 +188,12 @@ def place_rows(
 def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:
     if place.what == "section":
         said = set(folded_words(question))
-        headings = [(r, c) for r, c in rows if c.part == "heading" and set(folded_words(c.text)) <= said]
+        headings = [c for _, c in rows if c.part == "heading" and set(folded_words(c.text)) <= said]
         if not headings:
             return []
         # the longest heading the question holds ("Ce que dit le droit" over a one-word one)
-        _, head = max(headings, key=lambda h: len(folded_words(h[1].text)))
-        nxt = [c.paragraph for _, c in rows if c.part == "heading" and c.paragraph > head.paragraph]
-        return _between(rows, head.paragraph, min(nxt, default=None), _content)
-    if place.what == "nth":
-        if place.part == "question" or place.part == "answer":
-            questions = _runs(rows, lambda c: c.part == "question")
-            picked = _pick(questions, place.n)
-            if not picked or place.part == "question":
-                return picked
-            start = min(c.paragraph for r, c in rows if r in picked)
-            later = [c.paragraph for r, c in rows if c.part == "question" and c.paragraph > start]
-            return _between(rows, start, min(later, default=None), lambda c: c.part == "answer")
-        if place.part == "heading":
-            headings = _runs(rows, lambda c: c.part == "heading")
-            picked = _pick(headings, place.n)
-            if not picked:
-                return []
-            start = min(c.paragraph for r, c in rows if r in picked)
-            later = [c.paragraph for r, c in rows if c.part == "heading" and c.paragraph > start]
-            return _between(rows, start, min(later, default=None), _content)
-        if place.part == "comment":
-            return _pick(_runs(rows, lambda c: c.part == "comment"), place.n)
-        if place.part == "page":
-            pages = sorted({c.page for _, c in rows if c.page is not None})
-            if not pages or not _pick([[p] for p in pages], place.n):
-                return []
-            page = _pick([[p] for p in pages], place.n)[0]
-            return [r for r, c in rows if c.page == page and _content(c)]
-        if place.part == "end":
-            closing = [r for r, c in rows if c.part == "closing"]
-            if closing:
-                return closing
-        # a paragraph of the text: its comments are not the document's own end
-        return _pick(_runs(rows, lambda c: _content(c) and c.part != "comment"), place.n)
+        head = max(headings, key=lambda c: len(folded_words(c.text)))
+        return _under(rows, head.paragraph, "heading", _content)
     if place.what in ("after", "before"):
         content = [(r, c) for r, c in rows if _content(c) and r in scores]
         if not content:
@@ -229,16 +204,34 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
             target = min((p for p in questions if p > topic), default=None)
         else:
             target = max((p for p in questions if p < topic), default=None)
-        return [r for r, c in rows if c.part == "question" and c.paragraph == target] if target is not None else []
-    return []
+        return [r for r, c in rows if c.part == "question" and c.paragraph == target]
+    # "nth"
+    if place.part in ("question", "answer", "heading"):
+        counted = "heading" if place.part == "heading" else "question"
+        picked = _pick(_runs(rows, lambda c: c.part == counted), place.n)
+        if not picked or place.part == "question":
+            return picked
+        start = min(c.paragraph for r, c in rows if r in picked)
+        return _under(rows, start, counted, (lambda c: c.part == "answer") if place.part == "answer" else _content)
+    if place.part == "comment":
+        return _pick(_runs(rows, lambda c: c.part == "comment"), place.n)
+    if place.part == "page":
+        pages = sorted({c.page for _, c in rows if c.page is not None})
+        page = _pick([[p] for p in pages], place.n)
+        return [r for r, c in rows if c.page == page[0] and _content(c)] if page else []
+    if place.part == "end":
+        closing = [r for r, c in rows if c.part == "closing"]
+        if closing:
+            return closing
+    # a paragraph of the text: its comments are not the document's own end
+    return _pick(_runs(rows, lambda c: _content(c) and c.part != "comment"), place.n)
 
 
-def document_rows(chunks: Sequence[Chunk], rows: Collection[int] | None = None) -> dict[str, list[tuple[int, Chunk]]]:
+def document_rows(chunks: Sequence[Chunk]) -> dict[str, list[tuple[int, Chunk]]]:
     """Each document's (row, passage) in reading order, from a list of passages (row = index)."""
     out: dict[str, list[tuple[int, Chunk]]] = {}
     for r, c in enumerate(chunks):
-        if rows is None or r in rows:
-            out.setdefault(c.source_id, []).append((r, c))
+        out.setdefault(c.source_id, []).append((r, c))
     for v in out.values():
         v.sort(key=lambda rc: (rc[1].paragraph, rc[1].start))
     return out

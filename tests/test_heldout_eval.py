@@ -37,14 +37,19 @@ CALIBRATION = {
 # Then, with 80 more calibration questions and the topic gate: false abstention 0.036 and
 # 0.037, on-topic 1.00 and 0.944, off-topic given no quote 0.64 and 0.75, answerable
 # questions answered plainly 0.134 and 0.148 (test, fresh).
+# Then with places in documents (index.structure) and the decision refitted with the
+# structure calibration questions: R@1 0.634 / 0.615 / 0.693, R@3 0.732 / 0.756 / 0.807,
+# structure R@1 0.80 / 0.85 / 0.82, false abstention 0.036 / 0.044 / 0.011, off-topic given
+# no quote 0.55 / 0.75 / 0.83, answered plainly 0.15 / 0.19 / 0.42 (test, fresh, fresh2;
+# fresh2's first scoring).
 FLOORS = {
-    "test.jsonl": {"recall@1": 0.59, "recall@3": 0.69, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
-                   "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.08},
-    "fresh.jsonl": {"recall@1": 0.52, "recall@3": 0.66, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
-                    "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.08},
+    "test.jsonl": {"recall@1": 0.60, "recall@3": 0.70, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
+                   "offtopic_not_answered": 0.95, "offtopic_none": 0.45, "answered_answerable": 0.1, "structure": 0.7},
+    "fresh.jsonl": {"recall@1": 0.58, "recall@3": 0.72, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
+                    "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.14, "structure": 0.75},
+    "fresh2.jsonl": {"recall@1": 0.65, "recall@3": 0.76, "false_abstention": 0.04, "ontopic_not_answered": 0.8,
+                     "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.35, "structure": 0.75},
 }
-# Structure questions of test.jsonl (10): what naming a part brings ("Quelles rubriques… ?").
-STRUCTURE_FLOOR = 0.6
 
 
 @pytest.mark.parametrize("split", [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT], ids=lambda p: p.name)
@@ -62,7 +67,7 @@ def test_the_decision_was_fitted_on_the_current_calibration_files():
     assert fitted == {name: file_sha256(path) for name, path in CALIBRATION.items()}, "run `make calibrate` again"
 
 
-@pytest.fixture(scope="module", params=[TEST_SPLIT, FRESH_SPLIT], ids=lambda p: p.name)
+@pytest.fixture(scope="module", params=[TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT], ids=lambda p: p.name)
 def split(request):
     return request.param
 
@@ -88,8 +93,7 @@ def test_heldout_floors(split, report):
     assert fig(report, "offtopic_not_answered") >= floors["offtopic_not_answered"], text
     assert fig(report, "offtopic_none") >= floors["offtopic_none"], text
     assert fig(report, "answered_answerable") >= floors["answered_answerable"], text
-    if split == TEST_SPLIT:
-        assert report["modes"]["fused"]["by_kind"]["structure"]["recall@1"]["value"] >= STRUCTURE_FLOOR, text
+    assert report["modes"]["fused"]["by_kind"]["structure"]["recall@1"]["value"] >= floors["structure"], text
 
 
 @pytest.mark.slow
