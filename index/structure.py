@@ -51,6 +51,7 @@ OPENS = frozenset("ouvre ouvrent commence commencent debute debutent lance opens
 ENDS = frozenset("termine terminent acheve conclut clot finit end ends ending close closes concludes".split())
 AFTER = frozenset("apres suit suivante suivant enchaine after follows following next".split())
 BEFORE = frozenset("avant precede precedent precedant precedente before precedes preceding".split())
+ANSWERS = frozenset("repond repondu reponse reponses reagit reagi answer answers answered reply replies".split())
 WHICH = frozenset("quel quelle quels quelles which what".split())
 # The kind of each document, as a reader names it ("le compte rendu", "l'entretien").
 KIND_WORDS = {
@@ -69,8 +70,9 @@ NOT_TEXT = frozenset({"title", "heading", "caption", "comment-header"})
 @dataclass(frozen=True)
 class Place:
     """Where a question points: ``what`` is "nth" (the ``n``-th ``part``, -1 the last),
-    "section" (the passages under a heading whose words the question holds), or "after" /
-    "before" (the ``part`` next to the passage the rest of the question is about)."""
+    "section" (the passages under a heading whose words the question holds), "after" /
+    "before" (the ``part`` next to the passage the rest of the question is about), or
+    "answer-to" (the answer to the question the rest of the question is about)."""
 
     what: str
     part: str = "paragraph"
@@ -105,6 +107,9 @@ def asked_place(question: str) -> Place | None:
             return Place("nth", part, 1)
         if said & ENDS:
             return Place("nth", part, -1)
+        if said & ANSWERS and any(p == "question" for _, p in nouns):
+            # "Que répond-il à la question sur l'écologie ?": the answer, not the question
+            return Place("answer-to", "question")
         if part == "question" and said & AFTER:
             return Place("after", "question")
         if part == "question" and said & BEFORE:
@@ -205,6 +210,12 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
         else:
             target = max((p for p in questions if p < topic), default=None)
         return [r for r, c in rows if c.part == "question" and c.paragraph == target]
+    if place.what == "answer-to":
+        asked = [(r, c) for r, c in rows if c.part == "question" and r in scores]
+        if not asked:
+            return []
+        start = max(asked, key=lambda rc: scores[rc[0]])[1].paragraph
+        return _under(rows, start, "question", lambda c: c.part == "answer")
     # "nth"
     if place.part in ("question", "answer", "heading"):
         counted = "heading" if place.part == "heading" else "question"

@@ -25,6 +25,7 @@ from ingest.model import Chunk, Source
         ("Quelle question suit le passage sur le Rwanda ?", Place("after", "question")),
         ("Quelle question précède le récit de la table ronde ?", Place("before", "question")),
         ("Comment se termine l'interview ?", Place("nth", "end", -1)),
+        ("Que répond-il à la question sur les droits ?", Place("answer-to", "question")),
         ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
         ("How does the report end?", Place("nth", "end", -1)),
     ],
@@ -124,6 +125,10 @@ def test_after_and_before_a_topic_read_the_passage_the_search_ranks_first():
     rwanda = {r: (1.0 if CHUNKS[r].paragraph == 6 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
     assert _at("Quelle question suit le passage sur le Rwanda ?", rwanda) == {("itw", 7)}
     assert _at("Quelle question précède le passage sur le Rwanda ?", rwanda) == {("itw", 4)}
+    rights = {r: (1.0 if CHUNKS[r].paragraph == 7 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
+    assert _at("Que répond l'invité à la question sur les droits ?", rights) == {("itw", 8)}
+    moments = {r: (1.0 if CHUNKS[r].paragraph == 4 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
+    assert _at("Quelle réponse donne-t-il à la question sur les moments forts ?", moments) == {("itw", 5), ("itw", 6)}
 
 
 def test_without_a_document_named_the_best_ranked_document_that_has_the_place_answers():
