@@ -24,8 +24,8 @@ def _words(spec: dict[str, str]) -> dict[str, str]:
 
 
 ORDINALS: dict[str, int] = {
-    **{w: 1 for w in "premier premiere 1er 1re first".split()},
-    **{w: 2 for w in "deuxieme second seconde 2e 2eme".split()},
+    **{w: 1 for w in "premier premiere 1er 1re 1ere first".split()},
+    **{w: 2 for w in "deuxieme second seconde 2e 2eme 2nd 2nde".split()},
     **{w: 3 for w in "troisieme 3e 3eme third".split()},
     **{w: 4 for w in "quatrieme 4e 4eme fourth".split()},
     **{w: 5 for w in "cinquieme 5e 5eme fifth".split()},
@@ -51,6 +51,7 @@ OPENS = frozenset("ouvre ouvrent commence commencent debute debutent lance opens
 ENDS = frozenset("termine terminent acheve conclut clot finit end ends ending close closes concludes".split())
 AFTER = frozenset("apres suit suivante suivant enchaine after follows following next".split())
 BEFORE = frozenset("avant precede precedent precedant precedente before precedes preceding".split())
+RANKS = frozenset("position place rang".split())
 ANSWERS = frozenset("repond repondu reponse reponses reagit reagi answer answers answered reply replies".split())
 WHICH = frozenset("quel quelle quels quelles which what".split())
 # The kind of each document, as a reader names it ("le compte rendu", "l'entretien").
@@ -90,17 +91,22 @@ def asked_place(question: str) -> Place | None:
     nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
     ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
     said = set(words)
-    if any(part == "heading" for _, part in nouns) and not ordinals:
+    if any(part == "heading" for _, part in nouns) and not any(i + 1 < len(words) and words[i + 1] in PLACE_NOUNS
+                                                               for i, _ in ordinals):
         # "Quelle partie … rapporte les décisions ?" asks for a heading (index.fusion.asked_rows),
         # "Que contient la partie Décisions ?" for what stands under it
         if any(i and words[i - 1] in WHICH for i, part in nouns if part == "heading"):
             return None
         return Place("section", "heading")
-    if ordinals and nouns:
-        # the place noun nearest to the ordinal ("la troisième question", "la question … en quatrième position")
-        i, n = ordinals[0]
-        part = min(nouns, key=lambda x: abs(x[0] - i))[1]
-        return Place("nth", part, n)
+    for i, n in ordinals:
+        # "la troisième question", "the last question": the ordinal names its place; "arrive en
+        # quatrième position", "demande en dernier", "asks last": the nearest place noun. Not
+        # "la question débattue lors de la deuxième table ronde".
+        if i + 1 < len(words) and words[i + 1] in PLACE_NOUNS:
+            return Place("nth", PLACE_NOUNS[words[i + 1]], n)
+        adverb = "en" in words[max(0, i - 2):i] or (i + 1 < len(words) and words[i + 1] in RANKS) or i == len(words) - 1
+        if adverb and nouns:
+            return Place("nth", min(nouns, key=lambda x: abs(x[0] - i))[1], n)
     if nouns:
         part = nouns[0][1]
         if said & OPENS:

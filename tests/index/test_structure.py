@@ -16,6 +16,8 @@ from ingest.model import Chunk, Source
         ("Quelle question arrive en quatrième position dans l'entretien ?", Place("nth", "question", 4)),
         ("Quelle est l'avant-dernière question de l'entretien ?", Place("nth", "question", -2)),
         ("What is the second to last question?", Place("nth", "question", -2)),
+        ("What does the interviewer ask last?", Place("nth", "question", -1)),
+        ("Quelle est la 1ère question ?", Place("nth", "question", 1)),
         ("Que demande le journaliste en tout dernier ?", Place("nth", "question", -1)),
         ("Par quelle question l'intervieweur lance-t-il l'échange ?", Place("nth", "question", 1)),
         ("Quelle est la deuxième réponse de l'interviewé ?", Place("nth", "answer", 2)),
@@ -40,6 +42,8 @@ def test_asked_place_reads_the_place_a_question_points_at(question, place):
         "Qui a lancé le collectif ?",  # "lancé", but no document named by its kind
         "Quand se termine la formation ?",
         "Quelle est la première recommandation ?",  # an ordinal, but no place named
+        "Quelle question a été débattue lors de la deuxième table ronde ?",  # the ordinal counts round tables
+        "What question did the first round table raise?",
         "Pour toute question, à qui s'adresser ?",  # a place named, nothing counted
         "Comment aider les personnes âgées ?",  # "comment" is not a comment
         "Quelle part des dossiers est abandonnée ?",
