@@ -14,7 +14,9 @@ from pathlib import Path
 from ingest.chunk import ChunkSettings
 from ingest.errors import SettingsError
 
-DENSE_TEXT_VERSION = 3  # 2: a document's author is no longer named before each passage; 3: titles and headings are passages
+# 2: a document's author is no longer named before each passage; 3: titles and headings are
+# passages; 4: a passage of text is read with the heading (or title) it stands under
+DENSE_TEXT_VERSION = 4
 MAX_TOP_K = 50
 
 
@@ -29,7 +31,7 @@ class Settings:
     model_dir: Path
     # index
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    section_context: bool = True  # embed an answer with the question it answers
+    section_context: bool = True  # embed an answer with its question, a text with its heading or title
     people_context: bool = True  # make who speaks and whom they report searchable
     part_labels: bool = True  # read a framing passage with what it is ("Question de l'intervieweur :")
     exact_max_passages: int = 100_000  # above it, an approximate (IVF, 8-bit) vector index

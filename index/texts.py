@@ -27,8 +27,9 @@ PART_LABELS = {
 
 
 def passage_text(chunk: Chunk, settings: Settings) -> str:
-    """The text embedded for a passage: an answer is read with the question it answers,
-    and a passage with the people who say it or are reported in it. A question passage
+    """The text embedded for a passage: an answer is read with the question it answers, a
+    passage of text with its heading or its document's title, and a passage with the
+    people who say it or are reported in it. A question passage
     is not read with its section: it is the section.
 
     A document's author is left out: the same name on every passage of a document tells
@@ -37,7 +38,10 @@ def passage_text(chunk: Chunk, settings: Settings) -> str:
     parts = []
     if settings.part_labels and chunk.part in PART_LABELS:
         parts.append(PART_LABELS[chunk.part] + " :")
-    if settings.section_context and chunk.section and chunk.part == "answer":
+    # An answer is read with its question; a passage of text with the heading it stands
+    # under, or the title that opens its document ("À Port-Sillac, l'algorithme…" before
+    # "En 2023, la caisse a effectué 4 800 contrôles"): what the document is about.
+    if settings.section_context and chunk.section and chunk.part in ("answer", "text"):
         parts.append(chunk.section)
     names = _people(chunk, author=False) if settings.people_context else ""
     if names:

@@ -160,18 +160,23 @@ def test_dense_text_names_voices_and_reported_people_but_not_a_documents_author(
     from index.texts import lexical_text, passage_text
     from ingest.model import Chunk, Person
 
-    def make(role, speaker, reported=(), part="text"):
+    def make(role, speaker, reported=(), part="text", section="La question ?"):
         return Chunk(id="x", source_id="s", text="Le texte du passage.", start=0, end=20, paragraph=1, page=None,
-                     section="La question ?", speaker=speaker, role=role, reported=reported, part=part)
+                     section=section, speaker=speaker, role=role, reported=reported, part=part)
 
     katia = (Person("Katia Roux", "Amnesty France"),)
-    by_author = make("author", "Haut Conseil du travail social", katia)
+    by_author = make("author", "Haut Conseil du travail social", katia, section=None)
     assert passage_text(by_author, settings) == "Katia Roux :\nLe texte du passage."
     assert "Haut Conseil du travail social" in lexical_text(by_author, settings)  # BM25 still sees the author
-    assert passage_text(make("author", "Auteur"), settings) == "Le texte du passage."
+    assert passage_text(make("author", "Auteur", section=None), settings) == "Le texte du passage."
+    # a passage of text is read with the heading it stands under (or its document's title)
+    under = make("author", "Auteur", section="Recommandations")
+    assert passage_text(under, settings) == "Recommandations\nLe texte du passage."
+    assert passage_text(under, replace(settings, section_context=False)) == "Le texte du passage."
+    assert passage_text(make("commenter", "Un lecteur", part="comment"), settings) == "Commentaire d'un lecteur :\nUn lecteur :\nLe texte du passage."
     answer = make("interviewee", "Olivier Griffith", katia, part="answer")
     assert passage_text(answer, settings) == "La question ?\nOlivier Griffith, Katia Roux :\nLe texte du passage."
-    assert passage_text(make("commenter", "Un lecteur (commentaire)"), settings).startswith("Un lecteur (commentaire) :")
+    assert passage_text(make("commenter", "Un lecteur (commentaire)", section=None), settings).startswith("Un lecteur (commentaire) :")
 
 
 def test_a_question_passage_is_not_read_with_its_section(settings):
