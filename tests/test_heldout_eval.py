@@ -44,13 +44,16 @@ CALIBRATION = {
 # fresh2's first scoring). With answers asked for by their question and the decision
 # refitted: R@1 0.634 / 0.615 / 0.727, R@3 0.732 / 0.756 / 0.830, structure 0.80 / 0.85 /
 # 0.89, false abstention 0.036 / 0.052 / 0.023, answered plainly 0.12 / 0.19 / 0.41.
+# Then with passages of text read with their heading or title: R@1 0.634 / 0.644 / 0.761,
+# R@3 0.759 / 0.793 / 0.830, structure 0.80 / 0.85 / 0.87, false abstention 0.027 / 0.030 /
+# 0.000, off-topic given no quote 0.64 / 0.75 / 0.83, answered plainly 0.16 / 0.19 / 0.44.
 FLOORS = {
-    "test.jsonl": {"recall@1": 0.60, "recall@3": 0.70, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
-                   "offtopic_not_answered": 0.95, "offtopic_none": 0.45, "answered_answerable": 0.1, "structure": 0.7},
-    "fresh.jsonl": {"recall@1": 0.58, "recall@3": 0.72, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
+    "test.jsonl": {"recall@1": 0.60, "recall@3": 0.72, "false_abstention": 0.06, "ontopic_not_answered": 0.8,
+                   "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.12, "structure": 0.7},
+    "fresh.jsonl": {"recall@1": 0.60, "recall@3": 0.75, "false_abstention": 0.05, "ontopic_not_answered": 0.8,
                     "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.14, "structure": 0.75},
-    "fresh2.jsonl": {"recall@1": 0.68, "recall@3": 0.78, "false_abstention": 0.04, "ontopic_not_answered": 0.8,
-                     "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.35, "structure": 0.8},
+    "fresh2.jsonl": {"recall@1": 0.72, "recall@3": 0.78, "false_abstention": 0.04, "ontopic_not_answered": 0.8,
+                     "offtopic_not_answered": 0.95, "offtopic_none": 0.5, "answered_answerable": 0.38, "structure": 0.8},
 }
 
 
