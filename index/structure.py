@@ -64,6 +64,8 @@ KIND_WORDS = {
     "opinion": "avis opinion",
 }
 KINDS = frozenset(w for words in KIND_WORDS.values() for w in words.split()) - {"compte", "verbal"}
+# A question that names no document asks about a place in one of its best candidates'.
+TOP_DOCUMENTS = 3
 # Parts that are not paragraphs of the text itself.
 NOT_TEXT = frozenset({"title", "heading", "caption", "comment-header"})
 
@@ -181,13 +183,21 @@ def place_rows(
     scores: Mapping[int, float],
     chunk_of: Callable[[int], Chunk],
 ) -> set[int]:
-    """The rows of the passages standing at ``place``, in the document the question names
-    or else the one whose candidate ranks best (``scores``) among those that have such a
-    place; ``document(source_id)`` lists a document's (row, passage) in reading order."""
+    """The rows of the passages standing at ``place``, in the document the question names,
+    or else in the first of the documents of the best ``TOP_DOCUMENTS`` candidates
+    (``scores``) that has such a place; ``document(source_id)`` lists a document's (row,
+    passage) in reading order."""
     named = named_documents(question, sources)
     ranked = sorted(scores, key=lambda r: -scores[r])
-    order = list(dict.fromkeys([s for s in (chunk_of(r).source_id for r in ranked) if s in named]
-                               + [chunk_of(r).source_id for r in ranked]))
+    if named:
+        # that document and no other: "la deuxième partie de l'interview" is not the note's
+        order = [s for s in dict.fromkeys(chunk_of(r).source_id for r in ranked) if s in named] or sorted(named)
+    else:
+        # A heading's words name its document ("la partie Recommandations"); otherwise
+        # "Dans la deuxième partie de son intervention, que dit X ?" is about the documents
+        # the search finds, not about the first one that has parts.
+        top = ranked if place.what == "section" else ranked[:TOP_DOCUMENTS]
+        order = list(dict.fromkeys(chunk_of(r).source_id for r in top))
     for sid in order:
         rows = document(sid)
         found = _resolve(place, question, rows, scores)

@@ -135,12 +135,19 @@ def test_after_and_before_a_topic_read_the_passage_the_search_ranks_first():
     assert _at("Quelle réponse donne-t-il à la question sur les moments forts ?", moments) == {("itw", 5), ("itw", 6)}
 
 
-def test_without_a_document_named_the_best_ranked_document_that_has_the_place_answers():
-    scores = {r: (1.0 if CHUNKS[r].source_id == "rap" else 0.5) for r in range(len(CHUNKS))}
-    # the report ranks first but has no questions: the interview answers
+def test_without_a_document_named_a_document_of_the_best_candidates_that_has_the_place_answers():
+    first = {r: 1.0 - 0.01 * r for r in range(len(CHUNKS))}
+    report = [r for r, c in enumerate(CHUNKS) if c.source_id == "rap"]
+    # the report's first two passages rank first but it has no questions; the interview is third
+    scores = {**{r: 0.1 for r in first}, report[0]: 1.0, report[1]: 0.9, 3: 0.8}
     assert _at("Quelle est la deuxième question ?", scores) == {("itw", 4)}
+    # the interview is not among the best candidates: no place, rather than another document's
+    only_report = {**{r: 0.1 for r in first}, **{r: 1.0 for r in report}}
+    assert _at("Quelle est la deuxième question ?", only_report) == set()
     assert named_documents("Quelle est la deuxième question ?", SOURCES) == set()
     assert named_documents("Comment se termine le rapport ?", SOURCES) == {"rap"}
+    # a document named that has no such place gives none, not another document's
+    assert _at("Quelle est la deuxième partie de l'interview ?") == set()
 
 
 class _Fake:
