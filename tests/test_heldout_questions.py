@@ -90,7 +90,7 @@ def fresh():
 
 
 def test_fresh_split_is_well_formed_new_and_its_gold_exists(fresh, questions, docs):
-    assert check.fresh_problems(fresh, questions, docs) == []
+    assert check.later_problems("fresh.jsonl", fresh, questions, docs) == []
 
 
 def test_fresh_paraphrases_share_no_analysed_term_with_their_gold(fresh, docs):
@@ -99,32 +99,35 @@ def test_fresh_paraphrases_share_no_analysed_term_with_their_gold(fresh, docs):
 
 def test_the_fresh_check_catches_a_question_of_the_first_set(fresh, questions, docs):
     again = {**questions[0], "id": "f999", "q": "  " + questions[0]["q"].upper()}
-    assert any("f999: already in questions.jsonl" in p for p in check.fresh_problems([*fresh, again], questions, docs))
+    assert any("f999: already in questions.jsonl" in p
+               for p in check.later_problems("fresh.jsonl", [*fresh, again], questions, docs))
 
 
 def test_added_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
     more = check.load_questions(check.MORE)
-    assert check.more_problems(more, questions + fresh, docs) == []
+    assert check.later_problems("calibration_more.jsonl", more, questions + fresh, docs) == []
     assert check.paraphrase_overlaps(more, docs) == []
     # a question of a test split is caught
     again = {**fresh[0], "id": "c999"}
-    assert any("c999: already in an earlier file" in p for p in check.more_problems([*more, again], questions + fresh, docs))
+    assert any("c999: already in an earlier file" in p
+               for p in check.later_problems("calibration_more.jsonl", [*more, again], questions + fresh, docs))
 
 
 def test_structure_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
     more, structure = check.load_questions(check.MORE), check.load_questions(check.STRUCTURE)
-    assert check.structure_file_problems(structure, questions + fresh + more, docs) == []
+    assert check.later_problems("calibration_structure.jsonl", structure, questions + fresh + more, docs) == []
     assert {q["kind"] for q in structure} == {"structure"}
     again = {**fresh[0], "id": "s999"}
     assert any("s999: already in an earlier file" in p
-               for p in check.structure_file_problems([*structure, again], questions + fresh + more, docs))
+               for p in check.later_problems("calibration_structure.jsonl", [*structure, again], questions + fresh + more, docs))
 
 
 def test_third_test_split_is_well_formed_and_shares_no_question_with_any_file(fresh, questions, docs):
     more, structure, fresh2 = (check.load_questions(p) for p in (check.MORE, check.STRUCTURE, check.FRESH2))
     earlier = questions + fresh + more + structure
-    assert check.fresh2_problems(fresh2, earlier, docs) == []
+    assert check.later_problems("fresh2.jsonl", fresh2, earlier, docs) == []
     assert check.paraphrase_overlaps(fresh2, docs) == []
     # a calibration question slipped into the test split is caught
     again = {**structure[0], "id": "g999"}
-    assert any("g999: already in another file" in p for p in check.fresh2_problems([*fresh2, again], earlier, docs))
+    assert any("g999: already in another file" in p
+               for p in check.later_problems("fresh2.jsonl", [*fresh2, again], earlier, docs))

@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -181,42 +182,46 @@ def repeats(later: list[dict], earlier: list[dict], where: str) -> list[str]:
     return out + [f"{q['id']}: id already in {where}" for q in later if q["id"] in ids]
 
 
-def fresh_problems(fresh: list[dict], older: list[dict], docs: dict[str, Document]) -> list[str]:
-    """What is wrong with the fresh test split: as for the first set, with its own minimums,
-    plus any question or id it shares with the first set."""
-    return structure_problems(fresh, docs, FRESH_MINIMUMS, FRESH_MIN_TOTAL, MIN_ADDED) + repeats(fresh, older, "questions.jsonl")
+@dataclass(frozen=True)
+class Later:
+    """A question file written after questions.jsonl: its own minimums, and no question or
+    id of the files written before it (``earlier`` names them in the messages)."""
+
+    path: Path
+    minimums: dict[str, int]
+    min_total: int
+    min_added: int
+    earlier: str
 
 
-def more_problems(more: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
-    """What is wrong with the added calibration questions: malformed, unknown gold, or a
-    question (or id) of an earlier file, test splits included."""
-    return structure_problems(more, docs, MORE_MINIMUMS, 60, 15) + repeats(more, earlier, "an earlier file")
+# In the order they were written: each is checked against questions.jsonl and those before it.
+LATER = {
+    "fresh.jsonl": Later(FRESH, FRESH_MINIMUMS, FRESH_MIN_TOTAL, MIN_ADDED, "questions.jsonl"),
+    "calibration_more.jsonl": Later(MORE, MORE_MINIMUMS, 60, 15, "an earlier file"),
+    "calibration_structure.jsonl": Later(STRUCTURE, STRUCTURE_MINIMUMS, 45, 10, "an earlier file"),
+    "fresh2.jsonl": Later(FRESH2, FRESH2_MINIMUMS, 100, MIN_ADDED, "another file"),
+}
 
 
-def structure_file_problems(structure: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
-    """What is wrong with the calibration questions about structure: malformed, unknown gold,
-    or a question (or id) of an earlier file, test splits included."""
-    return structure_problems(structure, docs, STRUCTURE_MINIMUMS, 45, 10) + repeats(structure, earlier, "an earlier file")
-
-
-def fresh2_problems(fresh2: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
-    """What is wrong with the third test split: malformed, unknown gold, too few of a kind,
-    or a question (or id) of any other file."""
-    return structure_problems(fresh2, docs, FRESH2_MINIMUMS, 100, MIN_ADDED) + repeats(fresh2, earlier, "another file")
+def later_problems(name: str, questions: list[dict], earlier: list[dict], docs: dict[str, Document]) -> list[str]:
+    """What is wrong with the later file ``name`` (``LATER``): malformed, unknown gold, too
+    few of a kind, or a question (or id) of an ``earlier`` file, test splits included."""
+    spec = LATER[name]
+    return (structure_problems(questions, docs, spec.minimums, spec.min_total, spec.min_added)
+            + repeats(questions, earlier, spec.earlier))
 
 
 def main() -> int:
-    questions, fresh, more = load_questions(), load_questions(FRESH), load_questions(MORE)
-    structure, fresh2 = load_questions(STRUCTURE), load_questions(FRESH2)
     with tempfile.TemporaryDirectory() as tmp:
         docs = load_eval_documents(write_eval_corpus(Path(tmp) / "corpus"))
+    earlier = load_questions()
+    checked = [("questions.jsonl", earlier, structure_problems(earlier, docs))]
+    for name, spec in LATER.items():
+        questions = load_questions(spec.path)
+        checked.append((name, questions, later_problems(name, questions, earlier, docs)))
+        earlier = earlier + questions
     failed = 0
-    for name, qs, problems in (("questions.jsonl", questions, structure_problems(questions, docs)),
-                               ("fresh.jsonl", fresh, fresh_problems(fresh, questions, docs)),
-                               ("calibration_more.jsonl", more, more_problems(more, questions + fresh, docs)),
-                               ("calibration_structure.jsonl", structure,
-                                structure_file_problems(structure, questions + fresh + more, docs)),
-                               ("fresh2.jsonl", fresh2, fresh2_problems(fresh2, questions + fresh + more + structure, docs))):
+    for name, qs, problems in checked:
         print(f"# {name}")
         for kind, n in counts(qs).items():
             print(f"{kind:30} {n}")
