@@ -93,19 +93,19 @@ def asked_place(question: str) -> Place | None:
     nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
     ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
     said = set(words)
-    if any(part == "heading" for _, part in nouns) and not any(i + 1 < len(words) and words[i + 1] in PLACE_NOUNS
-                                                               for i, _ in ordinals):
+    # "la troisième question", "the last question": the ordinal names its place (word → place)
+    bound = {i: PLACE_NOUNS[words[i + 1]] for i, _ in ordinals if i + 1 < len(words) and words[i + 1] in PLACE_NOUNS}
+    if any(part == "heading" for _, part in nouns) and not bound:
         # "Quelle partie … rapporte les décisions ?" asks for a heading (index.fusion.asked_rows),
         # "Que contient la partie Décisions ?" for what stands under it
         if any(i and words[i - 1] in WHICH for i, part in nouns if part == "heading"):
             return None
         return Place("section", "heading")
     for i, n in ordinals:
-        # "la troisième question", "the last question": the ordinal names its place; "arrive en
-        # quatrième position", "demande en dernier", "asks last": the nearest place noun. Not
-        # "la question débattue lors de la deuxième table ronde".
-        if i + 1 < len(words) and words[i + 1] in PLACE_NOUNS:
-            return Place("nth", PLACE_NOUNS[words[i + 1]], n)
+        if i in bound:
+            return Place("nth", bound[i], n)
+        # "arrive en quatrième position", "demande en dernier", "asks last": the nearest place
+        # noun. Not "la question débattue lors de la deuxième table ronde".
         adverb = "en" in words[max(0, i - 2):i] or (i + 1 < len(words) and words[i + 1] in RANKS) or i == len(words) - 1
         if adverb and nouns:
             return Place("nth", min(nouns, key=lambda x: abs(x[0] - i))[1], n)
