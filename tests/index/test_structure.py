@@ -136,13 +136,13 @@ def test_after_and_before_a_topic_read_the_passage_the_search_ranks_first():
 
 
 def test_without_a_document_named_a_document_of_the_best_candidates_that_has_the_place_answers():
-    first = {r: 1.0 - 0.01 * r for r in range(len(CHUNKS))}
+    low = {r: 0.1 for r in range(len(CHUNKS))}
     report = [r for r, c in enumerate(CHUNKS) if c.source_id == "rap"]
     # the report's first two passages rank first but it has no questions; the interview is third
-    scores = {**{r: 0.1 for r in first}, report[0]: 1.0, report[1]: 0.9, 3: 0.8}
+    scores = {**low, report[0]: 1.0, report[1]: 0.9, 3: 0.8}
     assert _at("Quelle est la deuxième question ?", scores) == {("itw", 4)}
     # the interview is not among the best candidates: no place, rather than another document's
-    only_report = {**{r: 0.1 for r in first}, **{r: 1.0 for r in report}}
+    only_report = {**low, **{r: 1.0 for r in report}}
     assert _at("Quelle est la deuxième question ?", only_report) == set()
     assert named_documents("Quelle est la deuxième question ?", SOURCES) == set()
     assert named_documents("Comment se termine le rapport ?", SOURCES) == {"rap"}
