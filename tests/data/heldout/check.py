@@ -40,6 +40,8 @@ FRESH = HERE / "fresh.jsonl"
 MORE = HERE / "calibration_more.jsonl"
 STRUCTURE = HERE / "calibration_structure.jsonl"
 FRESH2 = HERE / "fresh2.jsonl"
+NUMBERS = HERE / "calibration_numbers.jsonl"
+FRESH3 = HERE / "fresh3.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -74,6 +76,18 @@ FRESH2_MINIMUMS = {
     "fact": 5,
     "people": 5,
     "unanswerable-ontopic": 5,
+    "unanswerable-offtopic": 5,
+}
+# Calibration questions that ask for a paragraph or a page by its number
+# (calibration_numbers.jsonl), and the fourth test split (fresh3.jsonl), written beside them.
+NUMBERS_MINIMUMS = {"structure": 30, "unanswerable-ontopic": 5, "fact": 5}
+FRESH3_MINIMUMS = {
+    "structure": 25,
+    "paraphrase": 20,
+    "english": 10,
+    "fact": 5,
+    "people": 5,
+    "unanswerable-ontopic": 8,
     "unanswerable-offtopic": 5,
 }
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
@@ -200,6 +214,8 @@ LATER = {
     "calibration_more.jsonl": Later(MORE, MORE_MINIMUMS, 60, 15, "an earlier file"),
     "calibration_structure.jsonl": Later(STRUCTURE, STRUCTURE_MINIMUMS, 45, 10, "an earlier file"),
     "fresh2.jsonl": Later(FRESH2, FRESH2_MINIMUMS, 100, MIN_ADDED, "another file"),
+    "calibration_numbers.jsonl": Later(NUMBERS, NUMBERS_MINIMUMS, 45, 15, "an earlier file"),
+    "fresh3.jsonl": Later(FRESH3, FRESH3_MINIMUMS, 100, MIN_ADDED, "another file"),
 }
 
 
