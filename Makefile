@@ -51,17 +51,18 @@ test: install browser
 # questions, each asked of the corpus it was written for; the test splits are refused, their hashes recorded.
 EVAL_CORPUS := .verbatim/eval-corpus
 # Each file is asked of the corpus it was written for: the shipped one, or the evaluation corpus.
-CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_more.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_structure.jsonl@$(EVAL_CORPUS)
+CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_more.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_structure.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_numbers.jsonl@$(EVAL_CORPUS)
 $(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
 	$(PY) tests/data/eval_corpus.py $(EVAL_CORPUS)
 calibrate: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim calibrate --corpus corpus $(CALIBRATION)
 
-# Held-out figures: the three frozen test splits, scored once the decision is fitted.
+# Held-out figures: the four frozen test splits, scored once the decision is fitted.
 heldout: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/test.jsonl
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh.jsonl
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh2.jsonl
+	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh3.jsonl
 
 # `make bench BENCH_ARGS=--full` adds the 1M-passage scale case.
 BENCH_ARGS ?=

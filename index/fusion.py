@@ -91,10 +91,14 @@ class Ranking:
     asked: frozenset[int]  # the candidates whose part the question asks for (asked_rows)
 
 
-def rank(question: str, found: Evidence, settings: Settings, same_language: bool, index: Searched) -> Ranking:
+def rank(question: str, found: Evidence, settings: Settings, same_language: bool, index: Searched,
+         admits: Callable[[Chunk], bool] | None = None) -> Ranking:
     """Every signal of the fusion computed for the candidates of ``found``, and mixed (:func:`fuse`).
 
     The one place where a signal is wired in: both backends call it with their evidence.
+    The passages standing at a place the question asks for ("le § 22", "la troisième
+    question") are ranked even when neither search found them, if ``admits`` (the search's
+    filter) lets them through: their words need not resemble the question's.
     """
     candidates = found.candidates
     frames = frame_rows(candidates, lambda r: index.chunk(r).part)
@@ -109,7 +113,9 @@ def rank(question: str, found: Evidence, settings: Settings, same_language: bool
         # replaces the parts asked for by name: all the questions are not the third one.
         plain = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
                      matched, latent)
-        at = place_rows(place, question, index.document, index.sources, plain, index.chunk) & candidates
+        at = place_rows(place, question, index.document, index.sources, plain, index.chunk)
+        if admits is not None:
+            at = {r for r in at if r in candidates or admits(index.chunk(r))}
         if at:
             asked = at
     scores = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
@@ -138,16 +144,16 @@ def fuse(
     weighted or RRF score is multiplied by ``settings.frame_weight``; ``word_match`` gives the
     word-vector match of candidates (:func:`word_match`) and ``latent`` their latent match
     (``index.latent``): the weighted fusion adds each, scaled to [0, 1] over the candidates.
-    ``asked`` are the candidates whose part the question asks for (:func:`asked_rows`): the
-    weighted fusion adds ``settings.part_weight`` to them and does not rank them as frames.
+    ``asked`` are the rows whose part or place the question asks for (:func:`asked_rows`,
+    ``index.structure``): the weighted fusion adds ``settings.part_weight`` to them and does
+    not rank them as frames; a place outside the candidates enters with that weight alone.
     """
     fused = _mix(dense, lexical, lexical_order, lexical_max, settings, same_language)
     if settings.fusion == "weighted":
         _add_scaled(fused, word_match, settings.word_match_weight)
         _add_scaled(fused, latent, settings.latent_weight)
         for r in asked:
-            if r in fused:
-                fused[r] += settings.part_weight
+            fused[r] = fused.get(r, 0.0) + settings.part_weight
     else:
         asked = ()
     if settings.frame_weight != 1.0 and settings.fusion in ("weighted", "rrf"):  # scores are >= 0 there

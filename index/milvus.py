@@ -311,6 +311,19 @@ class MilvusIndex:
         cosine.update({r: float(vectors[r] @ q) for r in lexical if r not in dense})
         return Found(dense, lexical, cosine, place, terms, expr)
 
+    def _read_outside(self, found: Found, rows: list[int], question_vector: np.ndarray) -> None:
+        """The cosine and corpus place of passages ranked outside both searches' candidates
+        (a place the question asks for, index.fusion.rank), in one query, into ``found``."""
+        if not rows:
+            return
+        q = np.asarray(question_vector, dtype=np.float32).reshape(-1)
+        order_of = {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
+        for rec in self.client.query(self._passages, filter=f"pk in [{', '.join(map(str, rows))}]",
+                                     output_fields=["source_id", "start", "vector"]):
+            row = int(rec["pk"])
+            found.cosine[row] = float(np.asarray(rec["vector"], dtype=np.float32) @ q)
+            found.place[row] = (order_of.get(rec["source_id"], len(order_of)), int(rec["start"]))
+
     def search(
         self,
         question: str,
@@ -336,7 +349,8 @@ class MilvusIndex:
         lex_rows = list(found.lexical)
         # Every candidate's passage and latent terms were read by candidates(): they cost no query.
         ranking = rank(question, Evidence(found.dense, lexical, lex_rows, max(lexical.values(), default=0.0)), settings,
-                       same_language, self)
+                       same_language, self, where.admits if where else None)
+        self._read_outside(found, [r for r in ranking.scores if r not in found.cosine], question_vector)
         order = best(ranking.scores, k, found.place.__getitem__)
         dense_rank = {r: i for i, r in enumerate(found.dense)}
         lexical_rank = {r: i for i, r in enumerate(lex_rows)}

@@ -307,11 +307,12 @@ class Index:
         # no word shared with the corpus): the other then ranks alone (index.fusion).
         lexical = {r: float(lex_all[r]) for r in candidates}
         ranking = rank(question, Evidence(dense, lexical, lex_rows, float(lex_all.max()) if len(lex_all) else 0.0), settings,
-                       same_language, self)
+                       same_language, self, where.admits if where else None)
         order = best(ranking.scores, k)
         missing = [r for r in order if r not in dense]
         if missing:
-            # Passages found by BM25 alone still get their real cosine, for confidence.
+            # Passages found by BM25 alone, or by the place asked for, still get their real
+            # cosine, for confidence.
             rec = np.vstack([self.vectors.reconstruct(r) for r in missing])
             for r, s in zip(missing, rec @ q[0]):
                 dense[r] = float(s)

@@ -11,6 +11,7 @@ The vocabulary is that of documents in French and English, not of any corpus.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -70,10 +71,32 @@ TOP_DOCUMENTS = 3
 NOT_TEXT = frozenset({"title", "heading", "caption", "comment-header"})
 
 
+# "§ 22", "paragraphe n° 3", "alinéa 4", "page 2", "p. 3", "question 5": a place named by the
+# number a reader sees beside a quote (paragraphs and pages) or counts (questions).
+_NUMBERED = re.compile(
+    r"(?:(§+)|\b(paragraphes?|paragraphs?|para|alineas?|pages?|p|questions?)\b\.?)"
+    r"\s*(?:(?:n°|(?:n|no|nr|numero|number)\b\.?)\s*)?(\d{1,4})\b"
+)
+_NUMBERED_PART = {"para": "paragraph", "alinea": "paragraph", "p": "page"}
+
+
+def _numbered(question: str) -> Place | None:
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", question.lower()) if not unicodedata.combining(ch))
+    m = _NUMBERED.search(text)
+    if m is None:
+        return None
+    noun = "paragraph" if m.group(1) else m.group(2).rstrip("s")
+    part = _NUMBERED_PART.get(noun, PLACE_NOUNS.get(noun, noun))
+    n = int(m.group(3))
+    if part == "question":
+        return Place("nth", "question", n) if n else None
+    return Place("number", part, n)
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a question points: ``what`` is "nth" (the ``n``-th ``part``, -1 the last),
-    "section" (the passages under a heading whose words the question holds), "after" /
+    "number" (the paragraph or page numbered ``n``, as quotes show it), "section" (the passages under a heading whose words the question holds), "after" /
     "before" (the ``part`` next to the passage the rest of the question is about), or
     "answer-to" (the answer to the question the rest of the question is about)."""
 
@@ -84,6 +107,9 @@ class Place:
 
 def asked_place(question: str) -> Place | None:
     """The place in a document that ``question`` asks for, or None."""
+    numbered = _numbered(question)
+    if numbered is not None:
+        return numbered
     words = folded_words(question)
     # "avant-dernière", "second to last": two or three words that make one ordinal
     text = " ".join(words)
@@ -196,7 +222,8 @@ def place_rows(
         # A heading's words name its document ("la partie Recommandations"); otherwise
         # "Dans la deuxième partie de son intervention, que dit X ?" is about the documents
         # the search finds, not about the first one that has parts.
-        top = ranked if place.what == "section" else ranked[:TOP_DOCUMENTS]
+        # A number names its place only in the documents that have it ("le § 30": the interview).
+        top = ranked if place.what in ("section", "number") else ranked[:TOP_DOCUMENTS]
         order = list(dict.fromkeys(chunk_of(r).source_id for r in top))
     for sid in order:
         rows = document(sid)
@@ -207,6 +234,10 @@ def place_rows(
 
 
 def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:
+    if place.what == "number":
+        if place.part == "page":
+            return [r for r, c in rows if c.page == place.n and _content(c)]
+        return [r for r, c in rows if c.paragraph == place.n]
     if place.what == "section":
         said = set(folded_words(question))
         headings = [c for _, c in rows if c.part == "heading" and set(folded_words(c.text)) <= said]

@@ -131,3 +131,19 @@ def test_third_test_split_is_well_formed_and_shares_no_question_with_any_file(fr
     again = {**structure[0], "id": "g999"}
     assert any("g999: already in another file" in p
                for p in check.later_problems("fresh2.jsonl", [*fresh2, again], earlier, docs))
+
+
+def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_and_new(fresh, questions, docs):
+    more, structure, fresh2, numbers, fresh3 = (check.load_questions(p) for p in (
+        check.MORE, check.STRUCTURE, check.FRESH2, check.NUMBERS, check.FRESH3))
+    earlier = questions + fresh + more + structure + fresh2
+    assert check.later_problems("calibration_numbers.jsonl", numbers, earlier, docs) == []
+    assert check.later_problems("fresh3.jsonl", fresh3, earlier + numbers, docs) == []
+    assert check.paraphrase_overlaps(fresh3, docs) == []
+    # a calibration question slipped into the test split is caught, and the other way round
+    again = {**numbers[0], "id": "h999"}
+    assert any("h999: already in another file" in p
+               for p in check.later_problems("fresh3.jsonl", [*fresh3, again], earlier + numbers, docs))
+    back = {**fresh2[0], "id": "n999"}
+    assert any("n999: already in an earlier file" in p
+               for p in check.later_problems("calibration_numbers.jsonl", [*numbers, back], earlier, docs))

@@ -34,6 +34,8 @@ QUESTIONS = [
     # Questions about a place in a document: Milvus reads the document's passages in one query.
     "Quelle est la troisième question de l'interview ?",
     "Comment se termine l'interview ?",
+    # A paragraph by its number: ranked even when neither search finds it.
+    "Que dit le § 30 de l'interview ?",
 ]
 
 

@@ -36,6 +36,8 @@ def test_the_same_words_about_content_do_not_pull_a_heading(eval_index, real_emb
         ("Que contient la section « Recommandations » de la note ?", "note-secret-professionnel-chatbots", {7, 8, 9}),
         ("Comment se termine le rapport sur la dématérialisation ?", "rapport-dematerialisation-haute-verniere", {12}),
         ("Quelle question suit le passage sur l'accord avec le Rwanda ?", "contre-sommet-ia-interview", {11}),
+        ("Que dit le § 22 ?", "contre-sommet-ia-interview", {22}),
+        ("What is on page 2 of the report?", "rapport-dematerialisation-haute-verniere", {5, 6, 7, 8, 9}),
     ],
 )
 def test_a_place_asked_for_comes_first_with_a_verbatim_quote(eval_index, real_embedder, real_settings, question, source,

@@ -30,6 +30,15 @@ from ingest.model import Chunk, Source
         ("Que répond-il à la question sur les droits ?", Place("answer-to", "question")),
         ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
         ("How does the report end?", Place("nth", "end", -1)),
+        # places named by the number a quote shows beside it
+        ("Que dit le § 22 ?", Place("number", "paragraph", 22)),
+        ("Montre le §31 de l'entretien.", Place("number", "paragraph", 31)),
+        ("Résume le paragraphe n° 3 de la note", Place("number", "paragraph", 3)),
+        ("Cite l'alinéa 11 de l'article.", Place("number", "paragraph", 11)),
+        ("para. 24 de l'interview, ça parle de quoi ?", Place("number", "paragraph", 24)),
+        ("What is on p. 2 of the report?", Place("number", "page", 2)),
+        ("Le rapport, qu'y a-t-il en page 3 ?", Place("number", "page", 3)),
+        ("Quelle est la question n°4 ?", Place("nth", "question", 4)),
     ],
 )
 def test_asked_place_reads_the_place_a_question_points_at(question, place):
@@ -49,6 +58,10 @@ def test_asked_place_reads_the_place_a_question_points_at(question, place):
         "Quelle part des dossiers est abandonnée ?",
         "Quelle partie du compte rendu rapporte les décisions ?",  # asks for the heading itself (asked_rows)
         "Quelles rubriques compte la note ?",
+        "Combien de pages compte le rapport ?",  # pages, but no number names one
+        "Quelle sanction prévoit l'article 226-13 du code pénal ?",  # a number, but no place word
+        "Qu'est-ce qui sera financé par les 2,3 millions d'euros prévus sur trois ans ?",
+        "En 2023, quelle part des demandes passait par le portail ?",
     ],
 )
 def test_questions_about_content_point_at_no_place(question):
@@ -150,6 +163,20 @@ def test_without_a_document_named_a_document_of_the_best_candidates_that_has_the
     assert _at("Quelle est la deuxième partie de l'interview ?") == set()
 
 
+def test_a_number_names_the_paragraph_or_page_a_quote_shows():
+    assert _at("Que dit le § 5 de l'interview ?") == {("itw", 5)}
+    assert _at("Que dit le paragraphe 2 de l'interview ?") == {("itw", 2)}  # a question is a paragraph too
+    assert _at("Que dit le § 3 de la note ?") == {("note", 3)}
+    assert _at("Que dit la page 2 du rapport ?") == {("rap", 2), ("rap", 3)}
+    assert _at("Que dit le § 40 de l'interview ?") == set()  # it has eleven
+    assert _at("Que dit la page 2 de l'interview ?") == set()  # it has no pages
+    # No document named: the one that has the number, wherever its passages rank
+    low = {r: 0.1 for r in range(len(CHUNKS))}
+    note_first = {**low, **{r: 1.0 for r, c in enumerate(CHUNKS) if c.source_id == "note"}}
+    assert _at("Que dit le § 10 ?", note_first) == {("itw", 10)}
+    assert _at("What is on page 2?", note_first) == {("rap", 2), ("rap", 3)}
+
+
 class _Fake:
     """The smallest index the ranking reads (index.fusion.Searched)."""
 
@@ -181,3 +208,15 @@ def test_the_passage_at_the_place_asked_ranks_first_and_replaces_the_parts_named
     off = rank("Quelle est la troisième question de l'interview ?", found, Settings(model_dir=Path("m"), part_weight=0.0,
                word_match_weight=0.0, latent_weight=0.0), True, _Fake())
     assert max(off.scores, key=off.scores.__getitem__) != top  # part_weight 0 turns the rule off
+
+
+def test_a_place_outside_the_candidates_is_ranked_unless_the_filter_refuses_it():
+    # neither search found the interview's § 8; the question asks for it by number
+    rows = [r for r, c in enumerate(CHUNKS) if not (c.source_id == "itw" and c.paragraph == 8)]
+    found = Evidence({r: 0.5 for r in rows}, {r: 0.0 for r in rows}, [], 0.0)
+    s = Settings(model_dir=Path("m"), word_match_weight=0.0, latent_weight=0.0)
+    got = rank("Que dit le § 8 de l'interview ?", found, s, True, _Fake())
+    top = max(got.scores, key=got.scores.__getitem__)
+    assert (CHUNKS[top].source_id, CHUNKS[top].paragraph) == ("itw", 8) and got.asked == {top}
+    only_note = rank("Que dit le § 8 de l'interview ?", found, s, True, _Fake(), lambda c: c.source_id == "note")
+    assert not only_note.asked and set(only_note.scores) == set(rows)
