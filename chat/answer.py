@@ -16,6 +16,7 @@ from index.settings import Settings
 from index.store import Filter, Hit, Index
 from index.texts import lexical_text
 from index.fusion import word_vectors_apply
+from index.structure import Place, asked_place, named_documents
 from index.latent import cover
 from index.wordvectors import load_word_vectors
 from ingest.people import person_question
@@ -213,6 +214,7 @@ class Retrieved:
     language: str
     passages: tuple[Passage, ...]
     signals: tuple[float, ...]
+    at_place: bool = False  # the first passage stands at the place the question asks for
 
 
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
@@ -234,6 +236,11 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     answers each one here.
     """
     r = retrieve_embedded(text, notice, qvec, index, settings, where)
+    missing = None if r.at_place else missing_place(text, index, r.language)
+    if missing:
+        # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
+        # quote passages that stand nowhere near.
+        return Answer(r.text, False, (), r.language, "; ".join(m for m in (r.notice, missing) if m), 0.0, level="none")
     if not r.passages:
         return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
     decision = load_decision()
@@ -243,6 +250,43 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     level = decision.level(probability, settings.min_confidence, topic)
     return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals,
                   on_topic=topic)
+
+
+def missing_place(text: str, index: Index, language: str) -> str | None:
+    """What is missing when ``text`` asks for a paragraph or page by a number that no
+    document it names has ("le § 48 de l'entretien", "page 5 of the report"), or, naming
+    none, that no document the search found has ("Que dit le § 80 ?"), in the question's
+    language; None when it asks for no number. Read when the search put nothing there."""
+    place = asked_place(text)
+    if place is None or place.what != "number":
+        return None
+    named = sorted(named_documents(text, index.sources))
+    asked = f"§ {place.n}" if place.part == "paragraph" else (f"de page {place.n}" if language == "fr" else f"page {place.n}")
+    if not named:
+        return (f"aucun des documents trouvés n'a {'de ' if place.part == 'paragraph' else ''}{asked}" if language == "fr"
+                else f"none of the documents found has a {asked}")
+    said = []
+    for sid in named:
+        numbers = sorted({c.page if place.part == "page" else c.paragraph for _, c in index.document(sid)} - {None})
+        if place.n in numbers:
+            return None
+        said.append(_not_there(index.sources[sid].title, place, numbers, language))
+    return "; ".join(said) or None
+
+
+def _not_there(title: str, place: Place, numbers: list[int], language: str) -> str:
+    page = place.part == "page"
+    if language == "fr":
+        asked = f"de page {place.n}" if page else f"de § {place.n}"
+        if not numbers:
+            return f"« {title} » n'a pas {asked} : ce document n'a pas de pages numérotées"
+        span = f"ses pages vont de 1 à {numbers[-1]}" if page else f"ses paragraphes vont du § {numbers[0]} au § {numbers[-1]}"
+        return f"« {title} » n'a pas {asked} : {span}"
+    asked = f"page {place.n}" if page else f"§ {place.n}"
+    if not numbers:
+        return f"“{title}” has no {asked}: it has no numbered pages"
+    span = f"its pages run from 1 to {numbers[-1]}" if page else f"its paragraphs run from § {numbers[0]} to § {numbers[-1]}"
+    return f"“{title}” has no {asked}: {span}"
 
 
 def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Retrieved:
@@ -262,6 +306,8 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
     terms = analyze(text)
     qterms = set(terms)
     background = float(qvec @ index.centroid)
+    place = asked_place(text)
+    by_number = place is not None and place.what == "number"
     passages: list[Passage] = []
     taken: set[tuple[str, int, int | None]] = set()
     for hit in hits:
@@ -274,6 +320,8 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
         start, end, best_sim = _choose_quote(index, hit, qvec, qterms)
         if introduction and hit is introduction[0]:
             start, end = introduction[1]  # the sentence that says who they are
+        elif by_number and hit.asked:
+            start, end = hit.chunk.start, hit.chunk.end  # "Cite le § 30": the passage, not one sentence of it
         src_text = index.texts[hit.chunk.source_id]
         passages.append(
             Passage(
@@ -294,7 +342,14 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
         if len(passages) == max(settings.top_k, SIGNAL_PASSAGES):
             break
     x = signals(text, terms, language, index, hits, passages[:SIGNAL_PASSAGES], settings) if passages else ()
-    return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x)
+    if by_number and hits and hits[0].asked:
+        # The paragraph or page asked for by its number, and not whatever else came next.
+        at = {h.chunk.id for h in hits if h.asked}
+        kept = [p for p in passages if p.chunk.id in at]
+        first = {sid: i for i, sid in reversed(list(enumerate(p.chunk.source_id for p in kept)))}
+        # a page in reading order; "le § 5" of several documents, the best document first
+        passages = sorted(kept, key=lambda p: (first[p.chunk.source_id], p.start))
+    return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x, bool(hits and hits[0].asked))
 
 
 def person_introduction(text: str, qvec: np.ndarray, index: Index, where: Filter | None,

@@ -225,12 +225,14 @@ def place_rows(
         # A number names its place only in the documents that have it ("le § 30": the interview).
         top = ranked if place.what in ("section", "number") else ranked[:TOP_DOCUMENTS]
         order = list(dict.fromkeys(chunk_of(r).source_id for r in top))
+    out: set[int] = set()
     for sid in order:
-        rows = document(sid)
-        found = _resolve(place, question, rows, scores)
-        if found:
+        found = _resolve(place, question, document(sid), scores)
+        if found and (place.what != "number" or named):
             return set(found)
-    return set()
+        # "Que dit le § 5 ?" of several documents that have one: each document's, best first
+        out.update(found)
+    return out
 
 
 def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:

@@ -49,3 +49,39 @@ def test_a_place_asked_for_comes_first_with_a_verbatim_quote(eval_index, real_em
     assert (top.chunk.source_id, top.chunk.paragraph in paragraphs) == (source, True), (top.chunk.paragraph, top.quote)
     assert eval_index.texts[source][top.start : top.end] == top.quote
     assert got.level != "none"
+
+
+def test_a_paragraph_asked_for_by_number_is_quoted_whole_and_alone(eval_index, real_embedder, real_settings):
+    got = answer("Cite le § 30 de l'interview", eval_index, real_embedder, real_settings)
+    assert [p.chunk.paragraph for p in got.passages] == [30] and got.level == "answer"
+    p = got.passages[0]
+    assert (p.start, p.end) == (p.chunk.start, p.chunk.end)  # the passage, not one sentence of it
+    assert eval_index.texts[p.chunk.source_id][p.start : p.end] == p.quote == p.chunk.text
+
+
+def test_a_page_asked_for_by_number_is_quoted_in_reading_order(eval_index, real_embedder, real_settings):
+    got = answer("Montre la page 2 du rapport", eval_index, real_embedder, real_settings)
+    assert got.passages and {p.chunk.page for p in got.passages} == {2}
+    assert [p.start for p in got.passages] == sorted(p.start for p in got.passages)
+
+
+@pytest.mark.parametrize(
+    "question, said",
+    [
+        ("Que contient le § 48 de l'entretien avec Olivier Griffith ?", "n'a pas de § 48 : ses paragraphes vont du § 1 au §"),
+        ("Show page 5 of the report", "has no page 5: its pages run from 1 to 3"),
+        ("Que dit la page 2 de l'interview ?", "n'a pas de page 2 : ce document n'a pas de pages numérotées"),
+        ("Que dit le § 80 ?", "aucun des documents trouvés n'a de § 80"),
+        ("What does paragraph 80 say?", "none of the documents found has a § 80"),
+    ],
+)
+def test_a_number_the_document_named_does_not_have_is_said_so(eval_index, real_embedder, real_settings, question, said):
+    got = answer(question, eval_index, real_embedder, real_settings)
+    assert got.level == "none" and not got.passages
+    assert said in got.notice
+
+
+def test_a_number_several_documents_have_gives_each_ones_when_none_is_named(eval_index, real_embedder, real_settings):
+    got = answer("Que dit le § 3 ?", eval_index, real_embedder, real_settings)
+    assert len(got.passages) == 3 and {p.chunk.paragraph for p in got.passages} == {3}
+    assert len({p.chunk.source_id for p in got.passages}) == 3  # one per document, not one document's three

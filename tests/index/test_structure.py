@@ -175,6 +175,9 @@ def test_a_number_names_the_paragraph_or_page_a_quote_shows():
     note_first = {**low, **{r: 1.0 for r, c in enumerate(CHUNKS) if c.source_id == "note"}}
     assert _at("Que dit le § 10 ?", note_first) == {("itw", 10)}
     assert _at("What is on page 2?", note_first) == {("rap", 2), ("rap", 3)}
+    # several documents have a § 3: each one's, since none is named
+    assert _at("Que dit le § 3 ?", note_first) == {("itw", 3), ("note", 3), ("rap", 3)}
+    assert _at("Que dit le § 3 de la note ?", note_first) == {("note", 3)}
 
 
 class _Fake:
