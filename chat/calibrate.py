@@ -159,15 +159,28 @@ def fit_thresholds(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: n
     """(answer_at, uncertain_at, out-of-fold probabilities) for these questions.
 
     ``uncertain_at`` is lowered until the Wilson 95 % upper bound on the share of answerable
-    questions it leaves with no quote is at most ``MAX_FALSE_ABSTENTION``.
+    questions it leaves with no quote is at most ``MAX_FALSE_ABSTENTION``, among the
+    questions that ask for a place or a part (``asked_part``) and among the others, each:
+    the first are found at their place and almost never fall low, so pooled with the others
+    they would loosen the bound in proportion to how many of them calibration happens to hold.
     """
     oof = out_of_fold(x, y, kinds, repeats)
-    pa = np.sort(oof[answerable])
+    asked = x[:, SIGNALS.index("asked_part")] > 0.5
+    cut = min(_lowest_kept(oof[answerable & group]) for group in (asked, ~asked) if (answerable & group).any()) \
+        if answerable.any() else 0.5
+    share = float(np.sum(oof[answerable] < cut)) / max(int(answerable.sum()), 1)
+    answer_at, uncertain_at = thresholds(oof, answerable, ontopic, share, MAX_ONTOPIC_ANSWERED, MAX_OFFTOPIC_ANSWERED)
+    return answer_at, uncertain_at, oof
+
+
+def _lowest_kept(p: np.ndarray) -> float:
+    """The highest ``uncertain_at`` that leaves answerable questions of probabilities ``p``
+    with no quote no more often than the Wilson bound allows (``MAX_FALSE_ABSTENTION``)."""
+    pa = np.sort(p)
     allowed = 0  # answerable questions that may fall below uncertain_at
     while allowed + 1 < len(pa) and wilson_upper(allowed + 1, len(pa)) <= MAX_FALSE_ABSTENTION:
         allowed += 1
-    answer_at, uncertain_at = thresholds(oof, answerable, ontopic, allowed / max(len(pa), 1), MAX_ONTOPIC_ANSWERED, MAX_OFFTOPIC_ANSWERED)
-    return answer_at, uncertain_at, oof
+    return float(pa[allowed])
 
 
 def fit_topic_gate(x: np.ndarray, kinds: list[str], answerable: np.ndarray, ontopic: np.ndarray,

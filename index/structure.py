@@ -42,7 +42,7 @@ ORDINALS: dict[str, int] = {
 PLACE_NOUNS = _words({
     "question": "question questions relance relances intervieweur journaliste interviewer",
     "answer": "reponse reponses answer answers",
-    "paragraph": "paragraphe paragraphes paragraph paragraphs alinea",
+    "paragraph": "paragraphe paragraphes paragraph paragraphs alinea passage passages",
     "heading": "section sections partie parties rubrique rubriques intertitre intertitres heading headings",
     "comment": "commentaire commentaires",  # not "comment": "Comment se termine… ?"
     "page": "page pages",
@@ -53,6 +53,8 @@ ENDS = frozenset("termine terminent acheve conclut clot finit end ends ending cl
 AFTER = frozenset("apres suit suivante suivant enchaine after follows following next".split())
 BEFORE = frozenset("avant precede precedent precedant precedente before precedes preceding".split())
 RANKS = frozenset("position place rang".split())
+_RIGHT = re.compile(r"\b(?:juste|tout de suite|right|just|immediately|immediatement|directement|aussitot) "
+                    r"(apres|avant|ensuite|after|before)\b(?! \d)")  # not "juste avant 2020"
 ANSWERS = frozenset("repond repondu reponse reponses reagit reagi answer answers answered reply replies".split())
 WHICH = frozenset("quel quelle quels quelles which what".split())
 # The kind of each document, as a reader names it ("le compte rendu", "l'entretien").
@@ -137,17 +139,24 @@ def asked_place(question: str) -> Place | None:
             return Place("nth", min(nouns, key=lambda x: abs(x[0] - i))[1], n)
     if nouns:
         part = nouns[0][1]
+        if said & ANSWERS and any(p == "question" for _, p in nouns):
+            # "Que répond-il à la question sur l'écologie ?": the answer, not the question
+            return Place("answer-to", "question")
+        # "Quelle question suit le passage sur… ?", "Que dit le paragraphe qui suit celui où
+        # Breton ouvre la journée ?": next to a topic, whatever verbs the topic has
+        if part in ("question", "paragraph") and said & AFTER:
+            return Place("after", part)
+        if part in ("question", "paragraph") and said & BEFORE:
+            return Place("before", part)
         if said & OPENS:
             return Place("nth", part, 1)
         if said & ENDS:
             return Place("nth", part, -1)
-        if said & ANSWERS and any(p == "question" for _, p in nouns):
-            # "Que répond-il à la question sur l'écologie ?": the answer, not the question
-            return Place("answer-to", "question")
-        if part == "question" and said & AFTER:
-            return Place("after", "question")
-        if part == "question" and said & BEFORE:
-            return Place("before", "question")
+    # "Que trouve-t-on juste après l'explication… ?", "What comes right before the claim… ?":
+    # no place named, but "juste", "right" make "après", "before" a place in the text
+    right = _RIGHT.search(text)
+    if right:
+        return Place("before" if right.group(1) in BEFORE else "after", "paragraph")
     # "Comment se termine le rapport ?", not "Qui a lancé le collectif ?": a document named by its kind
     if said & KINDS and said & OPENS:
         return Place("nth", "start", 1)
@@ -253,12 +262,14 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
         if not content:
             return []
         topic = max(content, key=lambda rc: scores[rc[0]])[1].paragraph
-        questions = sorted({c.paragraph for _, c in rows if c.part == "question"})
+        # the next question, or the next paragraph whatever it is (a heading, a question…)
+        counted = (lambda c: c.part == "question") if place.part == "question" else (lambda c: c.part != "title")
+        near = sorted({c.paragraph for _, c in rows if counted(c)})
         if place.what == "after":
-            target = min((p for p in questions if p > topic), default=None)
+            target = min((p for p in near if p > topic), default=None)
         else:
-            target = max((p for p in questions if p < topic), default=None)
-        return [r for r, c in rows if c.part == "question" and c.paragraph == target]
+            target = max((p for p in near if p < topic), default=None)
+        return [r for r, c in rows if counted(c) and c.paragraph == target]
     if place.what == "answer-to":
         asked = [(r, c) for r, c in rows if c.part == "question" and r in scores]
         if not asked:

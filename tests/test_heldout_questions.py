@@ -147,3 +147,13 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
     back = {**fresh2[0], "id": "n999"}
     assert any("n999: already in an earlier file" in p
                for p in check.later_problems("calibration_numbers.jsonl", [*numbers, back], earlier, docs))
+
+
+def test_relative_place_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
+    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_relative.jsonl"]
+    earlier = questions + [q for qs in later for q in qs]
+    relative = check.load_questions(check.RELATIVE)
+    assert check.later_problems("calibration_relative.jsonl", relative, earlier, docs) == []
+    again = {**later[-1][0], "id": "r999"}  # a question of the fourth test split
+    assert any("r999: already in an earlier file" in p
+               for p in check.later_problems("calibration_relative.jsonl", [*relative, again], earlier, docs))

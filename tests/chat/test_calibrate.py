@@ -81,7 +81,9 @@ def _synthetic(n: int = 120, seed: int = 0):
     kinds = ["fact"] * (n // 2) + ["unanswerable-ontopic"] * (n // 4) + ["unanswerable-offtopic"] * (n - n // 2 - n // 4)
     answerable = np.array([k == "fact" for k in kinds])
     ontopic = np.array([k != "unanswerable-offtopic" for k in kinds])
-    x = np.column_stack([answerable + rng.normal(0, 0.6, n), rng.normal(size=n)])
+    x = np.zeros((n, len(SIGNALS)))  # as wide as the real signals; asked_part 0: no place asked for
+    x[:, 0] = answerable + rng.normal(0, 0.6, n)
+    x[:, 1] = rng.normal(size=n)
     y = answerable.astype(float) * (rng.uniform(size=n) < 0.9)
     return x, y, kinds, answerable, ontopic
 
@@ -104,6 +106,26 @@ def test_fitted_thresholds_bound_false_abstention_by_its_interval():
     # as many as the bound allows: one more would break it, or none was refused
     assert wilson_upper(refused + 1, int(answerable.sum())) > MAX_FALSE_ABSTENTION
     assert uncertain_at <= answer_at
+
+
+def test_questions_asked_for_a_place_do_not_loosen_the_bound_on_the_others():
+    x, y, kinds, answerable, ontopic = _synthetic(200, seed=4)
+    # 300 more answerable questions, found at the place they ask for: high signal, never refused
+    rng = np.random.default_rng(9)
+    placed = np.zeros((300, len(SIGNALS)))
+    placed[:, 0] = 2.0 + rng.normal(0, 0.2, 300)
+    placed[:, SIGNALS.index("asked_part")] = 1.0
+    x2 = np.vstack([x, placed])
+    y2, kinds2 = np.concatenate([y, np.ones(300)]), kinds + ["structure"] * 300
+    answerable2, ontopic2 = np.concatenate([answerable, np.ones(300, bool)]), np.concatenate([ontopic, np.ones(300, bool)])
+    _, uncertain_at, oof = fit_thresholds(x2, y2, kinds2, answerable2, ontopic2)
+    ordinary = answerable2.copy()
+    ordinary[200:] = False
+    refused = int(np.sum(oof[ordinary] < uncertain_at))
+    # pooled, the 300 would let the ordinary questions fall below uncertain_at more often
+    assert wilson_upper(refused, int(ordinary.sum())) <= MAX_FALSE_ABSTENTION
+    pooled_allowed = max(k for k in range(int(answerable2.sum())) if wilson_upper(k, int(answerable2.sum())) <= MAX_FALSE_ABSTENTION)
+    assert refused < pooled_allowed
 
 
 def test_the_topic_gate_refuses_no_answerable_question_out_of_fold_and_most_off_topic_ones():

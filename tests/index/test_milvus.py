@@ -36,6 +36,7 @@ QUESTIONS = [
     "Comment se termine l'interview ?",
     # A paragraph by its number: ranked even when neither search finds it.
     "Que dit le § 30 de l'interview ?",
+    "Que lit-on juste avant le passage sur l'accord avec le Rwanda ?",
 ]
 
 

@@ -26,6 +26,15 @@ from ingest.model import Chunk, Source
         ("Que contient la section « Ce que dit le droit » ?", Place("section", "heading")),
         ("Quelle question suit le passage sur le Rwanda ?", Place("after", "question")),
         ("Quelle question précède le récit de la table ronde ?", Place("before", "question")),
+        ("Que dit le paragraphe qui suit celui sur le Rwanda ?", Place("after", "paragraph")),
+        ("What comes right after the passage on the Rwanda deal?", Place("after", "paragraph")),
+        ("Que lit-on juste avant le passage sur les droits ?", Place("before", "paragraph")),
+        # next to a topic whatever its verbs ("ouvre" is Breton's, not the document's)
+        ("Que dit le paragraphe qui suit celui où Breton ouvre la journée ?", Place("after", "paragraph")),
+        # "juste", "right": a place in the text with no place named
+        ("Que trouve-t-on juste après l'explication sur les chatbots ?", Place("after", "paragraph")),
+        ("What comes right before the director's claim?", Place("before", "paragraph")),
+        ("Que trouve-t-on juste ensuite ?", Place("after", "paragraph")),
         ("Comment se termine l'interview ?", Place("nth", "end", -1)),
         ("Que répond-il à la question sur les droits ?", Place("answer-to", "question")),
         ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
@@ -62,6 +71,9 @@ def test_asked_place_reads_the_place_a_question_points_at(question, place):
         "Quelle sanction prévoit l'article 226-13 du code pénal ?",  # a number, but no place word
         "Qu'est-ce qui sera financé par les 2,3 millions d'euros prévus sur trois ans ?",
         "En 2023, quelle part des demandes passait par le portail ?",
+        "Quel poids représentaient les appareils connectés juste avant 2020 ?",  # a date, not a passage
+        "Qu'a décidé l'assemblée après avoir reçu le rapport ?",  # "après" about what happened
+        "What will happen after the pilot session?",
     ],
 )
 def test_questions_about_content_point_at_no_place(question):
@@ -144,6 +156,11 @@ def test_after_and_before_a_topic_read_the_passage_the_search_ranks_first():
     assert _at("Quelle question précède le passage sur le Rwanda ?", rwanda) == {("itw", 4)}
     rights = {r: (1.0 if CHUNKS[r].paragraph == 7 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
     assert _at("Que répond l'invité à la question sur les droits ?", rights) == {("itw", 8)}
+    # the paragraph next to it, whatever its part: here the next question, and the answer before
+    assert _at("Que dit le paragraphe qui suit celui sur le Rwanda ?", rwanda) == {("itw", 7)}
+    assert _at("What comes right before the passage on the Rwanda deal?", rwanda) == {("itw", 5)}
+    law = {r: (1.0 if CHUNKS[r].paragraph == 5 and CHUNKS[r].source_id == "note" else 0.1) for r in range(len(CHUNKS))}
+    assert _at("Quel passage suit celui sur la saisie d'un récit ?", law) == {("note", 6)}  # a heading is a paragraph
     moments = {r: (1.0 if CHUNKS[r].paragraph == 4 and CHUNKS[r].source_id == "itw" else 0.1) for r in range(len(CHUNKS))}
     assert _at("Quelle réponse donne-t-il à la question sur les moments forts ?", moments) == {("itw", 5), ("itw", 6)}
 

@@ -42,6 +42,7 @@ STRUCTURE = HERE / "calibration_structure.jsonl"
 FRESH2 = HERE / "fresh2.jsonl"
 NUMBERS = HERE / "calibration_numbers.jsonl"
 FRESH3 = HERE / "fresh3.jsonl"
+RELATIVE = HERE / "calibration_relative.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -90,6 +91,8 @@ FRESH3_MINIMUMS = {
     "unanswerable-ontopic": 8,
     "unanswerable-offtopic": 5,
 }
+# Calibration questions about the paragraph just after or before a topic (calibration_relative.jsonl).
+RELATIVE_MINIMUMS = {"structure": 30, "fact": 10}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -216,6 +219,7 @@ LATER = {
     "fresh2.jsonl": Later(FRESH2, FRESH2_MINIMUMS, 100, MIN_ADDED, "another file"),
     "calibration_numbers.jsonl": Later(NUMBERS, NUMBERS_MINIMUMS, 45, 15, "an earlier file"),
     "fresh3.jsonl": Later(FRESH3, FRESH3_MINIMUMS, 100, MIN_ADDED, "another file"),
+    "calibration_relative.jsonl": Later(RELATIVE, RELATIVE_MINIMUMS, 40, 10, "an earlier file"),
 }
 
 
