@@ -659,6 +659,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `verbatim ask … | head`: the reader stopped reading, which is no error of anyone's.
+        # Python would complain again when it flushes stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -458,6 +458,28 @@ def test_a_bug_shows_as_a_bug_not_as_a_user_error(cli, monkeypatch):
         cli("ask", "Qui a ouvert la série de rencontres ?")
 
 
+def test_a_reader_that_stops_reading_is_no_error(tmp_path):
+    """`verbatim … | head`: the pipe closes while Verbatim still writes; no traceback."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = ("import sys, chat.cli as cli\n"
+              "def long_output(args):\n"
+              "    for _ in range(200):\n"
+              "        print('x' * 10_000)\n"
+              "    return 0\n"
+              "cli.cmd_show = long_output\n"
+              "sys.exit(cli.main(['show', 'any-source']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b"x" * 10
+    proc.stdout.close()  # as `head -c 10` does, with 2 MB still to come
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 def test_every_user_error_is_a_verbatim_error():
     from chat.answer import QuestionError
     from chat.cli import UserError
