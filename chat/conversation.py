@@ -6,7 +6,9 @@ starts like one ("Et …", "And what about …"), asks for more ("d'autre", "els
 back with a pronoun ("elle", "ils", "they") without naming anyone, or is too short to
 stand alone. It is then searched together with the conversation's topic (the last
 question that stood alone) and the people of that answer's best passage, and the page
-says how it was understood, with a way to ask it alone.
+says how it was understood, with a way to ask it alone. "Et la suite ?", "le paragraphe
+précédent", "what comes next?" read on from the last answer's first quote: the paragraph
+after (or before) it, asked for by its number in its document (index/structure.py).
 """
 from __future__ import annotations
 
@@ -22,6 +24,17 @@ _MORE = re.compile(r"\b(?:d['’]autres?|autre chose|encore|de plus|aussi|else|o
 # Third-person pronouns, alone or after a verb ("a-t-elle", "ont-ils", "dit-il").
 _PRONOUNS = re.compile(
     r"(?:^|[\s'’-])(?:il|elle|ils|elles|lui|eux|leur|leurs|celui-ci|celle-ci|ceux-ci|he|she|they|him|her|them|his|their|theirs)(?=$|[\s?!.,;:'’-])",
+    re.IGNORECASE,
+)
+# A whole question that asks to read on from the last quote, or back.
+_NEXT = re.compile(
+    r"^(?:et |and )?(?:(?:lis |read )?la suite|(?:et )?(?:après|apres|ensuite)|(?:le )?paragraphe suivant|(?:le )?passage suivant|"
+    r"(?:the )?next(?: paragraph| passage)?|what comes next|what follows|then|continue|go on|keep reading)\s*[?.!…]*$",
+    re.IGNORECASE,
+)
+_PREVIOUS = re.compile(
+    r"^(?:et |and )?(?:avant|(?:le )?paragraphe précédent|(?:le )?paragraphe precedent|(?:le )?passage précédent|"
+    r"(?:the )?previous(?: paragraph| passage)?|what comes before|before that|before)\s*[?.!…]*$",
     re.IGNORECASE,
 )
 # Impersonal uses of "il": no one is pointed at.
@@ -40,6 +53,7 @@ class Context:
 
     topic: str  # the last question that stood alone
     people: tuple[str, ...] = ()  # speaker and reported people of the last answer's best passage
+    at: tuple[str, int] | None = None  # the title of the document of the last answer's first quote, and its paragraph
 
 
 @dataclass(frozen=True)
@@ -51,9 +65,10 @@ class Understood:
     followup: bool
     topic: str  # the topic the next follow-up leans on
 
-    def next_context(self, people: tuple[str, ...]) -> Context:
-        """The context the next question leans on, once this one is answered."""
-        return Context(topic=self.topic, people=tuple(people))
+    def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None) -> Context:
+        """The context the next question leans on, once this one is answered (``at``: where
+        its first quote stands, the title of its document and its paragraph)."""
+        return Context(topic=self.topic, people=tuple(people), at=at)
 
 
 def _content_words(question: str) -> list[str]:
@@ -79,14 +94,26 @@ def is_followup(question: str) -> bool:
     return len(_content_words(q)) <= 1
 
 
+def reading_step(question: str) -> int:
+    """1 when the whole question asks to read on ("Et la suite ?", "next paragraph"), -1
+    when it asks for what came before ("le paragraphe précédent"), else 0."""
+    q = " ".join(question.split())
+    return 1 if _NEXT.match(q) else -1 if _PREVIOUS.match(q) else 0
+
+
 def resolve(question: str, context: Context | None) -> Understood:
     """How to search ``question`` in a conversation whose last turn left ``context``.
 
     A standalone question (or the first one) is searched as typed. A follow-up is searched
     with the topic and the people of the last answer, so that "Qu'a-t-elle dit d'autre ?"
-    after a question about Katia Roux searches her words.
+    after a question about Katia Roux searches her words. "Et la suite ?" asks for the
+    paragraph after the last answer's first quote, by its number and its document's title.
     """
     q = " ".join(question.split())
+    step = reading_step(q)
+    if context is not None and context.at and step:
+        title, paragraph = context.at
+        return Understood(asked=q, searched=f"§ {paragraph + step} — {title}", followup=True, topic=context.topic)
     if context is None or not context.topic or not is_followup(q):
         return Understood(asked=q, searched=q, followup=False, topic=q)
     people = [p for p in context.people if p and p.lower() not in q.lower()]

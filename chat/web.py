@@ -130,6 +130,15 @@ def _people_of(ans: Answer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
+def _place_of(ans: Answer) -> tuple[str, int] | None:
+    """Where an answer's first quote stands (its document's title, its paragraph): what
+    "Et la suite ?" reads on from."""
+    if not ans.passages:
+        return None
+    p = ans.passages[0]
+    return (p.source.get("title") or p.chunk.source_id, p.chunk.paragraph)
+
+
 def build_app(answerer: Answerer, settings: Settings):
     """The Gradio Blocks app (the page and Gradio's API) over a live index."""
     import gradio as gr
@@ -201,7 +210,8 @@ def build_app(answerer: Answerer, settings: Settings):
     def turn(question: str, sources, people, chat, state, alone: bool = False):
         chat = list(chat or [])
         state = dict(state or {})
-        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())))
+        at = tuple(state["at"]) if state.get("at") else None
+        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at)
         raw = question if isinstance(question, str) else ""
         understood = resolve(raw, context)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
@@ -222,8 +232,9 @@ def build_app(answerer: Answerer, settings: Settings):
             card = card.replace('<p class="vb-asked">', f'<p class="vb-note vb-updated">{UI[ans.language]["updated"]}</p><p class="vb-asked">', 1)
         # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
-        nxt = understood.next_context(_people_of(ans))
-        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), lang=ans.language, version=live.version,
+        nxt = understood.next_context(_people_of(ans), _place_of(ans))
+        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), at=list(nxt.at) if nxt.at else None,
+                     lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
                            "sources": list(sources or []), "people": list(people or []), "turn": n})
         md, csl = exports.write(ans)

@@ -316,6 +316,21 @@ def test_a_three_turn_conversation_with_a_follow_up(page, real_index, real_embed
     page.wait_for_function("document.querySelectorAll('#vb-chat .vb-answer').length === 0")
 
 
+def test_et_la_suite_reads_on_from_the_last_quote(page, real_index, real_embedder, real_settings):
+    ask(page, BRETON)
+    first = _answer(real_index, real_embedder, real_settings, BRETON).passages[0]
+    ask(page, "Et la suite ?")
+    card = last_card(page)
+    understood = card.locator(".vb-understood").inner_text()
+    assert f"« § {first.chunk.paragraph + 1} — {first.source['title']} »" in understood
+    nxt = first.chunk.paragraph + 1
+    want = [p for p in _answer(real_index, real_embedder, real_settings, f"§ {nxt} — {first.source['title']}").passages]
+    assert want and want[0].chunk.paragraph == nxt
+    assert card.locator(".vb-quote").first.text_content() == want[0].quote
+    ask(page, "Et la suite ?")  # and on again, from the quote just shown
+    assert f"« § {nxt + 1} — " in last_card(page).locator(".vb-understood").inner_text()
+
+
 def test_the_conversation_stays_in_the_browser_across_a_reload_until_a_new_one(page):
     ask(page, BRETON)
     follow = "Et sur l'histoire de l'informatique ?"

@@ -57,3 +57,39 @@ def test_people_already_named_in_the_follow_up_are_not_repeated():
 
 def test_a_capitalised_word_inside_a_question_names_someone():
     assert names_someone("Que pense Amnesty de la surveillance ?") and not names_someone("Que pense-t-elle ?")
+
+
+READ = Context("Qui a ouvert la série de rencontres ?", ("Thierry Breton",), ("Contre-sommet : réinventer l’IA", 6))
+
+
+@pytest.mark.parametrize("q, n", [
+    ("Et la suite ?", 7), ("la suite", 7), ("Et après ?", 7), ("Le paragraphe suivant ?", 7), ("What comes next?", 7),
+    ("next", 7), ("Et avant ?", 5), ("paragraphe précédent", 5), ("What comes before?", 5),
+])
+def test_reading_on_asks_for_the_paragraph_next_to_the_last_quote_by_its_number(q, n):
+    u = resolve(q, READ)
+    assert u.followup and u.asked == q and u.searched == f"§ {n} — Contre-sommet : réinventer l’IA"
+    assert u.topic == READ.topic  # the conversation's topic stays
+
+
+def test_reading_on_needs_a_last_quote_and_a_question_that_asks_only_that():
+    assert resolve("Et la suite ?", Context("Qui a ouvert ?")).searched == "Qui a ouvert ? — Et la suite ?"  # no quote to read on from
+    assert resolve("Que dit la suite du rapport ?", READ).searched == "Que dit la suite du rapport ?"  # stands alone
+    assert resolve("Et sur les enfants ?", READ).searched.startswith("Qui a ouvert la série de rencontres ?")
+    assert READ.at and resolve("Qui est Katia Roux ?", READ).next_context((), ("Titre", 3)).at == ("Titre", 3)
+
+
+@pytest.mark.slow
+def test_reading_on_quotes_the_next_paragraph_of_the_same_document(real_index, real_embedder, real_settings):
+    from chat.answer import answer
+
+    first = answer("Qui a ouvert la série de rencontres ?", real_index, real_embedder, real_settings)
+    top = first.passages[0]
+    at = (top.source["title"], top.chunk.paragraph)
+    nxt = answer(resolve("Et la suite ?", Context("Qui a ouvert la série de rencontres ?", (), at)).searched,
+                 real_index, real_embedder, real_settings)
+    assert [(p.chunk.source_id, p.chunk.paragraph) for p in nxt.passages] == [(top.chunk.source_id, top.chunk.paragraph + 1)]
+    assert real_index.texts[top.chunk.source_id][nxt.passages[0].start:nxt.passages[0].end] == nxt.passages[0].quote
+    # past the last paragraph: said, not quoted
+    end = answer(resolve("Et la suite ?", Context("x", (), (at[0], 40))).searched, real_index, real_embedder, real_settings)
+    assert not end.passages and "n'a pas de § 41" in end.notice
