@@ -236,7 +236,7 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     answers each one here.
     """
     r = retrieve_embedded(text, notice, qvec, index, settings, where)
-    missing = None if r.at_place else missing_place(text, index, r.language)
+    missing = None if r.at_place else missing_place(text, index, r.language, filtered=bool(where))
     if missing:
         # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
         # quote passages that stand nowhere near.
@@ -252,17 +252,20 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
                   on_topic=topic)
 
 
-def missing_place(text: str, index: Index, language: str) -> str | None:
+def missing_place(text: str, index: Index, language: str, filtered: bool = False) -> str | None:
     """What is missing when ``text`` asks for a paragraph or page by a number that no
     document it names has ("le § 48 de l'entretien", "page 5 of the report"), or, naming
-    none, that no document the search found has ("Que dit le § 80 ?"), in the question's
-    language; None when it asks for no number. Read when the search put nothing there."""
+    none, that no document the search found has ("Que dit le § 80 ?"; not said of a
+    ``filtered`` search, whose filter may be what left it out), in the question's language;
+    None when it asks for no number. Read when the search put nothing there."""
     place = asked_place(text)
     if place is None or place.what != "number":
         return None
     named = sorted(named_documents(text, index.sources))
     asked = f"§ {place.n}" if place.part == "paragraph" else (f"de page {place.n}" if language == "fr" else f"page {place.n}")
     if not named:
+        if filtered:
+            return None
         return (f"aucun des documents trouvés n'a {'de ' if place.part == 'paragraph' else ''}{asked}" if language == "fr"
                 else f"none of the documents found has a {asked}")
     said = []

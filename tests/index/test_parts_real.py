@@ -85,3 +85,12 @@ def test_a_number_several_documents_have_gives_each_ones_when_none_is_named(eval
     got = answer("Que dit le § 3 ?", eval_index, real_embedder, real_settings)
     assert len(got.passages) == 3 and {p.chunk.paragraph for p in got.passages} == {3}
     assert len({p.chunk.source_id for p in got.passages}) == 3  # one per document, not one document's three
+
+
+def test_a_number_left_out_by_a_filter_is_not_said_missing(eval_index, real_embedder, real_settings):
+    from index.store import Filter
+
+    note = Filter(sources=frozenset({"note-secret-professionnel-chatbots"}))
+    got = answer("Que dit le § 30 ?", eval_index, real_embedder, real_settings, note)  # the interview's, filtered out
+    assert got.notice is None or "§ 30" not in got.notice
+    assert all(p.chunk.source_id == "note-secret-professionnel-chatbots" for p in got.passages)
