@@ -49,6 +49,11 @@ def test_held_out_questions_agree_with_the_local_backend(eval_corpus, eval_index
     for r, q in zip(rows, asked):
         a = answer_embedded(q.text, q.notice, q.vector, local, real_settings)
         b = answer_embedded(q.text, q.notice, q.vector, remote, settings)
+        if not a.passages or not b.passages:
+            # a number the document named does not have ("le § 48 de l'entretien"): both say so
+            assert not a.passages and not b.passages and a.notice == b.notice and a.notice, r["id"]
+            same += 1
+            continue
         top_a, top_b = a.passages[0], b.passages[0]
         if top_a.chunk.id == top_b.chunk.id:
             same += 1
