@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from ingest.model import Chunk, Source
 from ingest.people import folded_words
@@ -206,6 +207,15 @@ def _under(rows: Sequence[tuple[int, Chunk]], start: int, part: str, keep: Calla
     return _between(rows, start, min(later, default=None), keep)
 
 
+def _cognates(heading: list[str], said: set[str]) -> bool:
+    """Whether every word of a heading stands in ``said`` as itself or as a near spelling of
+    five letters or more ("recommendations" for "recommandations", "debate" for "debat")."""
+    return bool(heading) and all(
+        w in said or (len(w) >= 5 and any(SequenceMatcher(None, w, s).ratio() >= 0.85 for s in said if len(s) >= 5))
+        for w in heading
+    )
+
+
 def _content(c: Chunk) -> bool:
     return c.part not in NOT_TEXT and c.part != "question"
 
@@ -252,6 +262,10 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
     if place.what == "section":
         said = set(folded_words(question))
         headings = [c for _, c in rows if c.part == "heading" and set(folded_words(c.text)) <= said]
+        if not headings:
+            # a heading named in another language by its cognate: "the 'Recommendations'
+            # section" of a French note, "Débat" as "Debate"
+            headings = [c for _, c in rows if c.part == "heading" and _cognates(folded_words(c.text), said)]
         if not headings:
             return []
         # the longest heading the question holds ("Ce que dit le droit" over a one-word one)

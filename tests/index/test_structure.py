@@ -138,6 +138,10 @@ def test_a_named_section_gives_the_passages_under_its_heading_not_the_heading():
     assert _at("Que contient la section « Ce que dit le droit » de la note ?") == {("note", 4), ("note", 5)}
     assert _at("Que dit la partie Recommandations ?") == {("note", 7)}
     assert _at("Que dit la partie Conclusions ?") == set()  # no such heading
+    # a heading named by its cognate, in another language or another number
+    assert _at("What does the 'Recommendations' section of the note say?") == {("note", 7)}
+    assert _at("Que dit la partie Recommandation ?") == {("note", 7)}
+    assert _at("What does the 'Conclusions' section say?") == set()
     assert _at("Que contient la deuxième partie de la note ?") == {("note", 7)}
 
 
