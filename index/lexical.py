@@ -23,8 +23,9 @@ _STOPWORDS = frozenset(
 )
 
 
-def _fold(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+def fold_accents(text: str) -> str:
+    """``text`` without its accents ("é" → "e"); other characters ("§", "°") stay."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +40,7 @@ def analyze(text: str) -> list[str]:
     text = _ELISION.sub(" ", text.lower())
     words = [w for w in _TOKEN.findall(text) if w not in _STOPWORDS and not (w.isdigit() and len(w) == 1)]
     stems = _stemmer().stemWords(words)
-    return [_fold(s) for s in stems if s]
+    return [fold_accents(s) for s in stems if s]
 
 
 class LexicalIndex:

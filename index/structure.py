@@ -11,14 +11,13 @@ The vocabulary is that of documents in French and English, not of any corpus.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ingest.model import Chunk, Source
 from ingest.people import folded_words
-from index.lexical import analyze
+from index.lexical import analyze, fold_accents
 
 
 def _words(spec: dict[str, str]) -> dict[str, str]:
@@ -84,8 +83,7 @@ _NUMBERED_PART = {"para": "paragraph", "alinea": "paragraph", "p": "page"}
 
 
 def _numbered(question: str) -> Place | None:
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", question.lower()) if not unicodedata.combining(ch))
-    m = _NUMBERED.search(text)
+    m = _NUMBERED.search(fold_accents(question.lower()))
     if m is None:
         return None
     noun = "paragraph" if m.group(1) else m.group(2).rstrip("s")
