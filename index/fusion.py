@@ -84,11 +84,12 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Ranking:
-    """The fused score of every candidate, with the signals an answer reads again."""
+    """The fused score of every candidate (and of a place asked for outside them), with the
+    signals an answer reads again."""
 
     scores: dict[int, float]
     word_match: dict[int, float]  # the word match of each candidate, when it was computed
-    asked: frozenset[int]  # the candidates whose part the question asks for (asked_rows)
+    asked: frozenset[int]  # the rows whose part (asked_rows) or place (index.structure) the question asks for
 
 
 def rank(question: str, found: Evidence, settings: Settings, same_language: bool, index: Searched,
@@ -113,9 +114,16 @@ def rank(question: str, found: Evidence, settings: Settings, same_language: bool
         # replaces the parts asked for by name: all the questions are not the third one.
         plain = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
                      matched, latent)
-        at = place_rows(place, question, index.document, index.sources, plain, index.chunk)
+        read: dict[int, Chunk] = {}  # the passages of the documents looked in, kept for the filter
+
+        def document(source_id: str) -> Sequence[tuple[int, Chunk]]:
+            rows = index.document(source_id)
+            read.update(rows)
+            return rows
+
+        at = place_rows(place, question, document, index.sources, plain, index.chunk)
         if admits is not None:
-            at = {r for r in at if r in candidates or admits(index.chunk(r))}
+            at = {r for r in at if admits(read[r])}
         if at:
             asked = at
     scores = fuse(found.dense, found.lexical, found.lexical_order, found.lexical_max, settings, same_language, frames,
