@@ -214,6 +214,7 @@ class Retrieved:
     language: str
     passages: tuple[Passage, ...]
     signals: tuple[float, ...]
+    place: Place | None = None  # the place in a document the question asks for (index.structure)
     at_place: bool = False  # the first passage stands at the place the question asks for
 
 
@@ -236,7 +237,7 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     answers each one here.
     """
     r = retrieve_embedded(text, notice, qvec, index, settings, where)
-    missing = None if r.at_place else missing_place(text, index, r.language, filtered=bool(where))
+    missing = None if r.at_place else missing_place(r.place, text, index, r.language, filtered=bool(where))
     if missing:
         # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
         # quote passages that stand nowhere near.
@@ -252,22 +253,20 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
                   on_topic=topic)
 
 
-def missing_place(text: str, index: Index, language: str, filtered: bool = False) -> str | None:
-    """What is missing when ``text`` asks for a paragraph or page by a number that no
-    document it names has ("le § 48 de l'entretien", "page 5 of the report"), or, naming
-    none, that no document the search found has ("Que dit le § 80 ?"; not said of a
+def missing_place(place: Place | None, text: str, index: Index, language: str, filtered: bool = False) -> str | None:
+    """What is missing when ``text`` asks for a paragraph or page by a number (``place``)
+    that no document it names has ("le § 48 de l'entretien", "page 5 of the report"), or,
+    naming none, that no document the search found has ("Que dit le § 80 ?"; not said of a
     ``filtered`` search, whose filter may be what left it out), in the question's language;
     None when it asks for no number. Read when the search put nothing there."""
-    place = asked_place(text)
     if place is None or place.what != "number":
         return None
     named = sorted(named_documents(text, index.sources))
-    asked = f"§ {place.n}" if place.part == "paragraph" else (f"de page {place.n}" if language == "fr" else f"page {place.n}")
     if not named:
         if filtered:
             return None
-        return (f"aucun des documents trouvés n'a {'de ' if place.part == 'paragraph' else ''}{asked}" if language == "fr"
-                else f"none of the documents found has a {asked}")
+        return (f"aucun des documents trouvés n'a {_numbered_label(place, language)}" if language == "fr"
+                else f"none of the documents found has a {_numbered_label(place, language)}")
     said = []
     for sid in named:
         numbers = sorted({c.page if place.part == "page" else c.paragraph for _, c in index.document(sid)} - {None})
@@ -277,15 +276,20 @@ def missing_place(text: str, index: Index, language: str, filtered: bool = False
     return "; ".join(said) or None
 
 
+def _numbered_label(place: Place, language: str) -> str:
+    """"§ 48" or "page 5", with the French "de" before it ("n'a pas de § 48")."""
+    label = f"page {place.n}" if place.part == "page" else f"§ {place.n}"
+    return f"de {label}" if language == "fr" else label
+
+
 def _not_there(title: str, place: Place, numbers: list[int], language: str) -> str:
     page = place.part == "page"
+    asked = _numbered_label(place, language)
     if language == "fr":
-        asked = f"de page {place.n}" if page else f"de § {place.n}"
         if not numbers:
             return f"« {title} » n'a pas {asked} : ce document n'a pas de pages numérotées"
         span = f"ses pages vont de 1 à {numbers[-1]}" if page else f"ses paragraphes vont du § {numbers[0]} au § {numbers[-1]}"
         return f"« {title} » n'a pas {asked} : {span}"
-    asked = f"page {place.n}" if page else f"§ {place.n}"
     if not numbers:
         return f"“{title}” has no {asked}: it has no numbered pages"
     span = f"its pages run from 1 to {numbers[-1]}" if page else f"its paragraphs run from § {numbers[0]} to § {numbers[-1]}"
@@ -349,10 +353,12 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
         # The paragraph or page asked for by its number, and not whatever else came next.
         at = {h.chunk.id for h in hits if h.asked}
         kept = [p for p in passages if p.chunk.id in at]
-        first = {sid: i for i, sid in reversed(list(enumerate(p.chunk.source_id for p in kept)))}
+        rank_of: dict[str, int] = {}  # each document by its best passage
+        for p in kept:
+            rank_of.setdefault(p.chunk.source_id, len(rank_of))
         # a page in reading order; "le § 5" of several documents, the best document first
-        passages = sorted(kept, key=lambda p: (first[p.chunk.source_id], p.start))
-    return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x, bool(hits and hits[0].asked))
+        passages = sorted(kept, key=lambda p: (rank_of[p.chunk.source_id], p.start))
+    return Retrieved(text, notice, language, tuple(passages[: settings.top_k]), x, place, bool(hits and hits[0].asked))
 
 
 def person_introduction(text: str, qvec: np.ndarray, index: Index, where: Filter | None,
