@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from chat.answer import retrieve
-from chat.decision import SIGNALS, Decision, fit_logistic, folds, logistic, thresholds, wilson_upper
+from chat.decision import SIGNALS, Decision, answer_threshold, fit_logistic, folds, logistic, wilson_upper
 from chat.evaluate import gold_of, is_offtopic, read_questions
 from index.embed import Embedder
 from index.settings import Settings
@@ -166,10 +166,9 @@ def fit_thresholds(x: np.ndarray, y: np.ndarray, kinds: list[str], answerable: n
     """
     oof = out_of_fold(x, y, kinds, repeats)
     asked = x[:, SIGNALS.index("asked_part")] > 0.5
-    cut = min(_lowest_kept(oof[answerable & group]) for group in (asked, ~asked) if (answerable & group).any()) \
-        if answerable.any() else 0.5
-    share = float(np.sum(oof[answerable] < cut)) / max(int(answerable.sum()), 1)
-    answer_at, uncertain_at = thresholds(oof, answerable, ontopic, share, MAX_ONTOPIC_ANSWERED, MAX_OFFTOPIC_ANSWERED)
+    groups = [oof[answerable & group] for group in (asked, ~asked) if (answerable & group).any()]
+    uncertain_at = min(map(_lowest_kept, groups)) if groups else 0.5
+    answer_at = answer_threshold(oof, answerable, ontopic, uncertain_at, MAX_ONTOPIC_ANSWERED, MAX_OFFTOPIC_ANSWERED)
     return answer_at, uncertain_at, oof
 
 

@@ -224,16 +224,20 @@ def thresholds(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, max_f
     pa = np.sort(p[answerable])
     cut = int(np.floor(max_false_abstention * len(pa) + 1e-9))  # a share given as k / n reads k
     uncertain_at = float(pa[cut]) if len(pa) else 0.5
-    candidates = np.unique(np.concatenate([p, [1.0]]))
+    return answer_threshold(p, answerable, ontopic, uncertain_at, max_ontopic_answered, max_offtopic_answered), uncertain_at
+
+
+def answer_threshold(p: np.ndarray, answerable: np.ndarray, ontopic: np.ndarray, uncertain_at: float,
+                     max_ontopic_answered: float, max_offtopic_answered: float) -> float:
+    """The lowest ``answer_at`` from ``uncertain_at`` on that answers at most the given
+    shares of the on-topic and off-topic unanswerable questions."""
     on, off = p[~answerable & ontopic], p[~answerable & ~ontopic]
-    answer_at = 1.0
-    for t in candidates:
+    for t in np.unique(np.concatenate([p, [1.0]])):
         if t < uncertain_at:
             continue
         if (np.mean(on >= t) if len(on) else 0.0) <= max_ontopic_answered and (np.mean(off >= t) if len(off) else 0.0) <= max_offtopic_answered:
-            answer_at = float(t)
-            break
-    return answer_at, uncertain_at
+            return float(t)
+    return 1.0
 
 
 def wilson_upper(k: int, n: int, z: float = 1.96) -> float:
