@@ -286,7 +286,7 @@ class MilvusIndex:
             params["params"] = {"nprobe": min(int(nprobe or described["nprobe"]), int(described["nlist"]))}
         # Where each candidate stands in the corpus, to break ties as the local index does.
         fields = ["source_id", "start"]
-        order_of = {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
+        order_of = self._source_order()
         place: dict[int, tuple[int, int]] = {}
 
         def note(hits) -> None:
@@ -311,13 +311,17 @@ class MilvusIndex:
         cosine.update({r: float(vectors[r] @ q) for r in lexical if r not in dense})
         return Found(dense, lexical, cosine, place, terms, expr)
 
+    def _source_order(self) -> dict[str, int]:
+        """Each source's position in the corpus, to order passages as the local index does."""
+        return {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
+
     def _read_outside(self, found: Found, rows: list[int], question_vector: np.ndarray) -> None:
         """The cosine and corpus place of passages ranked outside both searches' candidates
         (a place the question asks for, index.fusion.rank), in one query, into ``found``."""
         if not rows:
             return
         q = np.asarray(question_vector, dtype=np.float32).reshape(-1)
-        order_of = {sid: i for i, sid in enumerate(self.meta.get("source_order", []))}
+        order_of = self._source_order()
         for rec in self.client.query(self._passages, filter=f"pk in [{', '.join(map(str, rows))}]",
                                      output_fields=["source_id", "start", "vector"]):
             row = int(rec["pk"])
