@@ -28,7 +28,7 @@ _PRONOUNS = re.compile(
 )
 # A whole question that asks to read on from the last quote, or back.
 _NEXT = re.compile(
-    r"^(?:et |and )?(?:(?:lis |read )?la suite|(?:et )?(?:après|apres|ensuite)|(?:le )?paragraphe suivant|(?:le )?passage suivant|"
+    r"^(?:et |and )?(?:(?:lis |read )?la suite|après|apres|ensuite|(?:le )?paragraphe suivant|(?:le )?passage suivant|"
     r"(?:the )?next(?: paragraph| passage)?|what comes next|what follows|then|continue|go on|keep reading)\s*[?.!…]*$",
     re.IGNORECASE,
 )

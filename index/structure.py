@@ -97,9 +97,10 @@ def _numbered(question: str) -> Place | None:
 @dataclass(frozen=True)
 class Place:
     """Where a question points: ``what`` is "nth" (the ``n``-th ``part``, -1 the last),
-    "number" (the paragraph or page numbered ``n``, as quotes show it), "section" (the passages under a heading whose words the question holds), "after" /
-    "before" (the ``part`` next to the passage the rest of the question is about), or
-    "answer-to" (the answer to the question the rest of the question is about)."""
+    "number" (the paragraph or page numbered ``n``, as quotes show it), "section" (the
+    passages under a heading whose words the question holds), "after" / "before" (the
+    ``part`` next to the passage the rest of the question is about), or "answer-to" (the
+    answer to the question the rest of the question is about)."""
 
     what: str
     part: str = "paragraph"
@@ -228,8 +229,9 @@ def place_rows(
 ) -> set[int]:
     """The rows of the passages standing at ``place``, in the document the question names,
     or else in the first of the documents of the best ``TOP_DOCUMENTS`` candidates
-    (``scores``) that has such a place; ``document(source_id)`` lists a document's (row,
-    passage) in reading order."""
+    (``scores``) that has such a place (of any candidate for a heading given by its words;
+    for a number, in every candidate's document that has it); ``document(source_id)``
+    lists a document's (row, passage) in reading order."""
     named = named_documents(question, sources)
     ranked = sorted(scores, key=lambda r: -scores[r])
     if named:
