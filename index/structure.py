@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from difflib import SequenceMatcher
 
 from ingest.model import Chunk, Source
@@ -166,15 +167,33 @@ def asked_place(question: str) -> Place | None:
 
 
 def named_documents(question: str, sources: Mapping[str, Source]) -> set[str]:
-    """The documents ``question`` names by its title's words or its kind ("le rapport"): those
-    sharing the most analysed words with it (none when no document shares one)."""
+    """The documents ``question`` names, those sharing the most analysed words with it among
+    the ones it names at all: by their kind ("le rapport", "the minutes"), by two words of
+    their title, or by one name their title holds ("Vernière", "Port-Sillac"). One common
+    word of a title names nothing: "l'assistante sociale" is not the report on "prestations
+    sociales", nor "23" the minutes "du 23 janvier"."""
     said = set(analyze(question))
-    shared = {
-        sid: len(said & set(analyze(f"{s.title}\n{KIND_WORDS.get(s.kind, s.kind)}")))
-        for sid, s in sources.items()
-    }
+    shared: dict[str, int] = {}
+    for sid, s in sources.items():
+        kind = said & _kind_terms(s.kind)
+        title = said & set(analyze(s.title))
+        if kind or len(title) >= 2 or title & _title_names(s.title):
+            shared[sid] = len(kind | title)
     top = max(shared.values(), default=0)
-    return {sid for sid, n in shared.items() if n == top} if top else set()
+    return {sid for sid, n in shared.items() if n == top}
+
+
+@lru_cache(maxsize=64)
+def _kind_terms(kind: str) -> frozenset[str]:
+    # "compte" alone is a verb ("l'association compte 142 adhérents"), not "compte rendu"
+    return frozenset(analyze(" ".join(w for w in KIND_WORDS.get(kind, kind).split() if w not in ("compte", "verbal"))))
+
+
+@lru_cache(maxsize=256)
+def _title_names(title: str) -> frozenset[str]:
+    """The analysed words of the names a title holds: its capitalised words but the first."""
+    words = re.findall(r"[\w-]+", title)[1:]
+    return frozenset(t for w in words if w[:1].isupper() for t in analyze(w))
 
 
 def _runs(rows: Sequence[tuple[int, Chunk]], keep: Callable[[Chunk], bool]) -> list[list[int]]:

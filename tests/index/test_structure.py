@@ -125,6 +125,44 @@ def _at(question: str, scores: dict[int, float] | None = None) -> set[tuple[str,
     return {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rows}
 
 
+NAMED = {
+    "rap": Source(id="rap", title="Rapport sur la dématérialisation des prestations sociales en Haute-Vernière", kind="report"),
+    "min": Source(id="min", title="Compte rendu de l'assemblée du 23 janvier 2025", kind="minutes"),
+    "art": Source(id="art", title="À Port-Sillac, l'algorithme de la caisse d'allocations familiales", kind="article"),
+    "note": Source(id="note", title="Secret professionnel et agents conversationnels", kind="note"),
+}
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("Que dit le dernier paragraphe du rapport ?", {"rap"}),  # its kind
+        ("Dans le compte rendu, qui a voté ?", {"min"}),
+        ("Que dit la note sur le secret professionnel ?", {"note"}),  # kind and two title words
+        ("Que dit le § 2 sur le secret professionnel ?", {"note"}),  # two title words
+        ("Que dit le § 3 sur la Haute-Vernière ?", {"rap"}),  # a name the title holds
+        ("Que dit-on à Port-Sillac ?", {"art"}),
+        # one common word of a title names nothing
+        ("Quel paragraphe précède celui de l'assistante sociale ?", set()),
+        ("Que dit le § 23 ?", set()),
+        ("Qui a dit que l'Europe compte 450 millions d'habitants ?", set()),  # "compte", not "compte rendu"
+        ("Que dit le paragraphe 23 du rapport ?", {"rap"}),
+    ],
+)
+def test_a_document_is_named_by_its_kind_two_title_words_or_a_name(question, named):
+    assert named_documents(question, NAMED) == named
+
+
+def test_a_place_next_to_a_topic_is_not_looked_for_in_a_document_one_common_word_recalls():
+    sources = dict(SOURCES, rap=Source(id="rap", title="Rapport sur les prestations sociales", kind="report"))
+    # "sociale" is in the report's title, but the question is about the interview's § 3
+    scores = {r: (1.0 if (c.source_id, c.paragraph) == ("itw", 3) else 0.0) for r, c in enumerate(CHUNKS)}
+    place = asked_place("Quel paragraphe précède celui sur l'écologie et l'action sociale ?")
+    rows = place_rows(place, "Quel paragraphe précède celui sur l'écologie et l'action sociale ?",
+                      lambda s: DOCS.get(s, []), sources, scores, CHUNKS.__getitem__)
+    assert {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rows} == {("itw", 2)}
+
+
 def test_ordinals_count_the_questions_of_the_document_named():
     assert _at("Quelle est la première question de l'interview ?") == {("itw", 2)}
     assert _at("Quelle est la deuxième question de l'entretien ?") == {("itw", 4)}
