@@ -53,7 +53,8 @@ def detect_language(text: str) -> str:
 
 
 def clean_question(question: str, settings: Settings, embedder: Embedder | None = None) -> tuple[str, str | None]:
-    """Normalise a question; return it with a notice when it had to be shortened.
+    """Normalise a question; return it with a notice, in the question's language, when it had
+    to be shortened.
 
     Control characters are dropped and Unicode is put in NFC form so that a pasted
     question matches the corpus the way a typed one does. A question is cut to
@@ -70,9 +71,11 @@ def clean_question(question: str, settings: Settings, embedder: Embedder | None 
     if not any(c.isalnum() for c in text):
         raise QuestionError(f"the question has no letter or digit (got {question[:40]!r}): type words", "no_words")
     notice = None
+    french = detect_language(text) == "fr"
     if len(text) > settings.max_question_chars:
         text = _cut_at_word(text, settings.max_question_chars)
-        notice = f"the question was longer than {settings.max_question_chars} characters and was shortened"
+        notice = (f"la question dépassait {settings.max_question_chars} caractères : elle a été raccourcie" if french
+                  else f"the question was longer than {settings.max_question_chars} characters and was shortened")
     count = getattr(embedder, "count_tokens", None)
     if count is not None and count(text) > MAX_QUESTION_TOKENS:
         # The largest prefix within the limit, by bisection: a dozen cheap tokenizer calls.
@@ -84,7 +87,8 @@ def clean_question(question: str, settings: Settings, embedder: Embedder | None 
             else:
                 hi = mid - 1
         text = _cut_at_word(text, lo)
-        notice = f"the question was longer than the model reads ({MAX_QUESTION_TOKENS} tokens) and was shortened"
+        notice = (f"la question dépassait ce que le modèle lit ({MAX_QUESTION_TOKENS} unités) : elle a été raccourcie"
+                  if french else f"the question was longer than the model reads ({MAX_QUESTION_TOKENS} tokens) and was shortened")
     return text, notice
 
 

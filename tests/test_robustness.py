@@ -23,7 +23,8 @@ from index.store import Index, IndexLoadError, StaleIndexError
 from tests.conftest import CORPUS, FakeEmbedder
 
 # Every bad question tried: (label, question, expected error code or None for an answer).
-# "notice" questions answer too, with a notice that they were shortened.
+# "notice" questions answer too, with a notice that they were shortened (in French: they are
+# French, or have no word that says otherwise, and the corpus is French).
 BAD_QUESTIONS = [
     ("empty", "", "empty"),
     ("whitespace", " \t\n\u00a0\u3000\r\n ", "empty"),
@@ -123,7 +124,7 @@ def test_the_cli_answers_or_says_why_in_one_line_with_exit_code_2(cli, label, q,
         return
     assert rc == 0 and err == "" and out.strip()
     if expect == "notice":
-        assert "shortened" in out.splitlines()[0]
+        assert "raccourcie" in out.splitlines()[0]
 
 
 @pytest.mark.parametrize("label,q,expect", BAD_QUESTIONS, ids=IDS)
@@ -167,7 +168,7 @@ def test_the_page_shows_a_message_or_an_escaped_answer(fake, label, q, expect):
         assert 'class="vb-error"' in page and ("vide" in page or "ni lettre ni chiffre" in page)
     assert "<script" not in page and "<img" not in page  # the question shows as text, escaped
     if expect == "notice":
-        assert "shortened" in page
+        assert "raccourcie" in page
 
 
 def test_a_question_with_a_script_comes_back_escaped_from_the_page_renderer(fake):
@@ -193,8 +194,10 @@ def test_questions_are_cut_to_what_the_model_reads_with_a_notice():
     counter = _Tokens()
     text, notice = clean_question("mot " * 1000, settings, counter)
     assert counter.count_tokens(text) <= MAX_QUESTION_TOKENS and len(text) > 0.8 * MAX_QUESTION_TOKENS
-    assert text.endswith("mot") and notice and f"{MAX_QUESTION_TOKENS} tokens" in notice
+    assert text.endswith("mot") and notice and f"{MAX_QUESTION_TOKENS} unités" in notice
     assert counter.calls <= 16  # bisection: cheap
+    _, notice = clean_question("the word " * 1000, settings, _Tokens())
+    assert notice == f"the question was longer than the model reads ({MAX_QUESTION_TOKENS} tokens) and was shortened"
     assert clean_question("Qui a ouvert ?", settings, counter) == ("Qui a ouvert ?", None)
     assert clean_question("Qui a ouvert ?", settings) == ("Qui a ouvert ?", None)  # no counter: characters only
 
