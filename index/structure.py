@@ -118,6 +118,8 @@ def asked_place(question: str) -> Place | None:
     text = " ".join(words)
     text = re.sub(r"\bavant (dernier|derniere)\b", "penultieme", text)
     text = re.sub(r"\bsecond (to )?last\b", "penultimate", text)
+    # "the discussion part" is a section; "la part des demandes" is a share
+    text = re.sub(r"\bthe ((?:\S+ ){0,3})part(s?)\b", r"the \1section\2", text)
     words = text.split()
     nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
     ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
@@ -270,7 +272,29 @@ def place_rows(
             return set(found)
         # "Que dit le § 5 ?" of several documents that have one: each document's, best first
         out.update(found)
+    if not out and place.what == "section" and named and _describes_a_section(question):
+        # A heading described in other words ("the legal background section" for « Ce que dit
+        # le droit »): the named document's heading that the search ranks first.
+        heads = [r for r in ranked if chunk_of(r).part == "heading" and chunk_of(r).source_id in named]
+        if heads:
+            head = chunk_of(heads[0])
+            return set(_under(document(head.source_id), head.paragraph, "heading", _content))
     return out
+
+
+# A name given as such: « Glossaire », "the 'Board elections' part", "la partie Bibliographie".
+_QUOTED = re.compile(r"«[^»]+»|“[^”]+”|\"[^\"]+\"|(?:^|\s)['‘]\w.*?['’](?=[\s?.,!;:]|$)")
+_SINGULAR = r"(?:section|partie|rubrique|intertitre|heading|part)"
+_NAME_AFTER = re.compile(rf"\b{_SINGULAR}\s+[A-ZÀ-Ý]")
+# "the discussion part": English "part" after "the" (not "la part des demandes")
+_SECTION_WORD = re.compile(rf"\b(?:section|partie|rubrique|intertitre|heading)\b|\bthe\s+(?:[\w-]+\s+){{0,3}}part\b", re.I)
+
+
+def _describes_a_section(question: str) -> bool:
+    """Whether ``question`` describes one section in its own words, rather than giving a
+    heading's name (quoted, or capitalised after "partie") that no heading has, or asking
+    for the list of sections ("Quelles sont les parties… ?")."""
+    return bool(_SECTION_WORD.search(question)) and not _QUOTED.search(question) and not _NAME_AFTER.search(question)
 
 
 def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:

@@ -27,6 +27,7 @@ CALIBRATION = {
     "calibration_structure.jsonl": HELDOUT / "calibration_structure.jsonl",
     "calibration_numbers.jsonl": HELDOUT / "calibration_numbers.jsonl",
     "calibration_relative.jsonl": HELDOUT / "calibration_relative.jsonl",
+    "calibration_sections.jsonl": HELDOUT / "calibration_sections.jsonl",
 }
 
 

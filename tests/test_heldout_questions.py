@@ -150,10 +150,22 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
 
 
 def test_relative_place_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
-    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_relative.jsonl"]
+    later = [check.load_questions(s.path) for name, s in check.LATER.items()
+             if name not in ("calibration_relative.jsonl", "calibration_sections.jsonl")]
     earlier = questions + [q for qs in later for q in qs]
     relative = check.load_questions(check.RELATIVE)
     assert check.later_problems("calibration_relative.jsonl", relative, earlier, docs) == []
     again = {**later[-1][0], "id": "r999"}  # a question of the fourth test split
     assert any("r999: already in an earlier file" in p
                for p in check.later_problems("calibration_relative.jsonl", [*relative, again], earlier, docs))
+
+
+def test_section_calibration_questions_are_well_formed_and_new(questions, docs):
+    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_sections.jsonl"]
+    earlier = questions + [q for qs in later for q in qs]
+    sections = check.load_questions(check.SECTIONS)
+    assert check.later_problems("calibration_sections.jsonl", sections, earlier, docs) == []
+    fresh3 = check.load_questions(check.FRESH3)
+    again = {**fresh3[0], "id": "x999"}  # a question of the fourth test split
+    assert any("x999: already in an earlier file" in p
+               for p in check.later_problems("calibration_sections.jsonl", [*sections, again], earlier, docs))

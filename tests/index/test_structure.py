@@ -5,7 +5,7 @@ import pytest
 
 from index.fusion import Evidence, rank
 from index.settings import Settings
-from index.structure import Place, asked_place, document_rows, named_documents, place_rows
+from index.structure import Place, _describes_a_section, asked_place, document_rows, named_documents, place_rows
 from ingest.model import Chunk, Source
 
 
@@ -161,6 +161,44 @@ def test_a_place_next_to_a_topic_is_not_looked_for_in_a_document_one_common_word
     rows = place_rows(place, "Quel paragraphe précède celui sur l'écologie et l'action sociale ?",
                       lambda s: DOCS.get(s, []), sources, scores, CHUNKS.__getitem__)
     assert {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rows} == {("itw", 2)}
+
+
+@pytest.mark.parametrize(
+    "question, described",
+    [
+        ("What does the legal background section of the note explain?", True),
+        ("What came out of the discussion part of the minutes?", True),
+        ("Que contient la partie consacrée au cadre légal dans la note ?", True),
+        # a heading's name given as such, which no heading has
+        ("What does the 'Board elections' part of the minutes report?", False),
+        ("What does the 'Editor's note' section of the article say?", False),
+        ("Que contient la partie Bibliographie de la note ?", False),
+        ("Que contient l'intertitre « Glossaire » de l'article ?", False),
+        # the list of sections, and a share
+        ("Quelles sont les parties du compte rendu ?", False),
+        ("Quelle part des demandes est déposée en ligne ?", False),
+    ],
+)
+def test_a_section_described_in_other_words_is_told_from_a_name_no_heading_has(question, described):
+    assert _describes_a_section(question) is described
+
+
+def test_english_part_after_the_is_a_section_and_french_part_a_share():
+    assert asked_place("What came out of the discussion part of the minutes?") == Place("section", "heading")
+    assert asked_place("What is in the part of the note that sets out the law?") == Place("section", "heading")
+    assert asked_place("Quelle part des demandes est déposée en ligne ?") is None
+    assert asked_place("What part did Katia Roux play?") is None
+
+
+def test_a_section_described_in_other_words_gives_the_heading_the_search_ranks_first_in_the_named_note():
+    recommendations = next(r for r, c in enumerate(CHUNKS) if c.text == "Recommandations")
+    law = next(r for r, c in enumerate(CHUNKS) if c.text == "Ce que dit le droit")
+    scores = {r: 0.0 for r in range(len(CHUNKS))}
+    assert _at("What does the advice section of the note say?", {**scores, recommendations: 1.0}) == {("note", 7)}
+    assert _at("What does the legal background section of the note say?", {**scores, law: 1.0}) == {("note", 4), ("note", 5)}
+    # a name no heading has, and a document named that has no heading, give no place
+    assert _at("What does the 'Budget' section of the note say?", {**scores, law: 1.0}) == set()
+    assert _at("What does the methods section of the report say?", {**scores, law: 1.0}) == set()
 
 
 def test_ordinals_count_the_questions_of_the_document_named():
