@@ -106,6 +106,7 @@ class Place:
     what: str
     part: str = "paragraph"
     n: int = 1
+    of: str | None = None  # "after" / "before" the ``n``-th ``of`` ("juste après la première réponse")
 
 
 def asked_place(question: str) -> Place | None:
@@ -134,6 +135,13 @@ def asked_place(question: str) -> Place | None:
         return Place("section", "heading")
     for i, n in ordinals:
         if i in bound:
+            # "Quelle question suit la deuxième réponse ?", "What comes right after the third
+            # question?": next to the n-th place, not the place itself
+            side = _side(words[:i])
+            if side:
+                # "la dernière question de l'intervieweur": the same part again is not what is asked
+                others = [part for j, part in nouns if j != i + 1 and part != bound[i]]
+                return Place(side, others[0] if others else "paragraph", n, of=bound[i])
             return Place("nth", bound[i], n)
         # "arrive en quatrième position", "demande en dernier", "asks last": the nearest place
         # noun. Not "la question débattue lors de la deuxième table ronde".
@@ -165,6 +173,21 @@ def asked_place(question: str) -> Place | None:
         return Place("nth", "start", 1)
     if said & KINDS and said & ENDS:
         return Place("nth", "end", -1)
+    return None
+
+
+def _side(words: Sequence[str]) -> str | None:
+    """"after" or "before" when ``words`` (those before an ordinal) end on a word that places
+    what is asked next to it ("suit", "précède", "juste après la", "right before the")."""
+    text = " ".join(words[-4:])
+    right = _RIGHT.search(text)
+    if right:
+        return "before" if right.group(1) in BEFORE else "after"
+    said = set(words[-4:])
+    if said & (AFTER - {"suivant", "suivante", "next"}):
+        return "after"
+    if said & BEFORE:
+        return "before"
     return None
 
 
@@ -315,17 +338,26 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
         head = max(headings, key=lambda c: len(folded_words(c.text)))
         return _under(rows, head.paragraph, "heading", _content)
     if place.what in ("after", "before"):
-        content = [(r, c) for r, c in rows if _content(c) and r in scores]
-        if not content:
-            return []
-        topic = max(content, key=lambda rc: scores[rc[0]])[1].paragraph
+        if place.of is not None:
+            # the n-th place itself: a heading, not what stands under it
+            anchor = ([r for r in _pick(_runs(rows, lambda c: c.part == "heading"), place.n)] if place.of == "heading"
+                      else _resolve(Place("nth", place.of, place.n), question, rows, scores))
+            spans = [c.paragraph for r, c in rows if r in set(anchor)]
+            if not spans:
+                return []
+            first, last = min(spans), max(spans)
+        else:
+            content = [(r, c) for r, c in rows if _content(c) and r in scores]
+            if not content:
+                return []
+            first = last = max(content, key=lambda rc: scores[rc[0]])[1].paragraph
         # the next question, or the next paragraph whatever it is (a heading, a question…)
         counted = (lambda c: c.part == "question") if place.part == "question" else (lambda c: c.part != "title")
         near = sorted({c.paragraph for _, c in rows if counted(c)})
         if place.what == "after":
-            target = min((p for p in near if p > topic), default=None)
+            target = min((p for p in near if p > last), default=None)
         else:
-            target = max((p for p in near if p < topic), default=None)
+            target = max((p for p in near if p < first), default=None)
         return [r for r, c in rows if counted(c) and c.paragraph == target]
     if place.what == "answer-to":
         asked = [(r, c) for r, c in rows if c.part == "question" and r in scores]

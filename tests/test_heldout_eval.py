@@ -28,6 +28,7 @@ CALIBRATION = {
     "calibration_numbers.jsonl": HELDOUT / "calibration_numbers.jsonl",
     "calibration_relative.jsonl": HELDOUT / "calibration_relative.jsonl",
     "calibration_sections.jsonl": HELDOUT / "calibration_sections.jsonl",
+    "calibration_ordinal_next.jsonl": HELDOUT / "calibration_ordinal_next.jsonl",
 }
 
 

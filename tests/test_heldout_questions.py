@@ -151,7 +151,7 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
 
 def test_relative_place_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
     later = [check.load_questions(s.path) for name, s in check.LATER.items()
-             if name not in ("calibration_relative.jsonl", "calibration_sections.jsonl")]
+             if name not in ("calibration_relative.jsonl", "calibration_sections.jsonl", "calibration_ordinal_next.jsonl")]
     earlier = questions + [q for qs in later for q in qs]
     relative = check.load_questions(check.RELATIVE)
     assert check.later_problems("calibration_relative.jsonl", relative, earlier, docs) == []
@@ -161,7 +161,8 @@ def test_relative_place_calibration_questions_are_well_formed_and_new(fresh, que
 
 
 def test_section_calibration_questions_are_well_formed_and_new(questions, docs):
-    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_sections.jsonl"]
+    later = [check.load_questions(s.path) for name, s in check.LATER.items()
+             if name not in ("calibration_sections.jsonl", "calibration_ordinal_next.jsonl")]
     earlier = questions + [q for qs in later for q in qs]
     sections = check.load_questions(check.SECTIONS)
     assert check.later_problems("calibration_sections.jsonl", sections, earlier, docs) == []
@@ -169,3 +170,13 @@ def test_section_calibration_questions_are_well_formed_and_new(questions, docs):
     again = {**fresh3[0], "id": "x999"}  # a question of the fourth test split
     assert any("x999: already in an earlier file" in p
                for p in check.later_problems("calibration_sections.jsonl", [*sections, again], earlier, docs))
+
+
+def test_ordinal_next_calibration_questions_are_well_formed_and_new(questions, docs):
+    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_ordinal_next.jsonl"]
+    earlier = questions + [q for qs in later for q in qs]
+    ordinal = check.load_questions(check.ORDINAL_NEXT)
+    assert check.later_problems("calibration_ordinal_next.jsonl", ordinal, earlier, docs) == []
+    again = {**check.load_questions(check.FRESH3)[1], "id": "o999"}  # a question of the fourth test split
+    assert any("o999: already in an earlier file" in p
+               for p in check.later_problems("calibration_ordinal_next.jsonl", [*ordinal, again], earlier, docs))

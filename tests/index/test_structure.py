@@ -35,6 +35,11 @@ from ingest.model import Chunk, Source
         ("Que trouve-t-on juste après l'explication sur les chatbots ?", Place("after", "paragraph")),
         ("What comes right before the director's claim?", Place("before", "paragraph")),
         ("Que trouve-t-on juste ensuite ?", Place("after", "paragraph")),
+        # next to an ordinal place, not the place itself
+        ("Quelle question suit la deuxième réponse ?", Place("after", "question", 2, of="answer")),
+        ("What comes right after the third question?", Place("after", "paragraph", 3, of="question")),
+        ("Que lit-on juste avant la dernière question de l'intervieweur ?", Place("before", "paragraph", -1, of="question")),
+        ("Que dit le paragraphe qui suit le deuxième intertitre ?", Place("after", "paragraph", 2, of="heading")),
         ("Comment se termine l'interview ?", Place("nth", "end", -1)),
         ("Que répond-il à la question sur les droits ?", Place("answer-to", "question")),
         ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
@@ -199,6 +204,17 @@ def test_a_section_described_in_other_words_gives_the_heading_the_search_ranks_f
     # a name no heading has, and a document named that has no heading, give no place
     assert _at("What does the 'Budget' section of the note say?", {**scores, law: 1.0}) == set()
     assert _at("What does the methods section of the report say?", {**scores, law: 1.0}) == set()
+
+
+def test_what_stands_next_to_an_ordinal_place():
+    # the interview: questions at 2, 4, 7; answers 3, 5-6, 8; the note's headings at 3 and 6
+    assert _at("Quelle question suit la première réponse de l'interview ?") == {("itw", 4)}
+    assert _at("Que dit le paragraphe qui suit la deuxième réponse de l'interview ?") == {("itw", 7)}  # after its last paragraph
+    assert _at("Que lit-on juste avant la deuxième réponse de l'interview ?") == {("itw", 4)}  # before its first
+    assert _at("What comes right after the last question of the interview?") == {("itw", 8)}
+    assert _at("Que lit-on juste avant la dernière question de l'intervieweur dans l'interview ?") == {("itw", 6)}
+    assert _at("Que dit le paragraphe qui suit le deuxième intertitre de la note ?") == {("note", 7)}  # the heading, not its section
+    assert _at("Quelle question suit la troisième réponse de l'interview ?") == set()  # none after it
 
 
 def test_ordinals_count_the_questions_of_the_document_named():

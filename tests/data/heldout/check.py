@@ -44,6 +44,7 @@ NUMBERS = HERE / "calibration_numbers.jsonl"
 FRESH3 = HERE / "fresh3.jsonl"
 RELATIVE = HERE / "calibration_relative.jsonl"
 SECTIONS = HERE / "calibration_sections.jsonl"
+ORDINAL_NEXT = HERE / "calibration_ordinal_next.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -97,6 +98,8 @@ RELATIVE_MINIMUMS = {"structure": 30, "fact": 10}
 # Calibration questions naming a section in other words, or a section no document has
 # (calibration_sections.jsonl).
 SECTIONS_MINIMUMS = {"structure": 20, "unanswerable-ontopic": 10}
+# Calibration questions about what stands next to an ordinal place (calibration_ordinal_next.jsonl).
+ORDINAL_NEXT_MINIMUMS = {"structure": 30}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -228,6 +231,7 @@ LATER = {
     "fresh3.jsonl": Later(FRESH3, FRESH3_MINIMUMS, 100, MIN_ADDED, "another file"),
     "calibration_relative.jsonl": Later(RELATIVE, RELATIVE_MINIMUMS, 40, 10, "an earlier file"),
     "calibration_sections.jsonl": Later(SECTIONS, SECTIONS_MINIMUMS, 30, 10, "an earlier file", every_format=False),
+    "calibration_ordinal_next.jsonl": Later(ORDINAL_NEXT, ORDINAL_NEXT_MINIMUMS, 30, 5, "an earlier file", every_format=False),
 }
 
 
