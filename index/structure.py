@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from ingest.model import Chunk, Source
 from ingest.people import folded_words
@@ -184,6 +184,7 @@ def _side(words: Sequence[str]) -> str | None:
     if right:
         return "before" if right.group(1) in BEFORE else "after"
     said = set(words[-4:])
+    # "suivante", "next" qualify what is asked ("la question suivante"), not the place it follows
     if said & (AFTER - {"suivant", "suivante", "next"}):
         return "after"
     if said & BEFORE:
@@ -340,9 +341,9 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
     if place.what in ("after", "before"):
         if place.of is not None:
             # the n-th place itself: a heading, not what stands under it
-            anchor = ([r for r in _pick(_runs(rows, lambda c: c.part == "heading"), place.n)] if place.of == "heading"
-                      else _resolve(Place("nth", place.of, place.n), question, rows, scores))
-            spans = [c.paragraph for r, c in rows if r in set(anchor)]
+            anchor = set(_pick(_runs(rows, lambda c: c.part == "heading"), place.n) if place.of == "heading"
+                         else _resolve(Place("nth", place.of, place.n), question, rows, scores))
+            spans = [c.paragraph for r, c in rows if r in anchor]
             if not spans:
                 return []
             first, last = min(spans), max(spans)

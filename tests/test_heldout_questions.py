@@ -149,34 +149,17 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
                for p in check.later_problems("calibration_numbers.jsonl", [*numbers, back], earlier, docs))
 
 
-def test_relative_place_calibration_questions_are_well_formed_and_new(fresh, questions, docs):
-    later = [check.load_questions(s.path) for name, s in check.LATER.items()
-             if name not in ("calibration_relative.jsonl", "calibration_sections.jsonl", "calibration_ordinal_next.jsonl")]
-    earlier = questions + [q for qs in later for q in qs]
-    relative = check.load_questions(check.RELATIVE)
-    assert check.later_problems("calibration_relative.jsonl", relative, earlier, docs) == []
-    again = {**later[-1][0], "id": "r999"}  # a question of the fourth test split
-    assert any("r999: already in an earlier file" in p
-               for p in check.later_problems("calibration_relative.jsonl", [*relative, again], earlier, docs))
-
-
-def test_section_calibration_questions_are_well_formed_and_new(questions, docs):
-    later = [check.load_questions(s.path) for name, s in check.LATER.items()
-             if name not in ("calibration_sections.jsonl", "calibration_ordinal_next.jsonl")]
-    earlier = questions + [q for qs in later for q in qs]
-    sections = check.load_questions(check.SECTIONS)
-    assert check.later_problems("calibration_sections.jsonl", sections, earlier, docs) == []
-    fresh3 = check.load_questions(check.FRESH3)
-    again = {**fresh3[0], "id": "x999"}  # a question of the fourth test split
-    assert any("x999: already in an earlier file" in p
-               for p in check.later_problems("calibration_sections.jsonl", [*sections, again], earlier, docs))
-
-
-def test_ordinal_next_calibration_questions_are_well_formed_and_new(questions, docs):
-    later = [check.load_questions(s.path) for name, s in check.LATER.items() if name != "calibration_ordinal_next.jsonl"]
-    earlier = questions + [q for qs in later for q in qs]
-    ordinal = check.load_questions(check.ORDINAL_NEXT)
-    assert check.later_problems("calibration_ordinal_next.jsonl", ordinal, earlier, docs) == []
-    again = {**check.load_questions(check.FRESH3)[1], "id": "o999"}  # a question of the fourth test split
-    assert any("o999: already in an earlier file" in p
-               for p in check.later_problems("calibration_ordinal_next.jsonl", [*ordinal, again], earlier, docs))
+@pytest.mark.parametrize("name, prefix", [
+    ("calibration_relative.jsonl", "r"),  # the paragraph just after or before a topic
+    ("calibration_sections.jsonl", "x"),  # a section named in other words, or one no document has
+    ("calibration_ordinal_next.jsonl", "o"),  # what stands next to an ordinal place
+])
+def test_calibration_files_written_after_the_fourth_split_are_well_formed_and_new(questions, docs, name, prefix):
+    names = list(check.LATER)
+    before = [check.load_questions(check.LATER[n].path) for n in names[: names.index(name)]]
+    earlier = questions + [q for qs in before for q in qs]
+    mine = check.load_questions(check.LATER[name].path)
+    assert check.later_problems(name, mine, earlier, docs) == []
+    again = {**check.load_questions(check.FRESH3)[0], "id": f"{prefix}999"}  # a question of the fourth test split
+    assert any(f"{prefix}999: already in an earlier file" in p
+               for p in check.later_problems(name, [*mine, again], earlier, docs))
