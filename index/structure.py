@@ -114,14 +114,8 @@ def asked_place(question: str) -> Place | None:
     numbered = _numbered(question)
     if numbered is not None:
         return numbered
-    words = folded_words(question)
-    # "avant-dernière", "second to last": two or three words that make one ordinal
+    words = _place_words(question)
     text = " ".join(words)
-    text = re.sub(r"\bavant (dernier|derniere)\b", "penultieme", text)
-    text = re.sub(r"\bsecond (to )?last\b", "penultimate", text)
-    # "the discussion part" is a section; "la part des demandes" is a share
-    text = re.sub(r"\bthe ((?:\S+ ){0,3})part(s?)\b", r"the \1section\2", text)
-    words = text.split()
     nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
     ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
     said = set(words)
@@ -174,6 +168,17 @@ def asked_place(question: str) -> Place | None:
     if said & KINDS and said & ENDS:
         return Place("nth", "end", -1)
     return None
+
+
+def _place_words(question: str) -> list[str]:
+    """The question's folded words, with the phrases that make one place word made one."""
+    text = " ".join(folded_words(question))
+    # "avant-dernière", "second to last": two or three words that make one ordinal
+    text = re.sub(r"\bavant (dernier|derniere)\b", "penultieme", text)
+    text = re.sub(r"\bsecond (to )?last\b", "penultimate", text)
+    # "the discussion part" is a section; "la part des demandes" is a share
+    text = re.sub(r"\bthe ((?:\S+ ){0,3})part(s?)\b", r"the \1section\2", text)
+    return text.split()
 
 
 def _side(words: Sequence[str]) -> str | None:
@@ -306,19 +311,19 @@ def place_rows(
     return out
 
 
+# One section, not the list of them ("Quelles sont les parties… ?").
+_SECTION = frozenset(w for w, part in PLACE_NOUNS.items() if part == "heading" and not w.endswith("s"))
 # A name given as such: « Glossaire », "the 'Board elections' part", "la partie Bibliographie".
 _QUOTED = re.compile(r"«[^»]+»|“[^”]+”|\"[^\"]+\"|(?:^|\s)['‘]\w.*?['’](?=[\s?.,!;:]|$)")
-_SINGULAR = r"(?:section|partie|rubrique|intertitre|heading|part)"
-_NAME_AFTER = re.compile(rf"\b{_SINGULAR}\s+[A-ZÀ-Ý]")
-# "the discussion part": English "part" after "the" (not "la part des demandes")
-_SECTION_WORD = re.compile(rf"\b(?:section|partie|rubrique|intertitre|heading)\b|\bthe\s+(?:[\w-]+\s+){{0,3}}part\b", re.I)
+_NAME_AFTER = re.compile(rf"\b(?:{'|'.join(sorted(_SECTION | {'part'}))})\s+[A-ZÀ-Ý]")
 
 
 def _describes_a_section(question: str) -> bool:
     """Whether ``question`` describes one section in its own words, rather than giving a
     heading's name (quoted, or capitalised after "partie") that no heading has, or asking
     for the list of sections ("Quelles sont les parties… ?")."""
-    return bool(_SECTION_WORD.search(question)) and not _QUOTED.search(question) and not _NAME_AFTER.search(question)
+    return (bool(_SECTION.intersection(_place_words(question))) and not _QUOTED.search(question)
+            and not _NAME_AFTER.search(question))
 
 
 def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], scores: Mapping[int, float]) -> list[int]:
