@@ -52,6 +52,13 @@ def detect_language(text: str) -> str:
     return "en" if en > fr else "fr"
 
 
+def plain_text(question: str) -> str:
+    """The question in NFC, on one line, without control characters or lone surrogates."""
+    text = unicodedata.normalize("NFC", question)
+    text = "".join(c if (c.isprintable() or c in "\t\n") else " " for c in text)
+    return " ".join(text.split())
+
+
 def clean_question(question: str, settings: Settings, embedder: Embedder | None = None) -> tuple[str, str | None]:
     """Normalise a question; return it with a notice, in the question's language, when it had
     to be shortened.
@@ -63,9 +70,7 @@ def clean_question(question: str, settings: Settings, embedder: Embedder | None 
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text (got {type(question).__name__})", "not_text")
-    text = unicodedata.normalize("NFC", question)
-    text = "".join(c if (c.isprintable() or c in "\t\n") else " " for c in text)
-    text = " ".join(text.split())
+    text = plain_text(question)
     if not text:
         raise QuestionError("the question is empty: type a question, e.g. « Qui a ouvert la série de rencontres ? »", "empty")
     if not any(c.isalnum() for c in text):

@@ -1,19 +1,22 @@
 """The plain HTTP API, beside Gradio's: for curl and any program that speaks JSON.
 
-    GET  /api/ask?q=…&top_k=3&source=ID&speaker=NAME   (source and speaker repeatable)
-    POST /api/ask   {"q": "…", "top_k": 3, "source": ["ID"], "speaker": ["NAME"]}
+    GET  /api/ask?q=…&top_k=3&source=ID&speaker=NAME&conversation=JSON   (source and speaker repeatable)
+    POST /api/ask   {"q": "…", "top_k": 3, "source": ["ID"], "speaker": ["NAME"], "conversation": {…}}
     GET  /api/facets                                   what source and speaker accept
     POST /api/check {"text": "…", "mode": "auto"}      check quotes: the object of ``verbatim check --json``
     GET  /api/openapi.json, /api/docs                  the description, and a page that reads it
 
 ``/api/ask`` returns exactly the object of ``verbatim ask --json``. A question that cannot
 be asked gets the same object with ``error`` and ``error_code``, and a status code: 400 for
-the question or top_k, 404 for an unknown source or person. More routes go in
+the question or top_k, 404 for an unknown source or person. Each answer carries its
+``conversation``; sent back with the next question, it lets « Et la suite ? » or « Qu'a-t-elle
+dit d'autre ? » lean on this answer, as in the chat (``chat/conversation.py``). More routes go in
 ``api_routes`` (one function per route), under the same authentication.
 """
 from __future__ import annotations
 
 import html
+import json
 import secrets
 import threading
 from dataclasses import replace
@@ -30,6 +33,7 @@ from starlette.requests import Request
 from chat.answer import QuestionError, answer_embedded, clean_question
 from chat.batcher import QuestionBatcher
 from chat.check import MODES, CheckError, CheckReport, check_text
+from chat.conversation import Context, resolve, turn_dict
 from chat.filters import make_filter  # the one filter helper: the page, this API and verbatim ask
 from chat.live import LiveIndex
 from index.embed import Embedder
@@ -79,13 +83,35 @@ class Answerer:
         with self._slots:
             return answer_embedded(text, notice, qvec, index, settings, where), index
 
-    def ask_json(self, question, top_k=None, sources=None, people=None) -> tuple[int, dict]:
-        """(HTTP status, the ``ask --json`` object or its error form)."""
+    def ask_json(self, question, top_k=None, sources=None, people=None, conversation=None) -> tuple[int, dict]:
+        """(HTTP status, the ``ask --json`` object or its error form). ``conversation`` is
+        the object the last answer returned: the question is read as its follow-up."""
         try:
-            ans, _ = self.ask(question, top_k, sources, people)
-            return 200, ans.to_dict()
+            context = conversation_context(conversation)
+            if not isinstance(question, str):
+                self.ask(question, top_k, sources, people)  # raises the question's own error
+            understood = resolve(question, context)
+            ans, _ = self.ask(understood.searched, top_k, sources, people)
+            return 200, turn_dict(understood, ans)
         except QuestionError as exc:
             return STATUS.get(exc.code, 400), error_dict(question, exc)
+
+
+def conversation_context(conversation) -> Context | None:
+    """The context of a ``conversation`` sent back by a program: the object, its JSON text,
+    or nothing. Raises QuestionError (``bad_conversation``) for anything else."""
+    if conversation is None or conversation == "":
+        return None
+    if isinstance(conversation, str):
+        try:
+            conversation = json.loads(conversation)
+        except json.JSONDecodeError as exc:
+            raise QuestionError(f"conversation must be the JSON object the last answer returned (not JSON: {exc.msg}); "
+                                "send it back as it came, or none to start a new conversation", "bad_conversation") from exc
+    try:
+        return Context.from_dict(conversation)
+    except ValueError as exc:
+        raise QuestionError(str(exc), "bad_conversation") from exc
 
 
 DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Verbatim HTTP API</title>
@@ -120,6 +146,8 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, description=f"number of passages, 1-{MAX_TOP_K} (default: the server's)")
     source: list[str] = Field(default_factory=list, description="source ids to search (empty: all)")
     speaker: list[str] = Field(default_factory=list, description="people speaking or reported (empty: all)")
+    conversation: dict | None = Field(None, description="the `conversation` object of the last answer: this question is its follow-up "
+                                      "(« Et la suite ? »); none: a new conversation")
 
 
 # -- checking quotes (POST /api/check, and the page's "Check a quote" tab) ---------------------
@@ -200,14 +228,15 @@ def api_app(answerer: Answerer, auth: tuple[str, str] | None = None):
         top_k: int | None = Query(None, description=f"number of passages, 1-{MAX_TOP_K}"),
         source: list[str] = Query(default_factory=list, description="a source id to search (repeatable; none: all)"),
         speaker: list[str] = Query(default_factory=list, description="a person speaking or reported (repeatable; none: all)"),
+        conversation: str | None = Query(None, description="the `conversation` object of the last answer, as JSON: this question is its follow-up"),
     ) -> JSONResponse:
-        """The object of `verbatim ask --json`; errors: 400 (question, top_k), 404 (unknown source or person)."""
-        return respond(*answerer.ask_json(q, top_k, source, speaker))
+        """The object of `verbatim ask --json`; errors: 400 (question, top_k, conversation), 404 (unknown source or person)."""
+        return respond(*answerer.ask_json(q, top_k, source, speaker, conversation))
 
     @app.post("/api/ask", summary="Answer a question with quotes (JSON body)", dependencies=[Depends(check_auth)])
     def ask_post(body: AskRequest) -> JSONResponse:
-        """The object of `verbatim ask --json`; errors: 400 (question, top_k), 404 (unknown source or person)."""
-        return respond(*answerer.ask_json(body.q, body.top_k, body.source, body.speaker))
+        """The object of `verbatim ask --json`; errors: 400 (question, top_k, conversation), 404 (unknown source or person)."""
+        return respond(*answerer.ask_json(body.q, body.top_k, body.source, body.speaker, body.conversation))
 
     @app.get("/api/facets", summary="What source and speaker accept", dependencies=[Depends(check_auth)])
     def facets() -> dict:

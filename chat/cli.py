@@ -68,34 +68,59 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer
+    from chat.conversation import load_saved, next_context, reading_step, resolve, save, turn_dict
     from chat.filters import make_filter
     from chat.render import render_text
 
+    def error_json(q: str, exc: QuestionError) -> str:
+        return json.dumps({"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False)
+
+    context = None
+    if args.continue_:
+        try:  # the conversation the last `verbatim ask` left
+            context = load_saved()
+        except ValueError as exc:
+            if args.json:
+                print(error_json(args.question, QuestionError(str(exc), "bad_conversation")))
+            raise UserError(str(exc)) from exc
     settings = _settings(args)
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
     try:  # the filters of the page and of /api/ask: the same ids, names and errors
         where = make_filter(index, args.source, args.speaker)
     except QuestionError as exc:
         if args.json:
-            print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+            print(error_json(args.question, exc))
         raise UserError(str(exc)) from exc
     if args.question == "-":
         # One JSON object per line, in order; a bad line gets an error object, not a stop.
+        # With -c, each line is a turn of one conversation.
         for line in sys.stdin:
             q = line.rstrip("\n")
+            understood = resolve(q, context)
             try:
-                out = answer(q, index, embedder, settings, where).to_dict()
+                ans = answer(understood.searched, index, embedder, settings, where)
             except QuestionError as exc:
-                out = {"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
-            print(json.dumps(out, ensure_ascii=False), flush=True)
+                print(error_json(q, exc), flush=True)
+                continue
+            print(json.dumps(turn_dict(understood, ans), ensure_ascii=False), flush=True)
+            if args.continue_:
+                context = next_context(understood, ans)
+        if context is not None:
+            save(context)
         return 0
+    understood = resolve(args.question, context)
+    if reading_step(understood.asked) and context is None and not args.quiet:
+        # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
+        print("(to read on from the last answer: verbatim ask -c \"" + understood.asked + "\")" if not args.continue_
+              else "(no conversation to continue yet: this question is asked alone)", file=sys.stderr)
     try:
-        ans = answer(args.question, index, embedder, settings, where)
+        ans = answer(understood.searched, index, embedder, settings, where)
     except QuestionError as exc:
         if args.json:
-            print(json.dumps({"question": args.question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False))
+            print(error_json(args.question, exc))
         raise UserError(str(exc)) from exc
-    print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=None) if args.json else render_text(ans))
+    save(next_context(understood, ans))  # for the next `verbatim ask -c`
+    print(json.dumps(turn_dict(understood, ans), ensure_ascii=False) if args.json else render_text(ans, understood))
     return 0
 
 
@@ -550,6 +575,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
+    p.add_argument("-c", "--continue", dest="continue_", action="store_true",
+                   help="a follow-up of the last answer (« Et la suite ? », « Qu'a-t-elle dit d'autre ? »); with '-', "
+                        "the lines are one conversation")
     answering(p)
     p.add_argument("--source", action="append", default=[], metavar="ID",
                    help="search only this source (repeatable; ids: verbatim sources)")

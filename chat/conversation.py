@@ -9,11 +9,25 @@ question that stood alone) and the people of that answer's best passage, and the
 says how it was understood, with a way to ask it alone. "Et la suite ?", "le paragraphe
 précédent", "what comes next?" read on from the last answer's first quote: the paragraph
 after (or before) it, asked for by its number in its document (index/structure.py).
+
+Outside the page, a conversation is the object ``Context.to_dict()`` gives: ``verbatim
+ask --json`` and ``/api/ask`` return it with each answer (``conversation``), a program
+sends it back with the next question, and ``verbatim ask -c`` keeps the last one in a
+file of the user's state folder (``saved_path``), as ``llm -c`` continues its last chat.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chat.answer import plain_text
+
+if TYPE_CHECKING:
+    from chat.answer import Answer
 
 # Openings of a question that continues the one before.
 _OPENINGS = re.compile(
@@ -55,6 +69,31 @@ class Context:
     people: tuple[str, ...] = ()  # speaker and reported people of the last answer's best passage
     at: tuple[str, int] | None = None  # the title of the document of the last answer's first quote, and its paragraph
 
+    def to_dict(self) -> dict:
+        """The conversation as JSON: what a program sends back with its next question."""
+        at = {"title": self.at[0], "paragraph": self.at[1]} if self.at else None
+        return {"topic": self.topic, "people": list(self.people), "at": at}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Context:
+        """The context of a ``conversation`` object an answer returned. Raises ValueError,
+        saying which field is wrong, for anything else."""
+        fix = "send back the `conversation` object of the last answer, or none to start a new conversation"
+        if not isinstance(data, dict):
+            raise ValueError(f"a conversation must be an object with topic, people and at ({type(data).__name__} given); {fix}")
+        topic, people, at = data.get("topic"), data.get("people", []), data.get("at")
+        if not isinstance(topic, str) or len(topic) > MAX_TOPIC:
+            raise ValueError(f"a conversation's topic must be a question of at most {MAX_TOPIC} characters (got {topic!r:.60}); {fix}")
+        if not isinstance(people, list) or len(people) > 20 or not all(isinstance(n, str) and len(n) <= 200 for n in people):
+            raise ValueError(f"a conversation's people must be a list of names (got {people!r:.60}); {fix}")
+        place = None
+        if at is not None:
+            ok = isinstance(at, dict) and isinstance(at.get("title"), str) and type(at.get("paragraph")) is int
+            if not ok or at["paragraph"] < 0:
+                raise ValueError(f"a conversation's at must be {{\"title\": …, \"paragraph\": N}} (got {at!r:.60}); {fix}")
+            place = (at["title"], at["paragraph"])
+        return cls(topic=topic, people=tuple(people), at=place)
+
 
 @dataclass(frozen=True)
 class Understood:
@@ -69,6 +108,44 @@ class Understood:
         """The context the next question leans on, once this one is answered (``at``: where
         its first quote stands, the title of its document and its paragraph)."""
         return Context(topic=self.topic, people=tuple(people), at=at)
+
+
+MAX_TOPIC = 4000  # a topic is a question a user typed; the longest one kept is 2,000 characters
+
+
+def people_of(ans: Answer) -> tuple[str, ...]:
+    """The people of an answer's best passage: whom a follow-up's pronoun most likely means."""
+    if not ans.passages:
+        return ()
+    c = ans.passages[0].chunk
+    names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [r.name for r in c.reported]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def place_of(ans: Answer) -> tuple[str, int] | None:
+    """Where an answer's first quote stands (its document's title, its paragraph): what
+    "Et la suite ?" reads on from."""
+    if not ans.passages:
+        return None
+    p = ans.passages[0]
+    return (p.source.get("title") or p.chunk.source_id, p.chunk.paragraph)
+
+
+def next_context(understood: Understood, ans: Answer) -> Context:
+    """The context the question after ``ans`` leans on."""
+    return understood.next_context(people_of(ans), place_of(ans))
+
+
+def turn_dict(understood: Understood, ans: Answer) -> dict:
+    """The ``ask --json`` object of an answer in a conversation: a follow-up says how it
+    was searched (``understood_as``), and every answer carries the ``conversation`` the next
+    question can lean on."""
+    out = ans.to_dict()
+    if understood.followup:
+        out["question"] = understood.asked
+        out["understood_as"] = ans.question
+    out["conversation"] = next_context(understood, ans).to_dict()
+    return out
 
 
 def _content_words(question: str) -> list[str]:
@@ -109,7 +186,7 @@ def resolve(question: str, context: Context | None) -> Understood:
     after a question about Katia Roux searches her words. "Et la suite ?" asks for the
     paragraph after the last answer's first quote, by its number and its document's title.
     """
-    q = " ".join(question.split())
+    q = plain_text(question)  # what is asked, kept and shown: printable, whatever was typed
     step = reading_step(q)
     if context is not None and context.at and step:
         title, paragraph = context.at
@@ -119,3 +196,47 @@ def resolve(question: str, context: Context | None) -> Understood:
     people = [p for p in context.people if p and p.lower() not in q.lower()]
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
     return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic)
+
+
+# -- the conversation `verbatim ask -c` continues ------------------------------------------
+
+def saved_path() -> Path:
+    """Where ``verbatim ask`` keeps the last conversation: ``$VERBATIM_STATE_DIR``, else
+    ``$XDG_STATE_HOME/verbatim``, else ``~/.local/state/verbatim``; file ``conversation.json``."""
+    folder = os.environ.get("VERBATIM_STATE_DIR")
+    if not folder:
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        folder = str(Path(base) / "verbatim")
+    return Path(folder) / "conversation.json"
+
+
+def load_saved(path: Path | None = None) -> Context | None:
+    """The conversation the last ``verbatim ask`` left, or None when there is none yet.
+    Raises ValueError, with the file and the fix, when the file cannot be read as one."""
+    path = path or saved_path()
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # never saved (or its folder cannot exist)
+        return None
+    except OSError as exc:
+        raise ValueError(f"the saved conversation {path} cannot be read ({exc.strerror}); ask without -c to start a new one") from exc
+    try:
+        return Context.from_dict(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise ValueError(f"the saved conversation {path} is not one ({str(exc)[:80]}); "
+                         "ask without -c to start a new one (it replaces the file)") from exc
+
+
+def save(context: Context, path: Path | None = None) -> bool:
+    """Keep ``context`` for the next ``verbatim ask -c``, atomically. False when the state
+    folder cannot be written (a read-only home): continuing is a convenience, never a
+    reason for an answer to fail."""
+    from ingest.files import atomic_write
+
+    path = path or saved_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, (json.dumps(context.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+    except OSError:
+        return False
+    return True

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from chat.answer import Answer, Passage
+from chat.conversation import Understood
 
 LABELS = {
     "fr": {
@@ -20,6 +21,7 @@ LABELS = {
         "closest": "Passages les plus proches (ils ne répondent pas) :",
         "uncertain": "Réponse incertaine : ces passages sont les plus proches, mais peut-être pas une réponse.",
         "uncertain_short": "Réponse incertaine",
+        "understood": "Compris comme",
         "reporting": "rapportant",
         "question": "Question",
         "source": "Source",
@@ -54,6 +56,7 @@ LABELS = {
         "closest": "Closest passages (they do not answer):",
         "uncertain": "Uncertain answer: these are the closest passages, but they may not answer.",
         "uncertain_short": "Uncertain answer",
+        "understood": "Understood as",
         "reporting": "reporting",
         "question": "Question",
         "source": "Source",
@@ -135,11 +138,14 @@ def where_line(p: Passage, lang: str) -> str:
     return ", ".join(parts)
 
 
-def render_text(ans: Answer) -> str:
-    """The answer as a terminal reader wants it: quote first, then who, where, which question."""
+def render_text(ans: Answer, understood: Understood | None = None) -> str:
+    """The answer as a terminal reader wants it: quote first, then who, where, which
+    question. A follow-up (``understood``) first says how it was searched."""
     L = LABELS[ans.language]
     level = level_of(ans)
     lines: list[str] = []
+    if understood is not None and understood.followup:
+        lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »)")
     if ans.notice:
         lines.append(f"({ans.notice})")
     if level == "none":

@@ -48,7 +48,7 @@ from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # 
 from chat.api import check_json, check_report  # noqa: E402
 from chat.check import CheckError  # noqa: E402
 from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
-from chat.conversation import Context, resolve  # noqa: E402
+from chat.conversation import Context, next_context, resolve  # noqa: E402
 from chat.live import LiveIndex, corpus_rows  # noqa: E402
 from chat.page import (  # noqa: E402,F401
     CHECK_UI,
@@ -121,24 +121,6 @@ class ExportDir:
         return str(md), str(csl)
 
 
-def _people_of(ans: Answer) -> tuple[str, ...]:
-    """The people of an answer's best passage: whom a follow-up's pronoun most likely means."""
-    if not ans.passages:
-        return ()
-    c = ans.passages[0].chunk
-    names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [r.name for r in c.reported]
-    return tuple(dict.fromkeys(n for n in names if n))
-
-
-def _place_of(ans: Answer) -> tuple[str, int] | None:
-    """Where an answer's first quote stands (its document's title, its paragraph): what
-    "Et la suite ?" reads on from."""
-    if not ans.passages:
-        return None
-    p = ans.passages[0]
-    return (p.source.get("title") or p.chunk.source_id, p.chunk.paragraph)
-
-
 def build_app(answerer: Answerer, settings: Settings):
     """The Gradio Blocks app (the page and Gradio's API) over a live index."""
     import gradio as gr
@@ -150,12 +132,15 @@ def build_app(answerer: Answerer, settings: Settings):
         return live.current().facets()
 
     # -- Gradio's API (kept for gradio_client users; the plain HTTP API is chat/api.py) --
-    def ask_json(question: str) -> dict:
-        return answerer.ask_json(question)[1]
+    def ask_json(question: str, conversation: dict | None = None) -> dict:
+        """The object of `verbatim ask --json`. ``conversation``: the one the last answer
+        returned, for a follow-up (« Et la suite ? »)."""
+        return answerer.ask_json(question, None, None, None, conversation)[1]
 
-    def ask_filtered(question: str, sources: list[str] | None = None, people: list[str] | None = None) -> dict:
+    def ask_filtered(question: str, sources: list[str] | None = None, people: list[str] | None = None,
+                     conversation: dict | None = None) -> dict:
         """The same answer as /ask, restricted to some source ids and to some people (speaking or reported)."""
-        return answerer.ask_json(question, None, sources, people)[1]
+        return answerer.ask_json(question, None, sources, people, conversation)[1]
 
     def list_facets() -> dict:
         """What /ask_filtered can be restricted to: source ids with titles, speakers, reported people."""
@@ -232,7 +217,7 @@ def build_app(answerer: Answerer, settings: Settings):
             card = card.replace('<p class="vb-asked">', f'<p class="vb-note vb-updated">{UI[ans.language]["updated"]}</p><p class="vb-asked">', 1)
         # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
-        nxt = understood.next_context(_people_of(ans), _place_of(ans))
+        nxt = next_context(understood, ans)
         state.update(turns=n, topic=nxt.topic, people=list(nxt.people), at=list(nxt.at) if nxt.at else None,
                      lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,19 @@ from index.lexical import analyze
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 INTERVIEW = CORPUS / "contre-sommet-ia-interview.txt"
+
+# `verbatim ask` keeps the last conversation in the user's state folder; the tests keep
+# theirs in a folder of their own (subprocesses inherit it).
+os.environ["VERBATIM_STATE_DIR"] = tempfile.mkdtemp(prefix="verbatim-state-")
+
+
+def ask_json(question: str, index, embedder, settings, where=None) -> dict:
+    """The object ``verbatim ask --json`` and ``/api/ask`` give for a question asked alone."""
+    from chat.answer import answer
+    from chat.conversation import resolve, turn_dict
+
+    understood = resolve(question, None)
+    return turn_dict(understood, answer(understood.searched, index, embedder, settings, where))
 
 
 class FakeEmbedder:

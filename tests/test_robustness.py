@@ -152,6 +152,47 @@ def test_a_stream_of_bad_questions_gets_one_object_per_line_and_never_stops(cli,
     assert rows[-1]["passages"]  # the good question after all of them still answers
 
 
+def test_ask_c_reads_on_from_the_last_answer_and_a_stream_with_c_is_one_conversation(cli, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path))
+    rc, out, _ = cli("ask", "--json", "Qui a ouvert la série de rencontres ?")
+    first = json.loads(out)
+    at = first["conversation"]["at"]
+    assert rc == 0 and json.loads((tmp_path / "conversation.json").read_text()) == first["conversation"]
+    rc, out, err = cli("ask", "-c", "Et la suite ?")
+    assert rc == 0 and err == ""
+    assert out.splitlines()[0] == f"(Compris comme : « § {at['paragraph'] + 1} — {at['title']} »)"
+    assert f"§ {at['paragraph'] + 1}" in out
+    rc, out, _ = cli("ask", "--json", "--continue", "Et avant ?")  # goes on from § n + 1
+    back = json.loads(out)
+    assert [p["paragraph"] for p in back["passages"]] == [at["paragraph"]] and back["understood_as"].startswith(f"§ {at['paragraph']} — ")
+    # Without -c, the question is asked alone, and the conversation starts again from it.
+    rc, out, _ = cli("ask", "--json", "Et la suite ?")
+    assert "understood_as" not in json.loads(out) and json.loads((tmp_path / "conversation.json").read_text())["topic"] == "Et la suite ?"
+    monkeypatch.setattr("sys.stdin", io.StringIO("Qui a ouvert la série de rencontres ?\nEt la suite ?\n   \nEt la suite ?\n"))
+    rc, out, _ = cli("ask", "--json", "-c", "-")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rc == 0 and [r.get("error_code") for r in rows] == [None, None, "empty", None]
+    assert [[p["paragraph"] for p in r["passages"]] for r in rows[1::2]] == [[at["paragraph"] + 1], [at["paragraph"] + 2]]
+    assert json.loads((tmp_path / "conversation.json").read_text()) == rows[-1]["conversation"]
+
+
+def test_ask_c_with_a_broken_saved_conversation_says_so_in_one_line_and_asking_alone_mends_it(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path))
+    (tmp_path / "conversation.json").write_text('{"topic": 1}')
+    rc, out, err = cli("ask", "-c", "Et la suite ?")
+    assert rc == 2 and out == ""
+    _one_clear_line(err)
+    assert "conversation.json" in err and "without -c" in err
+    rc, out, err = cli("ask", "--json", "-c", "Et la suite ?")
+    assert rc == 2 and json.loads(out)["error_code"] == "bad_conversation"
+    rc, out, err = cli("ask", "Qui a ouvert la série de rencontres ?")
+    assert rc == 0 and json.loads((tmp_path / "conversation.json").read_text())["topic"] == "Qui a ouvert la série de rencontres ?"
+    rc, out, err = cli("ask", "-c", "Et la suite ?")
+    assert rc == 0 and out.startswith("(Compris comme")
+
+
 def test_an_option_looking_question_is_refused_by_argparse_with_exit_code_2(cli):
     rc, out, err = cli("ask", "--drop-table")
     assert rc == 2 and out == "" and "Traceback" not in err and "verbatim ask: error:" in err

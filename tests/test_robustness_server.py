@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.answer import answer
-from tests.conftest import free_port, small_interview_index
+from tests.conftest import ask_json, free_port, small_interview_index
 from tests.test_robustness import BAD_QUESTIONS
 
 pytestmark = pytest.mark.slow
@@ -54,7 +53,7 @@ def test_gradio_client_needs_the_password(protected, small_index):
     client = Client(protected, verbose=False, auth=("team", "correct horse battery"))
     q = "Qui a ouvert la série de rencontres ?"
     index, emb, settings = small_index
-    assert client.predict(q, api_name="/ask") == answer(q, index, emb, settings).to_dict()
+    assert client.predict(q, api_name="/ask") == ask_json(q, index, emb, settings)
 
 
 def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keeps_serving(real_server, real_index, real_embedder, real_settings):
@@ -62,7 +61,7 @@ def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keep
 
     client = Client(real_server, verbose=False)
     good = "Qui a ouvert la série de rencontres ?"
-    expected_good = answer(good, real_index, real_embedder, real_settings).to_dict()
+    expected_good = ask_json(good, real_index, real_embedder, real_settings)
     for label, q, expect in BAD_QUESTIONS:
         if "\udcff" in q:
             q = q.replace("\udcff", "\ufffd")  # JSON over HTTP cannot carry a lone surrogate
@@ -71,7 +70,7 @@ def test_every_bad_question_gets_an_answer_or_an_error_field_and_the_server_keep
             assert data["error_code"] == expect and data["error"] and data["passages"] == [], label
         else:
             # The same answer as in-process, notice included (the real tokenizer may cut more).
-            assert data == answer(q, real_index, real_embedder, real_settings).to_dict(), label
+            assert data == ask_json(q, real_index, real_embedder, real_settings), label
             assert "notice" in data if expect == "notice" else True, label
         page = client.predict(q, api_name="/ask_html")
         assert "<script" not in page and "<img" not in page, label
@@ -92,7 +91,7 @@ def test_every_bad_question_over_http_gets_json_and_the_server_keeps_serving(rea
     import httpx
 
     good = "Qui a ouvert la série de rencontres ?"
-    expected_good = answer(good, real_index, real_embedder, real_settings).to_dict()
+    expected_good = ask_json(good, real_index, real_embedder, real_settings)
     with httpx.Client(base_url=real_server, timeout=60) as client:
         for label, q, expect in BAD_QUESTIONS:
             if "\udcff" in q:
@@ -102,5 +101,5 @@ def test_every_bad_question_over_http_gets_json_and_the_server_keeps_serving(rea
             if expect in ("empty", "no_words"):
                 assert r.status_code == 400 and data["error_code"] == expect and data["passages"] == [], label
             else:
-                assert r.status_code == 200 and data == answer(q, real_index, real_embedder, real_settings).to_dict(), label
+                assert r.status_code == 200 and data == ask_json(q, real_index, real_embedder, real_settings), label
             assert client.get("api/ask", params={"q": good}).json() == expected_good, f"after {label!r}"

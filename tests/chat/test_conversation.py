@@ -1,7 +1,10 @@
 """Follow-up questions in a conversation, resolved by rules (no generative model)."""
+import json
+
 import pytest
 
-from chat.conversation import Context, is_followup, names_someone, resolve
+from chat.conversation import (Context, is_followup, load_saved, names_someone, next_context, resolve, save, saved_path,
+                               turn_dict)
 
 MENTAL = Context("Qui a parlé de santé mentale ?", ("Katia Roux",))
 
@@ -93,3 +96,77 @@ def test_reading_on_quotes_the_next_paragraph_of_the_same_document(real_index, r
     # past the last paragraph: said, not quoted
     end = answer(resolve("Et la suite ?", Context("x", (), (at[0], 40))).searched, real_index, real_embedder, real_settings)
     assert not end.passages and "n'a pas de § 41" in end.notice
+
+
+def test_a_conversation_goes_to_json_and_back_unchanged():
+    for ctx in (READ, Context("Qui est Katia Roux ?"), Context("q", ("A", "B"), ("Titre « x »", 0))):
+        data = json.loads(json.dumps(ctx.to_dict()))
+        assert Context.from_dict(data) == ctx
+    assert READ.to_dict()["at"] == {"title": "Contre-sommet : réinventer l’IA", "paragraph": 6}
+
+
+@pytest.mark.parametrize("data, says", [
+    (None, "must be an object"),
+    ([], "must be an object"),
+    ({}, "topic"),
+    ({"topic": 3}, "topic"),
+    ({"topic": "x" * 5000}, "topic"),
+    ({"topic": "q", "people": ["ok", 2]}, "people"),
+    ({"topic": "q", "people": ["n"] * 21}, "people"),
+    ({"topic": "q", "at": ["t", 6]}, "at must be"),
+    ({"topic": "q", "at": {"title": "t", "paragraph": True}}, "at must be"),
+    ({"topic": "q", "at": {"title": None, "paragraph": 3}}, "at must be"),
+])
+def test_what_is_not_a_conversation_is_refused_saying_which_field_and_the_fix(data, says):
+    with pytest.raises(ValueError) as err:
+        Context.from_dict(data)
+    assert says in str(err.value) and "last answer" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_saved_conversation_is_kept_atomically_and_a_broken_file_is_said_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path / "state"))
+    path = saved_path()
+    assert path == tmp_path / "state" / "conversation.json"
+    assert load_saved() is None  # nothing asked yet
+    assert save(READ) and load_saved() == READ
+    assert [p.name for p in path.parent.iterdir()] == ["conversation.json"]  # no temporary file left
+    path.write_bytes(b"\xff\xfe{")
+    with pytest.raises(ValueError) as err:
+        load_saved()
+    assert str(path) in str(err.value) and "without -c" in str(err.value)
+    assert save(READ) and load_saved() == READ  # asking again replaces it
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(blocked / "state"))  # a folder that cannot be made
+    assert save(READ) is False and load_saved() is None
+
+
+def test_the_state_folder_follows_xdg_then_the_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("VERBATIM_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert saved_path() == tmp_path / "verbatim" / "conversation.json"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert saved_path() == tmp_path / "home" / ".local" / "state" / "verbatim" / "conversation.json"
+
+
+def test_a_follow_up_answer_says_how_it_was_searched_and_carries_the_next_conversation():
+    from tests.conftest import small_interview_index
+    from chat.answer import answer
+
+    index, emb, settings = small_interview_index()
+    first = resolve("Qui a ouvert la série de rencontres ?", None)
+    a1 = answer(first.searched, index, emb, settings)
+    d1 = turn_dict(first, a1)
+    assert "understood_as" not in d1 and d1["question"] == first.asked
+    top = a1.passages[0]
+    assert d1["conversation"] == {"topic": first.asked, "people": list(next_context(first, a1).people),
+                                  "at": {"title": top.source["title"], "paragraph": top.chunk.paragraph}}
+    follow = resolve("Et la suite ?", Context.from_dict(d1["conversation"]))
+    a2 = answer(follow.searched, index, emb, settings)
+    d2 = turn_dict(follow, a2)
+    assert d2["question"] == "Et la suite ?" and d2["understood_as"] == a2.question == follow.searched
+    assert [p["paragraph"] for p in d2["passages"]] == [top.chunk.paragraph + 1]
+    assert d2["conversation"]["topic"] == first.asked and d2["conversation"]["at"]["paragraph"] == top.chunk.paragraph + 1
+    for p in a2.passages:
+        assert index.texts[p.source["id"]][p.start:p.end] == p.quote

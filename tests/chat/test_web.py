@@ -27,6 +27,7 @@ from chat.page import people_choices, render_html, render_sources_html
 from ingest.model import Chunk, Person
 from index.store import Filter
 from ingest.links import quote_link
+from tests.conftest import ask_json
 
 URL = "https://dubasque.org/contre-sommet/"
 TEXT = (
@@ -271,8 +272,10 @@ def test_the_chat_answers_through_gradio_client(server, real_index, real_embedde
     client = Client(server, verbose=False)
     q = "Qui a ouvert la série de rencontres ?"
     data = client.predict(q, api_name="/ask")
-    assert data == answer(q, real_index, real_embedder, real_settings).to_dict()
+    assert data == ask_json(q, real_index, real_embedder, real_settings)
     assert data["level"] in ("answer", "uncertain") and data["passages"][0]["paragraph"] == 6
+    nxt = client.predict("Et la suite ?", data["conversation"], api_name="/ask")  # a program's conversation
+    assert [p["paragraph"] for p in nxt["passages"]] == [7] and nxt["understood_as"].startswith("§ 7 — ")
     page = client.predict(q, api_name="/ask_html")
     assert "Thierry Breton" in page and "vb-quote" in page
     assert "Peux tu nous présenter les éléments forts de cette journée ?" in page
@@ -291,7 +294,7 @@ def test_the_api_answers_with_filters_and_lists_them(server, real_index, real_em
     q = "Qui a ouvert la série de rencontres ?"
     reader = "Un lecteur (commentaire)"
     data = client.predict(q, [], [reader], api_name="/ask_filtered")
-    assert data == answer(q, real_index, real_embedder, real_settings, Filter(people=frozenset({reader}))).to_dict()
+    assert data == ask_json(q, real_index, real_embedder, real_settings, Filter(people=frozenset({reader})))
     assert data["passages"] and all(p["speaker"] == reader for p in data["passages"])
     assert client.predict(q, api_name="/ask_filtered") == client.predict(q, api_name="/ask")
     bad = client.predict(q, ["no-such-source"], None, api_name="/ask_filtered")
@@ -413,11 +416,48 @@ def test_the_http_api_returns_the_ask_json_object_by_get_and_post(api):
     q = "Qui a ouvert la série de rencontres ?"
     expected = answer(q, answerer.live.current(), answerer.embedder, answerer.settings).to_dict()
     r = client.get("/api/ask", params={"q": q})
-    assert r.status_code == 200 and r.json() == expected
+    body = r.json()
+    conversation = body.pop("conversation")
+    assert r.status_code == 200 and body == expected
+    top = expected["passages"][0]
+    assert conversation == {"topic": q, "people": conversation["people"], "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]}}
     r = client.post("/api/ask", json={"q": q, "top_k": 2})
     assert r.status_code == 200 and r.json()["passages"] == expected["passages"][:2]
     only = client.get("/api/ask", params=[("q", q), ("source", "itw"), ("speaker", "Olivier Griffith")]).json()
     assert only["passages"] and all(p["speaker"] == "Olivier Griffith" for p in only["passages"])
+
+
+def test_the_http_api_reads_a_question_as_the_follow_up_of_the_conversation_sent_back(api):
+    client, answerer = api
+    first = client.get("/api/ask", params={"q": "Qui a ouvert la série de rencontres ?"}).json()
+    at = first["conversation"]["at"]
+    by_get = client.get("/api/ask", params={"q": "Et la suite ?", "conversation": json.dumps(first["conversation"])}).json()
+    by_post = client.post("/api/ask", json={"q": "Et la suite ?", "conversation": first["conversation"]}).json()
+    assert by_get == by_post
+    assert by_get["question"] == "Et la suite ?" and by_get["understood_as"] == f"§ {at['paragraph'] + 1} — {at['title']}"
+    assert [p["paragraph"] for p in by_get["passages"]] == [at["paragraph"] + 1]
+    assert by_get["conversation"]["at"]["paragraph"] == at["paragraph"] + 1  # the next « Et la suite ? » goes on
+    assert by_get["conversation"]["topic"] == first["conversation"]["topic"]
+    alone = client.get("/api/ask", params={"q": "Et la suite ?"}).json()
+    assert "understood_as" not in alone and alone["conversation"]["topic"] == "Et la suite ?"
+
+
+@pytest.mark.parametrize("conversation, says", [
+    ("{not json", "not JSON"),
+    ('["topic"]', "must be an object"),
+    ('{"people": []}', "topic"),
+    ('{"topic": "q", "people": "Katia Roux"}', "people"),
+    ('{"topic": "q", "at": {"title": "t", "paragraph": "7"}}', "at must be"),
+    ('{"topic": "q", "at": {"title": "t", "paragraph": -1}}', "at must be"),
+])
+def test_a_conversation_that_is_not_one_an_answer_returned_is_refused_with_the_fix(api, conversation, says):
+    client, _ = api
+    r = client.get("/api/ask", params={"q": "Et la suite ?", "conversation": conversation})
+    body = r.json()
+    assert r.status_code == 400 and body["error_code"] == "bad_conversation" and says in body["error"]
+    assert "last answer" in body["error"] and body["passages"] == []
+    r = client.post("/api/ask", json={"q": "Et la suite ?", "conversation": [1]})
+    assert r.status_code == 400 and r.json()["error_code"] in ("bad_conversation", "bad_request")
 
 
 @pytest.mark.parametrize("params, status, code", [
