@@ -51,7 +51,7 @@ test: install browser
 # questions, each asked of the corpus it was written for; the test splits are refused, their hashes recorded.
 EVAL_CORPUS := .verbatim/eval-corpus
 # Each file is asked of the corpus it was written for: the shipped one, or the evaluation corpus.
-CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_more.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_structure.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_numbers.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_relative.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_sections.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_ordinal_next.jsonl@$(EVAL_CORPUS)
+CALIBRATION := corpus/dev_questions.jsonl tests/data/extra_questions.jsonl tests/data/heldout/calibration.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_more.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_structure.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_numbers.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_relative.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_sections.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_ordinal_next.jsonl@$(EVAL_CORPUS) tests/data/heldout/calibration_ordinal_paragraphs.jsonl@$(EVAL_CORPUS)
 $(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
 	$(PY) tests/data/eval_corpus.py $(EVAL_CORPUS)
 calibrate: model $(EVAL_CORPUS)/sources.toml

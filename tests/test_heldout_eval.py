@@ -29,6 +29,7 @@ CALIBRATION = {
     "calibration_relative.jsonl": HELDOUT / "calibration_relative.jsonl",
     "calibration_sections.jsonl": HELDOUT / "calibration_sections.jsonl",
     "calibration_ordinal_next.jsonl": HELDOUT / "calibration_ordinal_next.jsonl",
+    "calibration_ordinal_paragraphs.jsonl": HELDOUT / "calibration_ordinal_paragraphs.jsonl",
 }
 
 

@@ -153,6 +153,7 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
     ("calibration_relative.jsonl", "r"),  # the paragraph just after or before a topic
     ("calibration_sections.jsonl", "x"),  # a section named in other words, or one no document has
     ("calibration_ordinal_next.jsonl", "o"),  # what stands next to an ordinal place
+    ("calibration_ordinal_paragraphs.jsonl", "p"),  # the n-th paragraph, past the tenth too
 ])
 def test_calibration_files_written_after_the_fourth_split_are_well_formed_and_new(questions, docs, name, prefix):
     names = list(check.LATER)

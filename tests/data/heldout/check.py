@@ -45,6 +45,7 @@ FRESH3 = HERE / "fresh3.jsonl"
 RELATIVE = HERE / "calibration_relative.jsonl"
 SECTIONS = HERE / "calibration_sections.jsonl"
 ORDINAL_NEXT = HERE / "calibration_ordinal_next.jsonl"
+ORDINAL_PARAGRAPHS = HERE / "calibration_ordinal_paragraphs.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -100,6 +101,9 @@ RELATIVE_MINIMUMS = {"structure": 30, "fact": 10}
 SECTIONS_MINIMUMS = {"structure": 20, "unanswerable-ontopic": 10}
 # Calibration questions about what stands next to an ordinal place (calibration_ordinal_next.jsonl).
 ORDINAL_NEXT_MINIMUMS = {"structure": 30}
+# Calibration questions asking for the n-th paragraph of a document, past the tenth too
+# (calibration_ordinal_paragraphs.jsonl).
+ORDINAL_PARAGRAPHS_MINIMUMS = {"structure": 30}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -232,6 +236,7 @@ LATER = {
     "calibration_relative.jsonl": Later(RELATIVE, RELATIVE_MINIMUMS, 40, 10, "an earlier file"),
     "calibration_sections.jsonl": Later(SECTIONS, SECTIONS_MINIMUMS, 30, 10, "an earlier file", every_format=False),
     "calibration_ordinal_next.jsonl": Later(ORDINAL_NEXT, ORDINAL_NEXT_MINIMUMS, 30, 5, "an earlier file", every_format=False),
+    "calibration_ordinal_paragraphs.jsonl": Later(ORDINAL_PARAGRAPHS, ORDINAL_PARAGRAPHS_MINIMUMS, 30, 5, "an earlier file"),
 }
 
 
