@@ -26,19 +26,44 @@ def _words(spec: dict[str, str]) -> dict[str, str]:
 
 
 ORDINALS: dict[str, int] = {
-    **{w: 1 for w in "premier premiere 1er 1re 1ere first".split()},
-    **{w: 2 for w in "deuxieme second seconde 2e 2eme 2nd 2nde".split()},
-    **{w: 3 for w in "troisieme 3e 3eme third".split()},
-    **{w: 4 for w in "quatrieme 4e 4eme fourth".split()},
-    **{w: 5 for w in "cinquieme 5e 5eme fifth".split()},
-    **{w: 6 for w in "sixieme 6e 6eme sixth".split()},
-    **{w: 7 for w in "septieme 7e 7eme seventh".split()},
-    **{w: 8 for w in "huitieme 8e 8eme eighth".split()},
-    **{w: 9 for w in "neuvieme 9e 9eme ninth".split()},
-    **{w: 10 for w in "dixieme 10e 10eme tenth".split()},
+    **{w: 1 for w in "premier premiere first".split()},
+    **{w: 2 for w in "deuxieme second seconde".split()},
+    **{w: 3 for w in "troisieme third".split()},
+    **{w: 4 for w in "quatrieme fourth".split()},
+    **{w: 5 for w in "cinquieme fifth".split()},
+    **{w: 6 for w in "sixieme sixth".split()},
+    **{w: 7 for w in "septieme seventh".split()},
+    **{w: 8 for w in "huitieme eighth".split()},
+    **{w: 9 for w in "neuvieme ninth".split()},
+    **{w: 10 for w in "dixieme tenth".split()},
     **{w: -1 for w in "dernier derniere derniers dernieres last final finale".split()},
     **{w: -2 for w in "penultieme penultimate".split()},
+    **{w: n for n, words in {
+        11: "onzieme eleventh", 12: "douzieme twelfth", 13: "treizieme thirteenth", 14: "quatorzieme fourteenth",
+        15: "quinzieme fifteenth", 16: "seizieme sixteenth", 17: "seventeenth", 18: "eighteenth", 19: "nineteenth",
+        20: "vingtieme twentieth", 30: "trentieme thirtieth", 40: "quarantieme fortieth", 50: "cinquantieme fiftieth",
+        60: "soixantieme sixtieth",
+    }.items() for w in words.split()},
 }
+# A compound ordinal ("vingt-deuxième", "twenty-second", "dix-septième"): tens and a unit;
+# "le 22e", "the 22nd" are read from their digits.
+_UNITS = {w: n for n, words in enumerate(["", "unieme first", "deuxieme second", "troisieme third", "quatrieme fourth",
+                                           "cinquieme fifth", "sixieme sixth", "septieme seventh", "huitieme eighth",
+                                           "neuvieme ninth"]) for w in words.split()}
+_TENS = {"dix": 10, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
+         "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
+_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)}) (?:et )?({'|'.join(_UNITS)})\b")
+_DIGITS = re.compile(r"\b(\d{1,3})(?:e|eme|er|ere|re|nde|st|nd|rd|th)\b")
+
+
+def ordinal(word: str) -> int | None:
+    """The rank a folded word gives (``_place_words`` has made "vingt-deuxième" and "22e"
+    one word, "ord22"): 1 for "premier", -1 for "dernier", 22 for "ord22", else None."""
+    if word.startswith("ord") and word[3:].isdigit():
+        return int(word[3:]) or None
+    return ORDINALS.get(word)
+
+
 # The kinds of places a question counts: word -> the part of a document it names.
 PLACE_NOUNS = _words({
     "question": "question questions relance relances intervieweur journaliste interviewer",
@@ -117,7 +142,7 @@ def asked_place(question: str) -> Place | None:
     words = _place_words(question)
     text = " ".join(words)
     nouns = [(i, PLACE_NOUNS[w]) for i, w in enumerate(words) if w in PLACE_NOUNS]
-    ordinals = [(i, ORDINALS[w]) for i, w in enumerate(words) if w in ORDINALS]
+    ordinals = [(i, n) for i, n in ((i, ordinal(w)) for i, w in enumerate(words)) if n is not None]
     said = set(words)
     # "la troisième question", "the last question": the ordinal names its place (word → place)
     bound = {i: PLACE_NOUNS[words[i + 1]] for i, _ in ordinals if i + 1 < len(words) and words[i + 1] in PLACE_NOUNS}
@@ -176,6 +201,9 @@ def _place_words(question: str) -> list[str]:
     # "avant-dernière", "second to last": two or three words that make one ordinal
     text = re.sub(r"\bavant (dernier|derniere)\b", "penultieme", text)
     text = re.sub(r"\bsecond (to )?last\b", "penultimate", text)
+    # "vingt-deuxième", "twenty-second", "dix-septième", "22e", "22nd": one ordinal word
+    text = _COMPOUND.sub(lambda m: f"ord{_TENS[m.group(1)] + _UNITS[m.group(2)]}", text)
+    text = _DIGITS.sub(r"ord\1", text)
     # "the discussion part" is a section; "la part des demandes" is a share
     text = re.sub(r"\bthe ((?:\S+ ){0,3})part(s?)\b", r"the \1section\2", text)
     return text.split()
@@ -389,8 +417,9 @@ def _resolve(place: Place, question: str, rows: Sequence[tuple[int, Chunk]], sco
         closing = [r for r, c in rows if c.part == "closing"]
         if closing:
             return closing
-    # a paragraph of the text: its comments are not the document's own end
-    return _pick(_runs(rows, lambda c: _content(c) and c.part != "comment"), place.n)
+    # a paragraph of the text as a reader counts them on the page: the interviewer's
+    # questions too (not the title, headings or caption); its comments are not the document's own end
+    return _pick(_runs(rows, lambda c: c.part not in NOT_TEXT and c.part != "comment"), place.n)
 
 
 def document_rows(chunks: Sequence[Chunk]) -> dict[str, list[tuple[int, Chunk]]]:

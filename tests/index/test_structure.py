@@ -53,6 +53,19 @@ from ingest.model import Chunk, Source
         ("What is on p. 2 of the report?", Place("number", "page", 2)),
         ("Le rapport, qu'y a-t-il en page 3 ?", Place("number", "page", 3)),
         ("Quelle est la question n°4 ?", Place("nth", "question", 4)),
+        # ordinals past the tenth, in digits or words, compound or not
+        ("Que dit le 22e paragraphe de l'interview ?", Place("nth", "paragraph", 22)),
+        ("Que dit le 22ème paragraphe ?", Place("nth", "paragraph", 22)),
+        ("Que dit le vingt-deuxième paragraphe ?", Place("nth", "paragraph", 22)),
+        ("Que dit le vingt et unième paragraphe ?", Place("nth", "paragraph", 21)),
+        ("De quoi parle le dix-septième paragraphe ?", Place("nth", "paragraph", 17)),
+        ("Que trouve-t-on dans le quinzième paragraphe ?", Place("nth", "paragraph", 15)),
+        ("What does the 22nd paragraph say?", Place("nth", "paragraph", 22)),
+        ("What does the twenty-second paragraph say?", Place("nth", "paragraph", 22)),
+        ("What is in the twelfth paragraph of the report?", Place("nth", "paragraph", 12)),
+        ("What does the 3rd paragraph say?", Place("nth", "paragraph", 3)),
+        ("Quelle est la 2nde question ?", Place("nth", "question", 2)),
+        ("Quelle est la 11e question ?", Place("nth", "question", 11)),
     ],
 )
 def test_asked_place_reads_the_place_a_question_points_at(question, place):
@@ -79,6 +92,9 @@ def test_asked_place_reads_the_place_a_question_points_at(question, place):
         "Quel poids représentaient les appareils connectés juste avant 2020 ?",  # a date, not a passage
         "Qu'a décidé l'assemblée après avoir reçu le rapport ?",  # "après" about what happened
         "What will happen after the pilot session?",
+        "Que deviendra le travail social au 21e siècle ?",  # a digit ordinal that counts centuries
+        "Qu'a-t-on dit lors de la vingt-deuxième édition du salon ?",
+        "Que montre une vidéo de thirty second ?",
     ],
 )
 def test_questions_about_content_point_at_no_place(question):
@@ -224,6 +240,17 @@ def test_ordinals_count_the_questions_of_the_document_named():
     assert _at("Quelle est l'avant-dernière question de l'interview ?") == {("itw", 4)}
     assert _at("Quelle est la dixième question de l'interview ?") == set()  # there are three
     assert _at("Quelle est la deuxième réponse de l'interview ?") == {("itw", 5), ("itw", 6)}
+
+
+def test_paragraphs_are_counted_as_a_reader_counts_them_questions_included_title_and_headings_not():
+    # the interview: its questions are paragraphs of the page, so the n-th paragraph is § n
+    assert _at("Que dit le deuxième paragraphe de l'interview ?") == {("itw", 2)}
+    assert _at("Que dit le 4e paragraphe de l'interview ?") == {("itw", 4)}
+    assert _at("What does the 8th paragraph of the interview say?") == {("itw", 8)}
+    assert _at("Que dit le 12e paragraphe de l'interview ?") == set()  # it has nine (the comments are not its text)
+    # the note: its title and headings are not paragraphs
+    assert _at("Que dit le troisième paragraphe de la note ?") == {("note", 5)}
+    assert _at("Que dit le dernier paragraphe de la note ?") == {("note", 7)}
 
 
 def test_a_named_section_gives_the_passages_under_its_heading_not_the_heading():
