@@ -52,8 +52,11 @@ def detect_language(text: str) -> str:
     return "en" if en > fr else "fr"
 
 
-def plain_text(question: str) -> str:
-    """The question in NFC, on one line, without control characters or lone surrogates."""
+def plain_text(question: object) -> str:
+    """The question in NFC, on one line, without control characters or lone surrogates.
+    Raises QuestionError (``not_text``) for anything but text."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text (got {type(question).__name__})", "not_text")
     text = unicodedata.normalize("NFC", question)
     text = "".join(c if (c.isprintable() or c in "\t\n") else " " for c in text)
     return " ".join(text.split())
@@ -68,8 +71,6 @@ def clean_question(question: str, settings: Settings, embedder: Embedder | None 
     ``settings.max_question_chars`` characters and, when the embedder counts tokens, to
     ``MAX_QUESTION_TOKENS`` tokens (the model reads no further), at a word boundary.
     """
-    if not isinstance(question, str):
-        raise QuestionError(f"the question must be text (got {type(question).__name__})", "not_text")
     text = plain_text(question)
     if not text:
         raise QuestionError("the question is empty: type a question, e.g. « Qui a ouvert la série de rencontres ? »", "empty")

@@ -88,8 +88,6 @@ class Answerer:
         the object the last answer returned: the question is read as its follow-up."""
         try:
             context = conversation_context(conversation)
-            if not isinstance(question, str):
-                self.ask(question, top_k, sources, people)  # raises the question's own error
             understood = resolve(question, context)
             ans, _ = self.ask(understood.searched, top_k, sources, people)
             return 200, turn_dict(understood, ans)

@@ -66,8 +66,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if IngestReport.of(index.meta).failed else 0
 
 
+# Said on stderr when « Et la suite ? » has no last answer to read on from (language, -c given).
+_READ_ON_HINT = {
+    ("fr", False): "(pour lire la suite de la dernière réponse : verbatim ask -c \"{q}\")",
+    ("en", False): "(to read on from the last answer: verbatim ask -c \"{q}\")",
+    ("fr", True): "(pas encore de conversation à poursuivre : la question est posée seule)",
+    ("en", True): "(no conversation to continue yet: the question is asked alone)",
+}
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    from chat.answer import QuestionError, answer
+    from chat.answer import QuestionError, answer, detect_language
     from chat.conversation import load_saved, next_context, reading_step, resolve, save, turn_dict
     from chat.filters import make_filter
     from chat.render import render_text
@@ -111,8 +120,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     understood = resolve(args.question, context)
     if reading_step(understood.asked) and context is None and not args.quiet:
         # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
-        print("(to read on from the last answer: verbatim ask -c \"" + understood.asked + "\")" if not args.continue_
-              else "(no conversation to continue yet: this question is asked alone)", file=sys.stderr)
+        print(_READ_ON_HINT[detect_language(understood.asked), args.continue_].format(q=understood.asked), file=sys.stderr)
     try:
         ans = answer(understood.searched, index, embedder, settings, where)
     except QuestionError as exc:

@@ -185,6 +185,7 @@ def resolve(question: str, context: Context | None) -> Understood:
     with the topic and the people of the last answer, so that "Qu'a-t-elle dit d'autre ?"
     after a question about Katia Roux searches her words. "Et la suite ?" asks for the
     paragraph after the last answer's first quote, by its number and its document's title.
+    Raises QuestionError (``not_text``) for anything but text.
     """
     q = plain_text(question)  # what is asked, kept and shown: printable, whatever was typed
     step = reading_step(q)

