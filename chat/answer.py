@@ -228,25 +228,27 @@ class Retrieved:
     at_place: bool = False  # the first passage stands at the place the question asks for
 
 
-def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None) -> Answer:
+def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None,
+           skip: frozenset[tuple[str, int]] = frozenset()) -> Answer:
     """Answer a question with the best quoted passages of the index (optionally filtered).
 
     The flow: the question cleaned and embedded → :func:`retrieve_embedded` (candidates,
     fusion, one quote per paragraph) → the calibrated decision (``chat/decision.py``) →
-    answer, uncertain answer, or none.
+    answer, uncertain answer, or none. ``skip``: (source id, paragraph) already quoted,
+    left out ("Qu'a-t-elle dit d'autre ?").
     """
     text, notice = clean_question(question, settings, embedder)
-    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where)
+    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where, skip)
 
 
 def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
-                    where: Filter | None = None) -> Answer:
+                    where: Filter | None = None, skip: frozenset[tuple[str, int]] = frozenset()) -> Answer:
     """``answer`` for a question already cleaned (``clean_question``) and embedded (``qvec``).
 
     A server embeds the questions of many clients together (``chat/batcher.py``), then
     answers each one here.
     """
-    r = retrieve_embedded(text, notice, qvec, index, settings, where)
+    r = retrieve_embedded(text, notice, qvec, index, settings, where, skip)
     missing = None if r.at_place else missing_place(r.place, text, index, r.language, filtered=bool(where))
     if missing:
         # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
@@ -313,10 +315,15 @@ def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings
 
 
 def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
-                      where: Filter | None = None) -> Retrieved:
-    """:func:`retrieve` for a question already cleaned and embedded: each passage quotes its best sentences."""
+                      where: Filter | None = None, skip: frozenset[tuple[str, int]] = frozenset()) -> Retrieved:
+    """:func:`retrieve` for a question already cleaned and embedded: each passage quotes its
+    best sentences; the paragraphs in ``skip`` (source id, paragraph) are left out, and the
+    decision reads the passages that remain."""
     language = detect_language(text)
-    hits = index.search(text, qvec, max(settings.top_k * 3, 10), settings, where, same_language=language == index.language)
+    hits = index.search(text, qvec, max(settings.top_k * 3, 10) + len(skip), settings, where,
+                        same_language=language == index.language)
+    if skip:
+        hits = [h for h in hits if (h.chunk.source_id, h.chunk.paragraph) not in skip]
     introduction = person_introduction(text, qvec, index, where, hits)
     if introduction:
         hits = [introduction[0], *(h for h in hits if h.row != introduction[0].row)]

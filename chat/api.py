@@ -69,8 +69,10 @@ class Answerer:
         self.batcher = batcher or QuestionBatcher(embedder)
         self._slots = threading.BoundedSemaphore(concurrency)
 
-    def ask(self, question: str, top_k: int | None = None, sources=None, people=None):
-        """The Answer (raises QuestionError for a question, top_k or filter that cannot be used)."""
+    def ask(self, question: str, top_k: int | None = None, sources=None, people=None,
+            skip: frozenset[tuple[str, int]] = frozenset()):
+        """The Answer (raises QuestionError for a question, top_k or filter that cannot be
+        used); ``skip``: paragraphs already quoted, left out."""
         settings = self.settings
         if top_k is not None and top_k != settings.top_k:
             if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
@@ -81,7 +83,7 @@ class Answerer:
         text, notice = clean_question(question, settings, self.embedder)
         qvec = self.batcher.encode_question(text)
         with self._slots:
-            return answer_embedded(text, notice, qvec, index, settings, where), index
+            return answer_embedded(text, notice, qvec, index, settings, where, skip), index
 
     def ask_json(self, question, top_k=None, sources=None, people=None, conversation=None) -> tuple[int, dict]:
         """(HTTP status, the ``ask --json`` object or its error form). ``conversation`` is
@@ -89,7 +91,7 @@ class Answerer:
         try:
             context = conversation_context(conversation)
             understood = resolve(question, context)
-            ans, _ = self.ask(understood.searched, top_k, sources, people)
+            ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip)
             return 200, turn_dict(understood, ans)
         except QuestionError as exc:
             return STATUS.get(exc.code, 400), error_dict(question, exc)

@@ -35,6 +35,9 @@ _OPENINGS = re.compile(
 )
 # Words that ask for more of the same.
 _MORE = re.compile(r"\b(?:d['’]autres?|autre chose|encore|de plus|aussi|else|other|more|also)\b", re.IGNORECASE)
+# Words that ask for something other than what was quoted ("Qu'a-t-elle dit d'autre ?"),
+# not the same question about something else ("Et les enfants, aussi ?").
+_ELSE = re.compile(r"\b(?:d['’]autres?|autre chose|encore|else|other|more)\b", re.IGNORECASE)
 # Third-person pronouns, alone or after a verb ("a-t-elle", "ont-ils", "dit-il").
 _PRONOUNS = re.compile(
     r"(?:^|[\s'’-])(?:il|elle|ils|elles|lui|eux|leur|leurs|celui-ci|celle-ci|ceux-ci|he|she|they|him|her|them|his|their|theirs)(?=$|[\s?!.,;:'’-])",
@@ -68,11 +71,13 @@ class Context:
     topic: str  # the last question that stood alone
     people: tuple[str, ...] = ()  # speaker and reported people of the last answer's best passage
     at: tuple[str, int] | None = None  # the title of the document of the last answer's first quote, and its paragraph
+    shown: tuple[tuple[str, int], ...] = ()  # (source id, paragraph) of the last answer's quotes
 
     def to_dict(self) -> dict:
         """The conversation as JSON: what a program sends back with its next question."""
         at = {"title": self.at[0], "paragraph": self.at[1]} if self.at else None
-        return {"topic": self.topic, "people": list(self.people), "at": at}
+        shown = [{"source": s, "paragraph": n} for s, n in self.shown]
+        return {"topic": self.topic, "people": list(self.people), "at": at, "shown": shown}
 
     @classmethod
     def from_dict(cls, data: object) -> Context:
@@ -92,7 +97,11 @@ class Context:
             if not ok or at["paragraph"] < 0:
                 raise ValueError(f"a conversation's at must be {{\"title\": …, \"paragraph\": N}} (got {at!r:.60}); {fix}")
             place = (at["title"], at["paragraph"])
-        return cls(topic=topic, people=tuple(people), at=place)
+        shown = data.get("shown", [])
+        if not isinstance(shown, list) or len(shown) > 100 or not all(
+                isinstance(x, dict) and isinstance(x.get("source"), str) and type(x.get("paragraph")) is int for x in shown):
+            raise ValueError(f"a conversation's shown must be a list of {{\"source\": …, \"paragraph\": N}} (got {shown!r:.60}); {fix}")
+        return cls(topic=topic, people=tuple(people), at=place, shown=tuple((x["source"], x["paragraph"]) for x in shown))
 
 
 @dataclass(frozen=True)
@@ -103,11 +112,16 @@ class Understood:
     searched: str  # what is searched for
     followup: bool
     topic: str  # the topic the next follow-up leans on
+    skip: frozenset[tuple[str, int]] = frozenset()  # paragraphs already quoted, left out ("d'autre", "else")
 
-    def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None) -> Context:
+    def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None,
+                     shown: tuple[tuple[str, int], ...] = ()) -> Context:
         """The context the next question leans on, once this one is answered (``at``: where
-        its first quote stands, the title of its document and its paragraph)."""
-        return Context(topic=self.topic, people=tuple(people), at=at)
+        its first quote stands, the title of its document and its paragraph; ``shown``: the
+        paragraphs its quotes come from, and those left out before, so that asking for more
+        again goes on to new ones)."""
+        return Context(topic=self.topic, people=tuple(people), at=at,
+                       shown=tuple(dict.fromkeys([*sorted(self.skip), *shown])))
 
 
 MAX_TOPIC = 4000  # a topic is a question a user typed; the longest one kept is 2,000 characters
@@ -131,9 +145,14 @@ def place_of(ans: Answer) -> tuple[str, int] | None:
     return (p.source.get("title") or p.chunk.source_id, p.chunk.paragraph)
 
 
+def shown_of(ans: Answer) -> tuple[tuple[str, int], ...]:
+    """The (source id, paragraph) of an answer's quotes: what "d'autre" leaves out next."""
+    return tuple(dict.fromkeys((p.chunk.source_id, p.chunk.paragraph) for p in ans.passages))
+
+
 def next_context(understood: Understood, ans: Answer) -> Context:
     """The context the question after ``ans`` leans on."""
-    return understood.next_context(people_of(ans), place_of(ans))
+    return understood.next_context(people_of(ans), place_of(ans), shown_of(ans))
 
 
 def turn_dict(understood: Understood, ans: Answer) -> dict:
@@ -144,6 +163,8 @@ def turn_dict(understood: Understood, ans: Answer) -> dict:
     if understood.followup:
         out["question"] = understood.asked
         out["understood_as"] = ans.question
+    if understood.skip:
+        out["left_out"] = [{"source": s, "paragraph": n} for s, n in sorted(understood.skip)]
     out["conversation"] = next_context(understood, ans).to_dict()
     return out
 
@@ -196,7 +217,9 @@ def resolve(question: str, context: Context | None) -> Understood:
         return Understood(asked=q, searched=q, followup=False, topic=q)
     people = [p for p in context.people if p and p.lower() not in q.lower()]
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
-    return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic)
+    # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else"
+    skip = frozenset(context.shown) if _ELSE.search(q) else frozenset()
+    return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip)
 
 
 # -- the conversation `verbatim ask -c` continues ------------------------------------------

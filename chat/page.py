@@ -58,6 +58,7 @@ UI = {
         "chat": "Conversation",
         "understood": "Compris comme",
         "ask_alone": "Poser seule",
+        "left_out": "sans les passages déjà cités",
         "copy_link": "Copier le lien",
         "link_copied": "Lien copié",
         "link_failed": "Copie impossible : sélectionnez le lien ci-dessous",
@@ -92,6 +93,7 @@ UI = {
         "chat": "Conversation",
         "understood": "Understood as",
         "ask_alone": "Ask it alone",
+        "left_out": "without the passages already quoted",
         "copy_link": "Copy the link",
         "link_copied": "Link copied",
         "link_failed": "Cannot copy: select the link below",
@@ -208,7 +210,8 @@ def render_html(
            f'<p class="vb-asked">{esc(U["more_of"] if more else L["asked"])}{_c(lang)} <q>{esc(asked)}</q></p>']
     if understood and understood.followup:
         out.append(
-            f'<p class="vb-understood">{esc(U["understood"])}{_c(lang)} « {esc(understood.searched)} » '
+            f'<p class="vb-understood">{esc(U["understood"])}{_c(lang)} « {esc(understood.searched)} »'
+            f'{", " + esc(U["left_out"]) if understood.skip else ""} '
             f'<button type="button" class="vb-ask-alone" data-question="{esc(understood.asked, quote=True)}">'
             f"{esc(U['ask_alone'])}{_c(lang)} « {esc(understood.asked)} »</button></p>"
         )

@@ -22,6 +22,7 @@ LABELS = {
         "uncertain": "Réponse incertaine : ces passages sont les plus proches, mais peut-être pas une réponse.",
         "uncertain_short": "Réponse incertaine",
         "understood": "Compris comme",
+        "left_out": "sans les passages déjà cités",
         "reporting": "rapportant",
         "question": "Question",
         "source": "Source",
@@ -57,6 +58,7 @@ LABELS = {
         "uncertain": "Uncertain answer: these are the closest passages, but they may not answer.",
         "uncertain_short": "Uncertain answer",
         "understood": "Understood as",
+        "left_out": "without the passages already quoted",
         "reporting": "reporting",
         "question": "Question",
         "source": "Source",
@@ -145,7 +147,8 @@ def render_text(ans: Answer, understood: Understood | None = None) -> str:
     level = level_of(ans)
     lines: list[str] = []
     if understood is not None and understood.followup:
-        lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »)")
+        left_out = f", {L['left_out']}" if understood.skip else ""
+        lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »{left_out})")
     if ans.notice:
         lines.append(f"({ans.notice})")
     if level == "none":

@@ -48,7 +48,7 @@ from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # 
 from chat.api import check_json, check_report  # noqa: E402
 from chat.check import CheckError  # noqa: E402
 from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
-from chat.conversation import Context, next_context, resolve  # noqa: E402
+from chat.conversation import Context, next_context, resolve, shown_of  # noqa: E402
 from chat.live import LiveIndex, corpus_rows  # noqa: E402
 from chat.page import (  # noqa: E402,F401
     CHECK_UI,
@@ -196,13 +196,14 @@ def build_app(answerer: Answerer, settings: Settings):
         chat = list(chat or [])
         state = dict(state or {})
         at = tuple(state["at"]) if state.get("at") else None
-        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at)
+        shown = tuple((s, n) for s, n in state.get("shown", ()))
+        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at, shown)
         raw = question if isinstance(question, str) else ""
         understood = resolve(raw, context)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
         hide = gr.update(visible=False)
         try:
-            ans, index = answerer.ask(understood.searched, None, sources, people)
+            ans, index = answerer.ask(understood.searched, None, sources, people, understood.skip)
         except QuestionError as exc:
             chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)
@@ -219,9 +220,10 @@ def build_app(answerer: Answerer, settings: Settings):
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
         nxt = next_context(understood, ans)
         state.update(turns=n, topic=nxt.topic, people=list(nxt.people), at=list(nxt.at) if nxt.at else None,
-                     lang=ans.language, version=live.version,
+                     shown=[list(x) for x in nxt.shown], lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
-                           "sources": list(sources or []), "people": list(people or []), "turn": n})
+                           "sources": list(sources or []), "people": list(people or []), "turn": n,
+                           "skip": [list(x) for x in sorted(understood.skip)]})
         md, csl = exports.write(ans)
         rows = corpus_rows(live, settings)
         U = UI[ans.language]
@@ -240,7 +242,8 @@ def build_app(answerer: Answerer, settings: Settings):
         lang = state.get("lang", "fr")
         top = min(MAX_TOP_K, last["shown"] + settings.top_k)
         try:
-            full, index = answerer.ask(last["searched"], top, last["sources"], last["people"])
+            skip = frozenset((str(sid), int(n)) for sid, n in last.get("skip", ()))
+            full, index = answerer.ask(last["searched"], top, last["sources"], last["people"], skip)
         except QuestionError as exc:
             chat.append({"role": "assistant", "content": error_html(exc, last["searched"], lang)})
             return [chat, state, kept(chat, state), gr.update(), gr.update(), gr.update()]
@@ -249,7 +252,9 @@ def build_app(answerer: Answerer, settings: Settings):
         card = render_html(extra, index.texts, None, None, first=last["shown"] + 1, turn=n, more=True)
         chat.append({"role": "assistant", "content": card})
         last = dict(last, shown=len(full.passages), turn=n)
-        state.update(turns=n, last=last)
+        # the passages shown since count as quoted: "d'autre" next goes past them too
+        shown = [list(x) for x in dict.fromkeys([*(tuple(x) for x in state.get("shown", ())), *shown_of(extra)])]
+        state.update(turns=n, last=last, shown=shown)
         md, csl = exports.write(full)
         return [chat, state, kept(chat, state), render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
 

@@ -161,7 +161,8 @@ def test_a_follow_up_answer_says_how_it_was_searched_and_carries_the_next_conver
     assert "understood_as" not in d1 and d1["question"] == first.asked
     top = a1.passages[0]
     assert d1["conversation"] == {"topic": first.asked, "people": list(next_context(first, a1).people),
-                                  "at": {"title": top.source["title"], "paragraph": top.chunk.paragraph}}
+                                  "at": {"title": top.source["title"], "paragraph": top.chunk.paragraph},
+                                  "shown": [{"source": p.chunk.source_id, "paragraph": p.chunk.paragraph} for p in a1.passages]}
     follow = resolve("Et la suite ?", Context.from_dict(d1["conversation"]))
     a2 = answer(follow.searched, index, emb, settings)
     d2 = turn_dict(follow, a2)
@@ -170,3 +171,40 @@ def test_a_follow_up_answer_says_how_it_was_searched_and_carries_the_next_conver
     assert d2["conversation"]["topic"] == first.asked and d2["conversation"]["at"]["paragraph"] == top.chunk.paragraph + 1
     for p in a2.passages:
         assert index.texts[p.source["id"]][p.start:p.end] == p.quote
+
+
+def test_asking_for_what_else_leaves_out_the_paragraphs_already_quoted_and_goes_on_past_them():
+    ctx = Context("Que dit Katia Roux ?", ("Katia Roux",), ("Titre", 23), (("itw", 23), ("itw", 26)))
+    u = resolve("Qu'a-t-elle dit d'autre ?", ctx)
+    assert u.followup and u.skip == {("itw", 23), ("itw", 26)}
+    assert resolve("What else did she say?", ctx).skip == u.skip
+    assert resolve("Et sur les enfants ?", ctx).skip == frozenset()  # the same question about something else
+    assert resolve("Et les enfants, aussi ?", ctx).skip == frozenset()
+    assert resolve("Qui est Katia Roux ?", ctx).skip == frozenset()  # stands alone
+    # the next "d'autre" goes past both what was left out and what was shown this time
+    assert u.next_context((), ("Titre", 33), (("itw", 33),)).shown == (("itw", 23), ("itw", 26), ("itw", 33))
+
+
+def test_an_answer_leaves_out_the_paragraphs_it_is_told_to_skip_and_quotes_the_rest_verbatim():
+    from tests.conftest import small_interview_index
+    from chat.answer import answer
+
+    index, emb, settings = small_interview_index()
+    q = "Qui a ouvert la série de rencontres ?"
+    first = answer(q, index, emb, settings)
+    shown = frozenset((p.chunk.source_id, p.chunk.paragraph) for p in first.passages)
+    again = answer(q, index, emb, settings, skip=shown)
+    assert again.passages and not shown & {(p.chunk.source_id, p.chunk.paragraph) for p in again.passages}
+    for p in again.passages:
+        assert index.texts[p.source["id"]][p.start:p.end] == p.quote
+    u = resolve("Qu'a-t-il dit d'autre ?", next_context(resolve(q, None), first))
+    d = turn_dict(u, again)
+    assert sorted((x["source"], x["paragraph"]) for x in d["left_out"]) == sorted(shown)
+    assert {(x["source"], x["paragraph"]) for x in d["conversation"]["shown"]} >= shown  # the next "d'autre" goes further
+
+
+@pytest.mark.parametrize("shown", ["itw", [["itw", 3]], [{"source": "itw", "paragraph": "3"}], [{"paragraph": 3}]])
+def test_shown_paragraphs_that_are_not_a_list_of_source_and_paragraph_are_refused(shown):
+    with pytest.raises(ValueError, match="shown must be"):
+        Context.from_dict({"topic": "q", "shown": shown})
+    assert Context.from_dict({"topic": "q"}).shown == ()  # an older conversation object, without it

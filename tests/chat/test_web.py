@@ -380,6 +380,12 @@ def test_a_follow_up_card_says_how_it_was_understood_and_offers_to_ask_it_alone(
     assert 'class="vb-ask-alone" data-question="Et sur l&#x27;histoire ?"' in page
     assert 'href="#vb-q-2-1"' in page  # anchors unique per turn
     assert 'data-query="?q=Qui+a+ouvert' in page  # the card's link reproduces what was searched
+    assert "déjà cités" not in page
+    other = resolve("Qu'a-t-il dit d'autre ?", Context("Qui a ouvert ?", ("Thierry Breton",), ("Titre", 6), (("itw", 6),)))
+    page = render_html(Answer(other.searched, True, (_passage(HISTORY_Q),), "fr"), None, None, other, turn=3)
+    assert "— Qu&#x27;a-t-il dit d&#x27;autre ? », sans les passages déjà cités" in page
+    text = render_text(Answer(other.searched, True, (_passage(HISTORY_Q),), "fr"), other)
+    assert text.splitlines()[0].endswith("— Qu'a-t-il dit d'autre ? », sans les passages déjà cités)")
 
 
 def test_the_corpus_panel_lists_sources_with_kind_passages_and_state():
@@ -420,7 +426,8 @@ def test_the_http_api_returns_the_ask_json_object_by_get_and_post(api):
     conversation = body.pop("conversation")
     assert r.status_code == 200 and body == expected
     top = expected["passages"][0]
-    assert conversation == {"topic": q, "people": conversation["people"], "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]}}
+    assert conversation == {"topic": q, "people": conversation["people"], "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]},
+                            "shown": [{"source": p["source"]["id"], "paragraph": p["paragraph"]} for p in expected["passages"]]}
     r = client.post("/api/ask", json={"q": q, "top_k": 2})
     assert r.status_code == 200 and r.json()["passages"] == expected["passages"][:2]
     only = client.get("/api/ask", params=[("q", q), ("source", "itw"), ("speaker", "Olivier Griffith")]).json()
@@ -440,6 +447,10 @@ def test_the_http_api_reads_a_question_as_the_follow_up_of_the_conversation_sent
     assert by_get["conversation"]["topic"] == first["conversation"]["topic"]
     alone = client.get("/api/ask", params={"q": "Et la suite ?"}).json()
     assert "understood_as" not in alone and alone["conversation"]["topic"] == "Et la suite ?"
+    other = client.post("/api/ask", json={"q": "Qu'a-t-il dit d'autre ?", "conversation": first["conversation"]}).json()
+    quoted = {(p["source"]["id"], p["paragraph"]) for p in first["passages"]}
+    assert {(x["source"], x["paragraph"]) for x in other["left_out"]} == quoted
+    assert other["passages"] and not quoted & {(p["source"]["id"], p["paragraph"]) for p in other["passages"]}
 
 
 @pytest.mark.parametrize("conversation, says", [
