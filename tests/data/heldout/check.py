@@ -46,6 +46,7 @@ RELATIVE = HERE / "calibration_relative.jsonl"
 SECTIONS = HERE / "calibration_sections.jsonl"
 ORDINAL_NEXT = HERE / "calibration_ordinal_next.jsonl"
 ORDINAL_PARAGRAPHS = HERE / "calibration_ordinal_paragraphs.jsonl"
+FRESH4 = HERE / "fresh4.jsonl"
 MINIMUMS = {
     "fact": 40,
     "paraphrase": 70,
@@ -104,6 +105,17 @@ ORDINAL_NEXT_MINIMUMS = {"structure": 30}
 # Calibration questions asking for the n-th paragraph of a document, past the tenth too
 # (calibration_ordinal_paragraphs.jsonl).
 ORDINAL_PARAGRAPHS_MINIMUMS = {"structure": 30}
+# The fifth test split (fresh4.jsonl), written after the ordinal-paragraph calibration
+# questions: content questions first, as users ask them, with some of every place form.
+FRESH4_MINIMUMS = {
+    "paraphrase": 35,
+    "fact": 20,
+    "structure": 20,
+    "english": 15,
+    "people": 10,
+    "unanswerable-ontopic": 12,
+    "unanswerable-offtopic": 6,
+}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -237,6 +249,7 @@ LATER = {
     "calibration_sections.jsonl": Later(SECTIONS, SECTIONS_MINIMUMS, 30, 10, "an earlier file", every_format=False),
     "calibration_ordinal_next.jsonl": Later(ORDINAL_NEXT, ORDINAL_NEXT_MINIMUMS, 30, 5, "an earlier file", every_format=False),
     "calibration_ordinal_paragraphs.jsonl": Later(ORDINAL_PARAGRAPHS, ORDINAL_PARAGRAPHS_MINIMUMS, 30, 5, "an earlier file"),
+    "fresh4.jsonl": Later(FRESH4, FRESH4_MINIMUMS, 120, MIN_ADDED, "another file"),
 }
 
 
