@@ -57,12 +57,13 @@ $(EVAL_CORPUS)/sources.toml: tests/data/eval_corpus.py
 calibrate: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim calibrate --corpus corpus $(CALIBRATION)
 
-# Held-out figures: the four frozen test splits, scored once the decision is fitted.
+# Held-out figures: the five frozen test splits, scored once the decision is fitted.
 heldout: model $(EVAL_CORPUS)/sources.toml
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/test.jsonl
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh.jsonl
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh2.jsonl
 	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh3.jsonl
+	$(VENV)/bin/verbatim eval --corpus $(EVAL_CORPUS) tests/data/heldout/fresh4.jsonl
 
 # `make bench BENCH_ARGS=--full` adds the 1M-passage scale case.
 BENCH_ARGS ?=

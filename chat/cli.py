@@ -13,7 +13,7 @@ from ingest.errors import VerbatimError
 DEFAULT_CORPUS = Path("corpus")
 # The frozen test splits `verbatim calibrate` refuses as input (paths from the project root).
 DEFAULT_TEST_SPLITS = ("tests/data/heldout/test.jsonl", "tests/data/heldout/fresh.jsonl", "tests/data/heldout/fresh2.jsonl",
-                       "tests/data/heldout/fresh3.jsonl")
+                       "tests/data/heldout/fresh3.jsonl", "tests/data/heldout/fresh4.jsonl")
 
 
 class UserError(VerbatimError):

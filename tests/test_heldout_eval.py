@@ -1,4 +1,4 @@
-"""Held-out figures: the three frozen test splits, which no parameter was chosen on.
+"""Held-out figures: the five frozen test splits, which no parameter was chosen on.
 
 The decision's parameters record the sha256 of the test splits they were fitted without,
 and of each calibration file they were fitted on; these tests check both, then hold the
@@ -18,7 +18,8 @@ TEST_SPLIT = HELDOUT / "test.jsonl"
 FRESH_SPLIT = HELDOUT / "fresh.jsonl"  # the second test split, written later from the texts only
 FRESH2_SPLIT = HELDOUT / "fresh2.jsonl"  # the third, written with the structure calibration questions
 FRESH3_SPLIT = HELDOUT / "fresh3.jsonl"  # the fourth, written with the number calibration questions
-SPLITS = [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT, FRESH3_SPLIT]
+FRESH4_SPLIT = HELDOUT / "fresh4.jsonl"  # the fifth, written after the ordinal-paragraph calibration questions
+SPLITS = [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT, FRESH3_SPLIT, FRESH4_SPLIT]
 CALIBRATION = {
     "dev_questions.jsonl": CORPUS / "dev_questions.jsonl",
     "extra_questions.jsonl": ROOT / "tests" / "data" / "extra_questions.jsonl",

@@ -149,6 +149,17 @@ def test_number_calibration_questions_and_the_fourth_test_split_are_well_formed_
                for p in check.later_problems("calibration_numbers.jsonl", [*numbers, back], earlier, docs))
 
 
+def test_the_fifth_test_split_is_well_formed_and_shares_no_question_with_any_earlier_file(questions, docs):
+    names = list(check.LATER)
+    earlier = questions + [q for n in names[: names.index("fresh4.jsonl")] for q in check.load_questions(check.LATER[n].path)]
+    fresh4 = check.load_questions(check.FRESH4)
+    assert check.later_problems("fresh4.jsonl", fresh4, earlier, docs) == []
+    assert check.paraphrase_overlaps(fresh4, docs) == []
+    again = {**check.load_questions(check.ORDINAL_PARAGRAPHS)[0], "id": "h999"}  # a calibration question slipped in
+    assert any("h999: already in another file" in p
+               for p in check.later_problems("fresh4.jsonl", [*fresh4, again], earlier, docs))
+
+
 @pytest.mark.parametrize("name, prefix", [
     ("calibration_relative.jsonl", "r"),  # the paragraph just after or before a topic
     ("calibration_sections.jsonl", "x"),  # a section named in other words, or one no document has

@@ -16,6 +16,7 @@ TEST_SPLIT = ROOT / "tests" / "data" / "heldout" / "test.jsonl"
 FRESH_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh.jsonl"
 FRESH2_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh2.jsonl"
 FRESH3_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh3.jsonl"
+FRESH4_SPLIT = ROOT / "tests" / "data" / "heldout" / "fresh4.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def small():
 
 def test_the_test_split_is_refused_by_path_and_by_content(small, tmp_path):
     index, emb, settings = small
-    splits = [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT, FRESH3_SPLIT]
+    splits = [TEST_SPLIT, FRESH_SPLIT, FRESH2_SPLIT, FRESH3_SPLIT, FRESH4_SPLIT]
     for split in splits:
         with pytest.raises(ValueError, match="frozen test split"):
             calibrate([(CORPUS / "dev_questions.jsonl", index), (split, index)], emb, settings, test_files=splits)
