@@ -98,7 +98,7 @@ class Context:
                 raise ValueError(f"a conversation's at must be {{\"title\": …, \"paragraph\": N}} (got {at!r:.60}); {fix}")
             place = (at["title"], at["paragraph"])
         shown = data.get("shown", [])
-        if not isinstance(shown, list) or len(shown) > 100 or not all(
+        if not isinstance(shown, list) or len(shown) > _SHOWN_LIMIT or not all(
                 isinstance(x, dict) and isinstance(x.get("source"), str) and type(x.get("paragraph")) is int for x in shown):
             raise ValueError(f"a conversation's shown must be a list of {{\"source\": …, \"paragraph\": N}} (got {shown!r:.60}); {fix}")
         return cls(topic=topic, people=tuple(people), at=place, shown=tuple((x["source"], x["paragraph"]) for x in shown))
@@ -120,11 +120,17 @@ class Understood:
         its first quote stands, the title of its document and its paragraph; ``shown``: the
         paragraphs its quotes come from, and those left out before, so that asking for more
         again goes on to new ones)."""
-        return Context(topic=self.topic, people=tuple(people), at=at,
-                       shown=tuple(dict.fromkeys([*sorted(self.skip), *shown])))
+        return Context(topic=self.topic, people=tuple(people), at=at, shown=merge_shown(sorted(self.skip), shown))
 
 
 MAX_TOPIC = 4000  # a topic is a question a user typed; the longest one kept is 2,000 characters
+MAX_SHOWN = 60  # paragraphs a conversation remembers as quoted: the latest ones, past them "d'autre" may come back
+_SHOWN_LIMIT = 100  # what a conversation sent back may hold
+
+
+def merge_shown(before, after) -> tuple[tuple[str, int], ...]:
+    """The paragraphs quoted ``before`` and ``after``, each once, the latest ``MAX_SHOWN``."""
+    return tuple(dict.fromkeys([*before, *after]))[-MAX_SHOWN:]
 
 
 def people_of(ans: Answer) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # 
 from chat.api import check_json, check_report  # noqa: E402
 from chat.check import CheckError  # noqa: E402
 from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
-from chat.conversation import Context, next_context, resolve, shown_of  # noqa: E402
+from chat.conversation import Context, merge_shown, next_context, resolve, shown_of  # noqa: E402
 from chat.live import LiveIndex, corpus_rows  # noqa: E402
 from chat.page import (  # noqa: E402,F401
     CHECK_UI,
@@ -253,7 +253,7 @@ def build_app(answerer: Answerer, settings: Settings):
         chat.append({"role": "assistant", "content": card})
         last = dict(last, shown=len(full.passages), turn=n)
         # the passages shown since count as quoted: "d'autre" next goes past them too
-        shown = [list(x) for x in dict.fromkeys([*(tuple(x) for x in state.get("shown", ())), *shown_of(extra)])]
+        shown = [list(x) for x in merge_shown((tuple(x) for x in state.get("shown", ())), shown_of(extra))]
         state.update(turns=n, last=last, shown=shown)
         md, csl = exports.write(full)
         return [chat, state, kept(chat, state), render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]

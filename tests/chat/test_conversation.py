@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from chat.conversation import (Context, is_followup, load_saved, names_someone, next_context, resolve, save, saved_path,
-                               turn_dict)
+from chat.conversation import (MAX_SHOWN, Context, is_followup, load_saved, names_someone, next_context, resolve, save,
+                               saved_path, turn_dict)
 
 MENTAL = Context("Qui a parlé de santé mentale ?", ("Katia Roux",))
 
@@ -208,3 +208,11 @@ def test_shown_paragraphs_that_are_not_a_list_of_source_and_paragraph_are_refuse
     with pytest.raises(ValueError, match="shown must be"):
         Context.from_dict({"topic": "q", "shown": shown})
     assert Context.from_dict({"topic": "q"}).shown == ()  # an older conversation object, without it
+
+
+def test_a_long_run_of_what_else_keeps_the_latest_quoted_paragraphs_and_stays_a_conversation_that_can_be_sent_back():
+    ctx = Context("Que dit Katia Roux ?", ("Katia Roux",), ("Titre", 1), (("itw", 1),))
+    for n in range(2, 200):
+        ctx = resolve("Quoi d'autre ?", ctx).next_context((), ("Titre", n), (("itw", n),))
+        ctx = Context.from_dict(json.loads(json.dumps(ctx.to_dict())))  # as a program sends it back
+    assert len(ctx.shown) == MAX_SHOWN and ctx.shown[-1] == ("itw", 199) and ("itw", 1) not in ctx.shown
