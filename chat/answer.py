@@ -325,6 +325,8 @@ def retrieve_embedded(text: str, notice: str | None, qvec: np.ndarray, index: In
     if skip:
         hits = [h for h in hits if (h.chunk.source_id, h.chunk.paragraph) not in skip]
     introduction = person_introduction(text, qvec, index, where, hits)
+    if introduction and (introduction[0].chunk.source_id, introduction[0].chunk.paragraph) in skip:
+        introduction = None  # "Qui est-ce, d'autre ?": the sentence already quoted is not quoted again
     if introduction:
         hits = [introduction[0], *(h for h in hits if h.row != introduction[0].row)]
     terms = analyze(text)

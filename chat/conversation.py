@@ -64,6 +64,16 @@ _STOP = frozenset(
 )
 
 
+MAX_TOPIC = 4000  # a topic is a question a user typed; the longest one kept is 2,000 characters
+MAX_SHOWN = 60  # paragraphs a conversation remembers as quoted: the latest ones, past them "d'autre" may come back
+_SHOWN_LIMIT = 100  # what a conversation sent back may hold
+
+
+def merge_shown(before, after) -> tuple[tuple[str, int], ...]:
+    """The paragraphs quoted ``before`` and ``after``, each once, the latest ``MAX_SHOWN``."""
+    return tuple(dict.fromkeys([*before, *after]))[-MAX_SHOWN:]
+
+
 @dataclass(frozen=True)
 class Context:
     """What a follow-up can lean on: the conversation's topic and the people of its last answer."""
@@ -121,16 +131,6 @@ class Understood:
         paragraphs its quotes come from, and those left out before, so that asking for more
         again goes on to new ones)."""
         return Context(topic=self.topic, people=tuple(people), at=at, shown=merge_shown(sorted(self.skip), shown))
-
-
-MAX_TOPIC = 4000  # a topic is a question a user typed; the longest one kept is 2,000 characters
-MAX_SHOWN = 60  # paragraphs a conversation remembers as quoted: the latest ones, past them "d'autre" may come back
-_SHOWN_LIMIT = 100  # what a conversation sent back may hold
-
-
-def merge_shown(before, after) -> tuple[tuple[str, int], ...]:
-    """The paragraphs quoted ``before`` and ``after``, each once, the latest ``MAX_SHOWN``."""
-    return tuple(dict.fromkeys([*before, *after]))[-MAX_SHOWN:]
 
 
 def people_of(ans: Answer) -> tuple[str, ...]:

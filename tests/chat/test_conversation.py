@@ -216,3 +216,19 @@ def test_a_long_run_of_what_else_keeps_the_latest_quoted_paragraphs_and_stays_a_
         ctx = resolve("Quoi d'autre ?", ctx).next_context((), ("Titre", n), (("itw", n),))
         ctx = Context.from_dict(json.loads(json.dumps(ctx.to_dict())))  # as a program sends it back
     assert len(ctx.shown) == MAX_SHOWN and ctx.shown[-1] == ("itw", 199) and ("itw", 1) not in ctx.shown
+
+
+@pytest.mark.slow
+def test_a_paragraph_left_out_is_not_quoted_again_even_when_the_people_register_finds_it(real_index, real_embedder, real_settings):
+    from chat.answer import answer
+
+    q = "Qui est Olivier Griffith ?"
+    first = answer(q, real_index, real_embedder, real_settings)
+    intro = (first.passages[0].chunk.source_id, first.passages[0].chunk.paragraph)
+    assert intro == ("contre-sommet-ia-interview", 1)  # the introduction says who he is
+    assert intro in resolve("Que fait-il d'autre ?", next_context(resolve(q, None), first)).skip
+    # the sentence found by the people register, not by the search, is left out too
+    other = answer(q, real_index, real_embedder, real_settings, skip=frozenset({intro}))
+    assert other.passages and all((p.chunk.source_id, p.chunk.paragraph) != intro for p in other.passages)
+    for p in other.passages:
+        assert real_index.texts[p.source["id"]][p.start:p.end] == p.quote
