@@ -44,12 +44,13 @@ class QuestionError(VerbatimError, ValueError):
         self.code = code
 
 
-def detect_language(text: str) -> str:
-    """``"fr"`` or ``"en"``: a vote of common words, French on a tie (the corpus is French)."""
+def detect_language(text: str, default: str = "fr") -> str:
+    """``"fr"`` or ``"en"``: a vote of common words, ``default`` on a tie (French: the
+    corpus is French)."""
     words = re.findall(r"[\w'’-]+", text.lower())
     fr = sum(w in _FR_HINTS for w in words) + 2 * bool(re.search(r"[éèêàçùœ«»]", text.lower()))
     en = sum(w in _EN_HINTS for w in words)
-    return "en" if en > fr else "fr"
+    return "en" if en > fr else "fr" if fr > en else default
 
 
 def plain_text(question: object) -> str:
@@ -229,39 +230,43 @@ class Retrieved:
 
 
 def answer(question: str, index: Index, embedder: Embedder, settings: Settings, where: Filter | None = None,
-           skip: frozenset[tuple[str, int]] = frozenset()) -> Answer:
+           skip: frozenset[tuple[str, int]] = frozenset(), language: str | None = None) -> Answer:
     """Answer a question with the best quoted passages of the index (optionally filtered).
 
     The flow: the question cleaned and embedded → :func:`retrieve_embedded` (candidates,
     fusion, one quote per paragraph) → the calibrated decision (``chat/decision.py``) →
     answer, uncertain answer, or none. ``skip``: (source id, paragraph) already quoted,
-    left out ("Qu'a-t-elle dit d'autre ?").
+    left out ("Qu'a-t-elle dit d'autre ?"). ``language``: the language to answer in (its
+    labels and notices) when it is not the question's: "What comes next?" is searched as
+    « § 7 — » and a French title.
     """
     text, notice = clean_question(question, settings, embedder)
-    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where, skip)
+    return answer_embedded(text, notice, embedder.encode([text], query=True)[0], index, settings, where, skip, language)
 
 
 def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Index, settings: Settings,
-                    where: Filter | None = None, skip: frozenset[tuple[str, int]] = frozenset()) -> Answer:
+                    where: Filter | None = None, skip: frozenset[tuple[str, int]] = frozenset(),
+                    language: str | None = None) -> Answer:
     """``answer`` for a question already cleaned (``clean_question``) and embedded (``qvec``).
 
     A server embeds the questions of many clients together (``chat/batcher.py``), then
     answers each one here.
     """
     r = retrieve_embedded(text, notice, qvec, index, settings, where, skip)
-    missing = None if r.at_place else missing_place(r.place, text, index, r.language, filtered=bool(where))
+    said_in = language or r.language  # the search and the decision read the question's own
+    missing = None if r.at_place else missing_place(r.place, text, index, said_in, filtered=bool(where))
     if missing:
         # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
         # quote passages that stand nowhere near.
-        return Answer(r.text, False, (), r.language, "; ".join(m for m in (r.notice, missing) if m), 0.0, level="none")
+        return Answer(r.text, False, (), said_in, "; ".join(m for m in (r.notice, missing) if m), 0.0, level="none")
     if not r.passages:
-        return Answer(r.text, False, (), r.language, r.notice, 0.0, level="none")
+        return Answer(r.text, False, (), said_in, r.notice, 0.0, level="none")
     decision = load_decision()
     x = np.array(r.signals)
     probability = float(decision.probability(x)[0])
     topic = float(decision.topic_probability(x)[0])
     level = decision.level(probability, settings.min_confidence, topic)
-    return Answer(r.text, level == "answer", r.passages, r.language, r.notice, probability, level=level, signals=r.signals,
+    return Answer(r.text, level == "answer", r.passages, said_in, r.notice, probability, level=level, signals=r.signals,
                   on_topic=topic)
 
 

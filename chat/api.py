@@ -70,9 +70,10 @@ class Answerer:
         self._slots = threading.BoundedSemaphore(concurrency)
 
     def ask(self, question: str, top_k: int | None = None, sources=None, people=None,
-            skip: frozenset[tuple[str, int]] = frozenset()):
+            skip: frozenset[tuple[str, int]] = frozenset(), language: str | None = None):
         """The Answer (raises QuestionError for a question, top_k or filter that cannot be
-        used); ``skip``: paragraphs already quoted, left out."""
+        used); ``skip``: paragraphs already quoted, left out; ``language``: to answer in,
+        when not the question's (``chat.answer.answer``)."""
         settings = self.settings
         if top_k is not None and top_k != settings.top_k:
             if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
@@ -83,7 +84,7 @@ class Answerer:
         text, notice = clean_question(question, settings, self.embedder)
         qvec = self.batcher.encode_question(text)
         with self._slots:
-            return answer_embedded(text, notice, qvec, index, settings, where, skip), index
+            return answer_embedded(text, notice, qvec, index, settings, where, skip, language), index
 
     def ask_json(self, question, top_k=None, sources=None, people=None, conversation=None) -> tuple[int, dict]:
         """(HTTP status, the ``ask --json`` object or its error form). ``conversation`` is
@@ -91,7 +92,7 @@ class Answerer:
         try:
             context = conversation_context(conversation)
             understood = resolve(question, context)
-            ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip)
+            ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip, understood.language)
             return 200, turn_dict(understood, ans)
         except QuestionError as exc:
             return STATUS.get(exc.code, 400), error_dict(question, exc)

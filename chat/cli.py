@@ -107,7 +107,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             q = line.rstrip("\n")
             understood = resolve(q, context)
             try:
-                ans = answer(understood.searched, index, embedder, settings, where, understood.skip)
+                ans = answer(understood.searched, index, embedder, settings, where, understood.skip, understood.language)
             except QuestionError as exc:
                 print(error_json(q, exc), flush=True)
                 continue
@@ -122,7 +122,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
         print(_READ_ON_HINT[detect_language(understood.asked), args.continue_].format(q=understood.asked), file=sys.stderr)
     try:
-        ans = answer(understood.searched, index, embedder, settings, where, understood.skip)
+        ans = answer(understood.searched, index, embedder, settings, where, understood.skip, understood.language)
     except QuestionError as exc:
         if args.json:
             print(error_json(args.question, exc))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chat.answer import plain_text
+from chat.answer import detect_language, plain_text
 
 if TYPE_CHECKING:
     from chat.answer import Answer
@@ -82,12 +82,13 @@ class Context:
     people: tuple[str, ...] = ()  # speaker and reported people of the last answer's best passage
     at: tuple[str, int] | None = None  # the title of the document of the last answer's first quote, and its paragraph
     shown: tuple[tuple[str, int], ...] = ()  # (source id, paragraph) of the last answer's quotes
+    language: str | None = None  # the last answer's: "next" alone is read on in it
 
     def to_dict(self) -> dict:
         """The conversation as JSON: what a program sends back with its next question."""
         at = {"title": self.at[0], "paragraph": self.at[1]} if self.at else None
         shown = [{"source": s, "paragraph": n} for s, n in self.shown]
-        return {"topic": self.topic, "people": list(self.people), "at": at, "shown": shown}
+        return {"topic": self.topic, "people": list(self.people), "at": at, "shown": shown, "language": self.language}
 
     @classmethod
     def from_dict(cls, data: object) -> Context:
@@ -111,7 +112,11 @@ class Context:
         if not isinstance(shown, list) or len(shown) > _SHOWN_LIMIT or not all(
                 isinstance(x, dict) and isinstance(x.get("source"), str) and type(x.get("paragraph")) is int for x in shown):
             raise ValueError(f"a conversation's shown must be a list of {{\"source\": …, \"paragraph\": N}} (got {shown!r:.60}); {fix}")
-        return cls(topic=topic, people=tuple(people), at=place, shown=tuple((x["source"], x["paragraph"]) for x in shown))
+        language = data.get("language")
+        if language not in (None, "fr", "en"):
+            raise ValueError(f"a conversation's language must be \"fr\" or \"en\" (got {language!r:.20}); {fix}")
+        return cls(topic=topic, people=tuple(people), at=place, shown=tuple((x["source"], x["paragraph"]) for x in shown),
+                   language=language)
 
 
 @dataclass(frozen=True)
@@ -123,14 +128,16 @@ class Understood:
     followup: bool
     topic: str  # the topic the next follow-up leans on
     skip: frozenset[tuple[str, int]] = frozenset()  # paragraphs already quoted, left out ("d'autre", "else")
+    language: str | None = None  # to answer in, when not that of what is searched (reading on)
 
     def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None,
-                     shown: tuple[tuple[str, int], ...] = ()) -> Context:
+                     shown: tuple[tuple[str, int], ...] = (), language: str | None = None) -> Context:
         """The context the next question leans on, once this one is answered (``at``: where
         its first quote stands, the title of its document and its paragraph; ``shown``: the
         paragraphs its quotes come from, and those left out before, so that asking for more
         again goes on to new ones)."""
-        return Context(topic=self.topic, people=tuple(people), at=at, shown=merge_shown(sorted(self.skip), shown))
+        return Context(topic=self.topic, people=tuple(people), at=at, shown=merge_shown(sorted(self.skip), shown),
+                       language=language)
 
 
 def people_of(ans: Answer) -> tuple[str, ...]:
@@ -158,7 +165,7 @@ def shown_of(ans: Answer) -> tuple[tuple[str, int], ...]:
 
 def next_context(understood: Understood, ans: Answer) -> Context:
     """The context the question after ``ans`` leans on."""
-    return understood.next_context(people_of(ans), place_of(ans), shown_of(ans))
+    return understood.next_context(people_of(ans), place_of(ans), shown_of(ans), ans.language)
 
 
 def turn_dict(understood: Understood, ans: Answer) -> dict:
@@ -218,7 +225,10 @@ def resolve(question: str, context: Context | None) -> Understood:
     step = reading_step(q)
     if context is not None and context.at and step:
         title, paragraph = context.at
-        return Understood(asked=q, searched=f"§ {paragraph + step} — {title}", followup=True, topic=context.topic)
+        # answered in the question's language, or the conversation's for a bare "next"
+        language = detect_language(q, default=context.language or "fr")
+        return Understood(asked=q, searched=f"§ {paragraph + step} — {title}", followup=True, topic=context.topic,
+                          language=language)
     if context is None or not context.topic or not is_followup(q):
         return Understood(asked=q, searched=q, followup=False, topic=q)
     people = [p for p in context.people if p and p.lower() not in q.lower()]

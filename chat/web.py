@@ -197,13 +197,14 @@ def build_app(answerer: Answerer, settings: Settings):
         state = dict(state or {})
         at = tuple(state["at"]) if state.get("at") else None
         shown = tuple((s, n) for s, n in state.get("shown", ()))
-        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at, shown)
+        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at, shown,
+                                                                        state.get("lang"))
         raw = question if isinstance(question, str) else ""
         understood = resolve(raw, context)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
         hide = gr.update(visible=False)
         try:
-            ans, index = answerer.ask(understood.searched, None, sources, people, understood.skip)
+            ans, index = answerer.ask(understood.searched, None, sources, people, understood.skip, understood.language)
         except QuestionError as exc:
             chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)

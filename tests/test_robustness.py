@@ -178,6 +178,17 @@ def test_ask_c_reads_on_from_the_last_answer_and_a_stream_with_c_is_one_conversa
     assert json.loads((tmp_path / "conversation.json").read_text()) == rows[-1]["conversation"]
 
 
+def test_an_english_conversation_reads_on_in_english(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path))
+    rc, out, _ = cli("ask", "Who opened the series of meetings?")
+    assert rc == 0
+    rc, out, _ = cli("ask", "-c", "next")
+    first = out.splitlines()[0]
+    assert rc == 0 and first.startswith("(Understood as: « § ") and "   Link" in out and "Lien" not in out
+    rc, out, _ = cli("ask", "-c", "Et la suite ?")  # a French question is answered in French
+    assert rc == 0 and out.startswith("(Compris comme : « § ")
+
+
 def test_ask_c_with_a_broken_saved_conversation_says_so_in_one_line_and_asking_alone_mends_it(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("VERBATIM_STATE_DIR", str(tmp_path))
     (tmp_path / "conversation.json").write_text('{"topic": 1}')

@@ -162,7 +162,8 @@ def test_a_follow_up_answer_says_how_it_was_searched_and_carries_the_next_conver
     top = a1.passages[0]
     assert d1["conversation"] == {"topic": first.asked, "people": list(next_context(first, a1).people),
                                   "at": {"title": top.source["title"], "paragraph": top.chunk.paragraph},
-                                  "shown": [{"source": p.chunk.source_id, "paragraph": p.chunk.paragraph} for p in a1.passages]}
+                                  "shown": [{"source": p.chunk.source_id, "paragraph": p.chunk.paragraph} for p in a1.passages],
+                                  "language": "fr"}
     follow = resolve("Et la suite ?", Context.from_dict(d1["conversation"]))
     a2 = answer(follow.searched, index, emb, settings)
     d2 = turn_dict(follow, a2)
@@ -232,3 +233,30 @@ def test_a_paragraph_left_out_is_not_quoted_again_even_when_the_people_register_
     assert other.passages and all((p.chunk.source_id, p.chunk.paragraph) != intro for p in other.passages)
     for p in other.passages:
         assert real_index.texts[p.source["id"]][p.start:p.end] == p.quote
+
+
+def test_reading_on_is_answered_in_the_question_language_or_the_conversation_one_for_a_bare_next():
+    en = Context("Who opened the series of meetings?", (), ("Titre", 6), (), "en")
+    fr = Context("Qui a ouvert la série de rencontres ?", (), ("Titre", 6), (), "fr")
+    assert resolve("What comes next?", fr).language == "en"
+    assert resolve("Et la suite ?", en).language == "fr"
+    assert resolve("next", en).language == "en" and resolve("next", fr).language == "fr"
+    assert resolve("next", Context("q", (), ("Titre", 6))).language == "fr"  # no language kept: the corpus's
+    assert resolve("Et sur les enfants ?", fr).language is None  # searched in its own words: its own language
+    with pytest.raises(ValueError, match="language must be"):
+        Context.from_dict({"topic": "q", "language": "de"})
+
+
+def test_an_answer_given_in_another_language_than_its_searched_text_says_its_notice_in_it():
+    from tests.conftest import small_interview_index
+    from chat.answer import answer
+
+    index, emb, settings = small_interview_index()
+    first = answer("Who opened the series of meetings?", index, emb, settings)
+    title = first.passages[0].source["title"]
+    assert first.language == "en"
+    on = answer(f"§ 7 — {title}", index, emb, settings, language="en")
+    assert on.language == "en" and [p.chunk.paragraph for p in on.passages] == [7]
+    assert answer(f"§ 7 — {title}", index, emb, settings).language == "fr"  # the searched text alone reads French
+    past = answer(f"§ 99 — {title}", index, emb, settings, language="en")
+    assert not past.passages and "has no § 99" in past.notice

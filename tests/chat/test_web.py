@@ -427,7 +427,8 @@ def test_the_http_api_returns_the_ask_json_object_by_get_and_post(api):
     assert r.status_code == 200 and body == expected
     top = expected["passages"][0]
     assert conversation == {"topic": q, "people": conversation["people"], "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]},
-                            "shown": [{"source": p["source"]["id"], "paragraph": p["paragraph"]} for p in expected["passages"]]}
+                            "shown": [{"source": p["source"]["id"], "paragraph": p["paragraph"]} for p in expected["passages"]],
+                            "language": "fr"}
     r = client.post("/api/ask", json={"q": q, "top_k": 2})
     assert r.status_code == 200 and r.json()["passages"] == expected["passages"][:2]
     only = client.get("/api/ask", params=[("q", q), ("source", "itw"), ("speaker", "Olivier Griffith")]).json()
