@@ -33,7 +33,7 @@ from starlette.requests import Request
 from chat.answer import QuestionError, answer_embedded, clean_question
 from chat.batcher import QuestionBatcher
 from chat.check import MODES, CheckError, CheckReport, check_text
-from chat.conversation import Context, resolve, turn_dict
+from chat.conversation import Context, resolve, restricted, turn_dict
 from chat.filters import make_filter  # the one filter helper: the page, this API and verbatim ask
 from chat.live import LiveIndex
 from index.embed import Embedder
@@ -70,17 +70,18 @@ class Answerer:
         self._slots = threading.BoundedSemaphore(concurrency)
 
     def ask(self, question: str, top_k: int | None = None, sources=None, people=None,
-            skip: frozenset[tuple[str, int]] = frozenset(), language: str | None = None):
+            skip: frozenset[tuple[str, int]] = frozenset(), language: str | None = None, about: tuple[str, ...] = ()):
         """The Answer (raises QuestionError for a question, top_k or filter that cannot be
         used); ``skip``: paragraphs already quoted, left out; ``language``: to answer in,
-        when not the question's (``chat.answer.answer``)."""
+        when not the question's (``chat.answer.answer``); ``about``: the people a follow-up
+        is about, whose passages only are searched (``chat.conversation.restricted``)."""
         settings = self.settings
         if top_k is not None and top_k != settings.top_k:
             if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
                 raise QuestionError(f"top_k must be between 1 and {MAX_TOP_K} (got {top_k!r})", "bad_top_k")
             settings = replace(settings, top_k=top_k)
         index = self.live.current()
-        where = make_filter(index, sources, people)
+        where = restricted(make_filter(index, sources, people), about)
         text, notice = clean_question(question, settings, self.embedder)
         qvec = self.batcher.encode_question(text)
         with self._slots:
@@ -92,7 +93,7 @@ class Answerer:
         try:
             context = conversation_context(conversation)
             understood = resolve(question, context)
-            ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip, understood.language)
+            ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip, understood.language, understood.about)
             return 200, turn_dict(understood, ans)
         except QuestionError as exc:
             return STATUS.get(exc.code, 400), error_dict(question, exc)

@@ -77,7 +77,7 @@ _READ_ON_HINT = {
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer, detect_language
-    from chat.conversation import load_saved, next_context, reading_step, resolve, save, turn_dict
+    from chat.conversation import load_saved, next_context, reading_step, resolve, restricted, save, turn_dict
     from chat.filters import make_filter
     from chat.render import render_text
 
@@ -107,7 +107,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             q = line.rstrip("\n")
             understood = resolve(q, context)
             try:
-                ans = answer(understood.searched, index, embedder, settings, where, understood.skip, understood.language)
+                ans = answer(understood.searched, index, embedder, settings, restricted(where, understood.about), understood.skip,
+                         understood.language)
             except QuestionError as exc:
                 print(error_json(q, exc), flush=True)
                 continue
@@ -122,7 +123,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
         print(_READ_ON_HINT[detect_language(understood.asked), args.continue_].format(q=understood.asked), file=sys.stderr)
     try:
-        ans = answer(understood.searched, index, embedder, settings, where, understood.skip, understood.language)
+        ans = answer(understood.searched, index, embedder, settings, restricted(where, understood.about), understood.skip,
+                         understood.language)
     except QuestionError as exc:
         if args.json:
             print(error_json(args.question, exc))

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from chat.answer import detect_language, plain_text
 
+from index.store import Filter
+
 if TYPE_CHECKING:
     from chat.answer import Answer
 
@@ -129,6 +131,8 @@ class Understood:
     topic: str  # the topic the next follow-up leans on
     skip: frozenset[tuple[str, int]] = frozenset()  # paragraphs already quoted, left out ("d'autre", "else")
     language: str | None = None  # to answer in, when not that of what is searched (reading on)
+    about: tuple[str, ...] = ()  # "Qu'a-t-elle dit d'autre ?" after "Que dit Katia Roux ?": her passages only
+    previous: Context | None = None  # what a follow-up leaned on: kept when its answer quotes nothing
 
     def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None,
                      shown: tuple[tuple[str, int], ...] = (), language: str | None = None) -> Context:
@@ -164,8 +168,12 @@ def shown_of(ans: Answer) -> tuple[tuple[str, int], ...]:
 
 
 def next_context(understood: Understood, ans: Answer) -> Context:
-    """The context the question after ``ans`` leans on."""
-    return understood.next_context(people_of(ans), place_of(ans), shown_of(ans), ans.language)
+    """The context the question after ``ans`` leans on: a follow-up that quotes nothing
+    keeps the people and the place of the one before ("d'autre" asked twice stays on them)."""
+    before = understood.previous
+    people = people_of(ans) or (before.people if before else ())
+    at = place_of(ans) or (before.at if before else None)
+    return understood.next_context(people, at, shown_of(ans), ans.language)
 
 
 def turn_dict(understood: Understood, ans: Answer) -> dict:
@@ -178,6 +186,8 @@ def turn_dict(understood: Understood, ans: Answer) -> dict:
         out["understood_as"] = ans.question
     if understood.skip:
         out["left_out"] = [{"source": s, "paragraph": n} for s, n in sorted(understood.skip)]
+    if understood.about:
+        out["about"] = list(understood.about)
     out["conversation"] = next_context(understood, ans).to_dict()
     return out
 
@@ -228,14 +238,40 @@ def resolve(question: str, context: Context | None) -> Understood:
         # answered in the question's language, or the conversation's for a bare "next"
         language = detect_language(q, default=context.language or "fr")
         return Understood(asked=q, searched=f"§ {paragraph + step} — {title}", followup=True, topic=context.topic,
-                          language=language)
+                          language=language, previous=context)
     if context is None or not context.topic or not is_followup(q):
         return Understood(asked=q, searched=q, followup=False, topic=q)
     people = [p for p in context.people if p and p.lower() not in q.lower()]
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
-    # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else"
-    skip = frozenset(context.shown) if _ELSE.search(q) else frozenset()
-    return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip)
+    # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else", and "else" is the words of
+    # the people the conversation's topic names, when it names some
+    other = bool(_ELSE.search(q))
+    skip = frozenset(context.shown) if other else frozenset()
+    about = named_in(context.topic, context.people) if other else ()
+    return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=about,
+                      previous=context)
+
+
+def named_in(text: str, people: tuple[str, ...]) -> tuple[str, ...]:
+    """The people of ``people`` that ``text`` names, by their whole name or their last name
+    ("Que dit Katia Roux ?", "Et Roux ?"), accents and case aside."""
+    from ingest.people import folded_words
+
+    said = set(folded_words(text))
+    out = []
+    for name in people:
+        words = folded_words(name)
+        if words and (set(words) <= said or (len(words[-1]) >= 3 and words[-1] in said)):
+            out.append(name)
+    return tuple(out)
+
+
+def restricted(where: Filter | None, about: tuple[str, ...]) -> Filter | None:
+    """``where``, restricted to the people a follow-up is about (``Understood.about``), unless
+    the asker already chose whose passages to search."""
+    if not about or (where is not None and where.people):
+        return where
+    return Filter(sources=where.sources if where is not None else frozenset(), people=frozenset(about))
 
 
 # -- the conversation `verbatim ask -c` continues ------------------------------------------

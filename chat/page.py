@@ -59,6 +59,7 @@ UI = {
         "understood": "Compris comme",
         "ask_alone": "Poser seule",
         "left_out": "sans les passages déjà cités",
+        "among": "parmi ceux de",
         "copy_link": "Copier le lien",
         "link_copied": "Lien copié",
         "link_failed": "Copie impossible : sélectionnez le lien ci-dessous",
@@ -94,6 +95,7 @@ UI = {
         "understood": "Understood as",
         "ask_alone": "Ask it alone",
         "left_out": "without the passages already quoted",
+        "among": "among those of",
         "copy_link": "Copy the link",
         "link_copied": "Link copied",
         "link_failed": "Cannot copy: select the link below",
@@ -211,7 +213,8 @@ def render_html(
     if understood and understood.followup:
         out.append(
             f'<p class="vb-understood">{esc(U["understood"])}{_c(lang)} « {esc(understood.searched)} »'
-            f'{", " + esc(U["left_out"]) if understood.skip else ""} '
+            f'{", " + esc(U["left_out"]) if understood.skip else ""}'
+            f'{", " + esc(U["among"]) + " " + esc(", ".join(understood.about)) if understood.about else ""} '
             f'<button type="button" class="vb-ask-alone" data-question="{esc(understood.asked, quote=True)}">'
             f"{esc(U['ask_alone'])}{_c(lang)} « {esc(understood.asked)} »</button></p>"
         )

@@ -23,6 +23,7 @@ LABELS = {
         "uncertain_short": "Réponse incertaine",
         "understood": "Compris comme",
         "left_out": "sans les passages déjà cités",
+        "among": "parmi ceux de",
         "reporting": "rapportant",
         "question": "Question",
         "source": "Source",
@@ -59,6 +60,7 @@ LABELS = {
         "uncertain_short": "Uncertain answer",
         "understood": "Understood as",
         "left_out": "without the passages already quoted",
+        "among": "among those of",
         "reporting": "reporting",
         "question": "Question",
         "source": "Source",
@@ -148,6 +150,7 @@ def render_text(ans: Answer, understood: Understood | None = None) -> str:
     lines: list[str] = []
     if understood is not None and understood.followup:
         left_out = f", {L['left_out']}" if understood.skip else ""
+        left_out += f", {L['among']} {', '.join(understood.about)}" if understood.about else ""
         lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »{left_out})")
     if ans.notice:
         lines.append(f"({ans.notice})")

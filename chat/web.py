@@ -204,7 +204,8 @@ def build_app(answerer: Answerer, settings: Settings):
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
         hide = gr.update(visible=False)
         try:
-            ans, index = answerer.ask(understood.searched, None, sources, people, understood.skip, understood.language)
+            ans, index = answerer.ask(understood.searched, None, sources, people, understood.skip, understood.language,
+                                      understood.about)
         except QuestionError as exc:
             chat += [{"role": "user", "content": html.escape(raw)}, {"role": "assistant", "content": error_html(exc, raw, lang)}]
             rows = corpus_rows(live, settings)
@@ -224,7 +225,7 @@ def build_app(answerer: Answerer, settings: Settings):
                      shown=[list(x) for x in nxt.shown], lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
                            "sources": list(sources or []), "people": list(people or []), "turn": n,
-                           "skip": [list(x) for x in sorted(understood.skip)]})
+                           "skip": [list(x) for x in sorted(understood.skip)], "about": list(understood.about)})
         md, csl = exports.write(ans)
         rows = corpus_rows(live, settings)
         U = UI[ans.language]
@@ -244,7 +245,8 @@ def build_app(answerer: Answerer, settings: Settings):
         top = min(MAX_TOP_K, last["shown"] + settings.top_k)
         try:
             skip = frozenset((str(sid), int(n)) for sid, n in last.get("skip", ()))
-            full, index = answerer.ask(last["searched"], top, last["sources"], last["people"], skip)
+            full, index = answerer.ask(last["searched"], top, last["sources"], last["people"], skip, None,
+                                       tuple(str(n) for n in last.get("about", ())))
         except QuestionError as exc:
             chat.append({"role": "assistant", "content": error_html(exc, last["searched"], lang)})
             return [chat, state, kept(chat, state), gr.update(), gr.update(), gr.update()]

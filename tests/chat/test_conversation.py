@@ -260,3 +260,52 @@ def test_an_answer_given_in_another_language_than_its_searched_text_says_its_not
     assert answer(f"§ 7 — {title}", index, emb, settings).language == "fr"  # the searched text alone reads French
     past = answer(f"§ 99 — {title}", index, emb, settings, language="en")
     assert not past.passages and "has no § 99" in past.notice
+
+
+def test_what_else_about_someone_the_topic_names_searches_only_their_passages():
+    from chat.conversation import named_in, restricted
+    from index.store import Filter
+
+    ctx = Context("Que dit Katia Roux ?", ("Olivier Griffith", "Katia Roux"), ("Titre", 23), (("itw", 23),))
+    assert resolve("Qu'a-t-elle dit d'autre ?", ctx).about == ("Katia Roux",)  # the speaker is not named by the topic
+    assert resolve("Et sur les enfants ?", ctx).about == ()  # not asking for something else
+    assert named_in("Et Roux, qu'en dit-elle ?", ("Katia Roux",)) == ("Katia Roux",)  # the last name alone
+    assert named_in("Que dit la Quadrature du Net ?", ("Benoît Piédallu",)) == ()
+    assert resolve("Quoi d'autre ?", Context("Quel lien avec l'écologie ?", ("Olivier Griffith",))).about == ()
+    mine = Filter(sources=frozenset({"itw"}))
+    assert restricted(mine, ("Katia Roux",)) == Filter(sources=frozenset({"itw"}), people=frozenset({"Katia Roux"}))
+    chosen = Filter(people=frozenset({"Olivier Griffith"}))
+    assert restricted(chosen, ("Katia Roux",)) is chosen  # whose passages to search was the asker's choice
+    assert restricted(None, ()) is None
+
+
+def test_a_follow_up_that_quotes_nothing_keeps_the_people_and_place_it_leaned_on():
+    from chat.answer import Answer
+
+    ctx = Context("Que dit Katia Roux ?", ("Olivier Griffith", "Katia Roux"), ("Titre", 23), (("itw", 23),), "fr")
+    u = resolve("Qu'a-t-elle dit d'autre ?", ctx)
+    nothing = Answer(u.searched, False, (), "fr", level="none")
+    after = next_context(u, nothing)
+    assert after.people == ctx.people and after.at == ctx.at and after.shown == (("itw", 23),)
+    assert resolve("Qu'a-t-elle dit d'autre ?", after).about == ("Katia Roux",)  # asked again, still about her
+
+
+@pytest.mark.slow
+def test_what_else_did_he_say_quotes_only_his_other_passages_on_the_real_corpus(real_index, real_embedder, real_settings):
+    from chat.answer import answer
+    from chat.conversation import restricted
+
+    q = "Que dit Benoît Piédallu ?"
+    first = answer(q, real_index, real_embedder, real_settings)
+    u = resolve("Qu'a-t-il dit d'autre ?", next_context(resolve(q, None), first))
+    assert u.about == ("Benoît Piédallu",)
+    other = answer(u.searched, real_index, real_embedder, real_settings, restricted(None, u.about), u.skip)
+    for p in other.passages:
+        assert "Benoît Piédallu" in {p.chunk.speaker, *(r.name for r in p.chunk.reported)}
+        assert (p.chunk.source_id, p.chunk.paragraph) not in u.skip
+        assert real_index.texts[p.source["id"]][p.start:p.end] == p.quote
+    if not other.passages:
+        assert other.level == "none"  # all he says was quoted: said, not padded with others' passages
+    # without the restriction, the search would have quoted passages that are not his
+    loose = answer(u.searched, real_index, real_embedder, real_settings, None, u.skip)
+    assert any("Benoît Piédallu" not in {p.chunk.speaker, *(r.name for r in p.chunk.reported)} for p in loose.passages)

@@ -386,6 +386,11 @@ def test_a_follow_up_card_says_how_it_was_understood_and_offers_to_ask_it_alone(
     assert "— Qu&#x27;a-t-il dit d&#x27;autre ? », sans les passages déjà cités" in page
     text = render_text(Answer(other.searched, True, (_passage(HISTORY_Q),), "fr"), other)
     assert text.splitlines()[0].endswith("— Qu'a-t-il dit d'autre ? », sans les passages déjà cités)")
+    about = resolve("Qu'a-t-il dit d'autre ?", Context("Que dit Thierry Breton ?", ("Thierry Breton",), ("Titre", 6), (("itw", 6),)))
+    page = render_html(Answer(about.searched, True, (_passage(HISTORY_Q),), "fr"), None, None, about, turn=4)
+    assert "sans les passages déjà cités, parmi ceux de Thierry Breton" in page
+    text = render_text(Answer(about.searched, True, (_passage(HISTORY_Q),), "en"), about)
+    assert text.splitlines()[0].endswith("without the passages already quoted, among those of Thierry Breton)")
 
 
 def test_the_corpus_panel_lists_sources_with_kind_passages_and_state():
@@ -452,6 +457,12 @@ def test_the_http_api_reads_a_question_as_the_follow_up_of_the_conversation_sent
     quoted = {(p["source"]["id"], p["paragraph"]) for p in first["passages"]}
     assert {(x["source"], x["paragraph"]) for x in other["left_out"]} == quoted
     assert other["passages"] and not quoted & {(p["source"]["id"], p["paragraph"]) for p in other["passages"]}
+    reader = "Un lecteur (commentaire)"
+    topic = {"topic": "Que dit un lecteur en commentaire ?", "people": [reader], "at": None, "shown": []}
+    his = client.post("/api/ask", json={"q": "Qu'a-t-il dit d'autre ?", "conversation": topic}).json()
+    assert his["about"] == [reader] and his["passages"] and all(p["speaker"] == reader for p in his["passages"])
+    loose = client.post("/api/ask", json={"q": "Que dit un lecteur en commentaire ? — Qu'a-t-il dit d'autre ?"}).json()
+    assert any(p["speaker"] != reader for p in loose["passages"])  # the restriction is what kept the others out
 
 
 @pytest.mark.parametrize("conversation, says", [
