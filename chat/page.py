@@ -29,6 +29,7 @@ from chat.render import (
     location,
     mark_segments,
     merged_context,
+    narrowed,
     section_label,
 )
 
@@ -56,10 +57,7 @@ UI = {
         "export_md": "Exporter en Markdown",
         "export_csl": "Exporter en CSL-JSON (Zotero…)",
         "chat": "Conversation",
-        "understood": "Compris comme",
         "ask_alone": "Poser seule",
-        "left_out": "sans les passages déjà cités",
-        "among": "parmi ceux de",
         "copy_link": "Copier le lien",
         "link_copied": "Lien copié",
         "link_failed": "Copie impossible : sélectionnez le lien ci-dessous",
@@ -92,10 +90,7 @@ UI = {
         "export_md": "Export as Markdown",
         "export_csl": "Export as CSL-JSON (Zotero…)",
         "chat": "Conversation",
-        "understood": "Understood as",
         "ask_alone": "Ask it alone",
-        "left_out": "without the passages already quoted",
-        "among": "among those of",
         "copy_link": "Copy the link",
         "link_copied": "Link copied",
         "link_failed": "Cannot copy: select the link below",
@@ -212,9 +207,8 @@ def render_html(
            f'<p class="vb-asked">{esc(U["more_of"] if more else L["asked"])}{_c(lang)} <q>{esc(asked)}</q></p>']
     if understood and understood.followup:
         out.append(
-            f'<p class="vb-understood">{esc(U["understood"])}{_c(lang)} « {esc(understood.searched)} »'
-            f'{", " + esc(U["left_out"]) if understood.skip else ""}'
-            f'{", " + esc(U["among"]) + " " + esc(", ".join(understood.about)) if understood.about else ""} '
+            f'<p class="vb-understood">{esc(L["understood"])}{_c(lang)} « {esc(understood.searched)} »'
+            f'{esc(narrowed(understood, lang))} '
             f'<button type="button" class="vb-ask-alone" data-question="{esc(understood.asked, quote=True)}">'
             f"{esc(U['ask_alone'])}{_c(lang)} « {esc(understood.asked)} »</button></p>"
         )

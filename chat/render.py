@@ -142,6 +142,14 @@ def where_line(p: Passage, lang: str) -> str:
     return ", ".join(parts)
 
 
+def narrowed(understood: Understood, lang: str) -> str:
+    """What a follow-up left out of its search, after how it was understood (the terminal
+    and the page alike): ", sans les passages déjà cités, parmi ceux de Katia Roux"."""
+    L = LABELS[lang]
+    out = f", {L['left_out']}" if understood.skip else ""
+    return out + (f", {L['among']} {', '.join(understood.about)}" if understood.about else "")
+
+
 def render_text(ans: Answer, understood: Understood | None = None) -> str:
     """The answer as a terminal reader wants it: quote first, then who, where, which
     question. A follow-up (``understood``) first says how it was searched."""
@@ -149,9 +157,7 @@ def render_text(ans: Answer, understood: Understood | None = None) -> str:
     level = level_of(ans)
     lines: list[str] = []
     if understood is not None and understood.followup:
-        left_out = f", {L['left_out']}" if understood.skip else ""
-        left_out += f", {L['among']} {', '.join(understood.about)}" if understood.about else ""
-        lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »{left_out})")
+        lines.append(f"({L['understood']}{' :' if ans.language == 'fr' else ':'} « {ans.question} »{narrowed(understood, ans.language)})")
     if ans.notice:
         lines.append(f"({ans.notice})")
     if level == "none":
