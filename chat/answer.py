@@ -44,6 +44,11 @@ class QuestionError(VerbatimError, ValueError):
         self.code = code
 
 
+def error_dict(question, exc: QuestionError) -> dict:
+    """The ``ask --json`` object of a question that cannot be asked (the CLI's and the APIs')."""
+    return {"question": question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
+
+
 def detect_language(text: str, default: str = "fr") -> str:
     """``"fr"`` or ``"en"``: a vote of common words, ``default`` on a tie (French: the
     corpus is French)."""

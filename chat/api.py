@@ -30,7 +30,7 @@ from pydantic import ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from chat.answer import QuestionError, answer_embedded, clean_question
+from chat.answer import QuestionError, answer_embedded, clean_question, error_dict
 from chat.batcher import QuestionBatcher
 from chat.check import MODES, CheckError, CheckReport, check_text
 from chat.conversation import Context, resolve, restricted, turn_dict
@@ -41,11 +41,6 @@ from index.settings import MAX_TOP_K, Settings
 from index.store import Index
 
 STATUS = {"unknown_source": 404, "unknown_person": 404}  # anything else a user sends wrong: 400
-
-
-def error_dict(question, exc: QuestionError) -> dict:
-    """The ``ask --json`` object of a question that cannot be asked."""
-    return {"question": question, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}
 
 
 def facets_dict(index: Index) -> dict:
@@ -268,7 +263,6 @@ def api_app(answerer: Answerer, auth: tuple[str, str] | None = None):
     @app.exception_handler(RequestValidationError)
     async def bad_request(request, exc: RequestValidationError):  # a malformed query or body: the same error form, status 400
         detail = "; ".join(f"{'.'.join(map(str, e.get('loc', [])))}: {e.get('msg')}" for e in exc.errors())
-        return JSONResponse({"question": None, "answered": False, "passages": [], "error": f"bad request: {detail}", "error_code": "bad_request"},
-                            status_code=400)
+        return JSONResponse(error_dict(None, QuestionError(f"bad request: {detail}", "bad_request")), status_code=400)
 
     return app

@@ -76,13 +76,13 @@ _READ_ON_HINT = {
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from chat.answer import QuestionError, answer, detect_language
+    from chat.answer import QuestionError, answer, detect_language, error_dict
     from chat.conversation import load_saved, next_context, reading_step, resolve, restricted, save, turn_dict
     from chat.filters import make_filter
     from chat.render import render_text
 
     def error_json(q: str, exc: QuestionError) -> str:
-        return json.dumps({"question": q, "answered": False, "passages": [], "error": str(exc), "error_code": exc.code}, ensure_ascii=False)
+        return json.dumps(error_dict(q, exc), ensure_ascii=False)
 
     context = None
     if args.continue_:
@@ -100,6 +100,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(error_json(args.question, exc))
         raise UserError(str(exc)) from exc
+
+    def turn(understood):
+        """The answer to one turn: searched as understood, past what was quoted, in its people's passages."""
+        return answer(understood.searched, index, embedder, settings, restricted(where, understood.about), understood.skip,
+                      understood.language)
+
     if args.question == "-":
         # One JSON object per line, in order; a bad line gets an error object, not a stop.
         # With -c, each line is a turn of one conversation.
@@ -107,8 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             q = line.rstrip("\n")
             understood = resolve(q, context)
             try:
-                ans = answer(understood.searched, index, embedder, settings, restricted(where, understood.about), understood.skip,
-                         understood.language)
+                ans = turn(understood)
             except QuestionError as exc:
                 print(error_json(q, exc), flush=True)
                 continue
@@ -123,8 +128,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
         print(_READ_ON_HINT[detect_language(understood.asked), args.continue_].format(q=understood.asked), file=sys.stderr)
     try:
-        ans = answer(understood.searched, index, embedder, settings, restricted(where, understood.about), understood.skip,
-                         understood.language)
+        ans = turn(understood)
     except QuestionError as exc:
         if args.json:
             print(error_json(args.question, exc))
