@@ -85,12 +85,14 @@ class Context:
     at: tuple[str, int] | None = None  # the title of the document of the last answer's first quote, and its paragraph
     shown: tuple[tuple[str, int], ...] = ()  # (source id, paragraph) of the last answer's quotes
     language: str | None = None  # the last answer's: "next" alone is read on in it
+    reported: tuple[str, ...] = ()  # the people that passage reports: whom "elle" in "Qu'a-t-elle dit d'autre ?" means
 
     def to_dict(self) -> dict:
         """The conversation as JSON: what a program sends back with its next question."""
         at = {"title": self.at[0], "paragraph": self.at[1]} if self.at else None
         shown = [{"source": s, "paragraph": n} for s, n in self.shown]
-        return {"topic": self.topic, "people": list(self.people), "at": at, "shown": shown, "language": self.language}
+        return {"topic": self.topic, "people": list(self.people), "reported": list(self.reported), "at": at, "shown": shown,
+                "language": self.language}
 
     @classmethod
     def from_dict(cls, data: object) -> Context:
@@ -104,6 +106,9 @@ class Context:
             raise ValueError(f"a conversation's topic must be a question of at most {MAX_TOPIC} characters (got {topic!r:.60}); {fix}")
         if not isinstance(people, list) or len(people) > 20 or not all(isinstance(n, str) and len(n) <= 200 for n in people):
             raise ValueError(f"a conversation's people must be a list of names (got {people!r:.60}); {fix}")
+        reported = data.get("reported", [])  # absent from conversations saved before it existed
+        if not isinstance(reported, list) or len(reported) > 20 or not all(isinstance(n, str) and len(n) <= 200 for n in reported):
+            raise ValueError(f"a conversation's reported must be a list of names (got {reported!r:.60}); {fix}")
         place = None
         if at is not None:
             ok = isinstance(at, dict) and isinstance(at.get("title"), str) and type(at.get("paragraph")) is int
@@ -118,7 +123,7 @@ class Context:
         if language not in (None, "fr", "en"):
             raise ValueError(f"a conversation's language must be \"fr\" or \"en\" (got {language!r:.20}); {fix}")
         return cls(topic=topic, people=tuple(people), at=place, shown=tuple((x["source"], x["paragraph"]) for x in shown),
-                   language=language)
+                   language=language, reported=tuple(reported))
 
 
 @dataclass(frozen=True)
@@ -135,13 +140,14 @@ class Understood:
     previous: Context | None = None  # what a follow-up leaned on: kept when its answer quotes nothing
 
     def next_context(self, people: tuple[str, ...], at: tuple[str, int] | None = None,
-                     shown: tuple[tuple[str, int], ...] = (), language: str | None = None) -> Context:
+                     shown: tuple[tuple[str, int], ...] = (), language: str | None = None,
+                     reported: tuple[str, ...] = ()) -> Context:
         """The context the next question leans on, once this one is answered (``at``: where
         its first quote stands, the title of its document and its paragraph; ``shown``: the
         paragraphs its quotes come from, and those left out before, so that asking for more
         again goes on to new ones)."""
         return Context(topic=self.topic, people=tuple(people), at=at, shown=merge_shown(sorted(self.skip), shown),
-                       language=language)
+                       language=language, reported=tuple(reported))
 
 
 def people_of(ans: Answer) -> tuple[str, ...]:
@@ -151,6 +157,11 @@ def people_of(ans: Answer) -> tuple[str, ...]:
     c = ans.passages[0].chunk
     names = ([c.speaker] if c.speaker and not c.speaker.rstrip().endswith(")") else []) + [r.name for r in c.reported]
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+def reported_of(ans: Answer) -> tuple[str, ...]:
+    """The people an answer's best passage reports (not its speaker)."""
+    return tuple(dict.fromkeys(r.name for r in ans.passages[0].chunk.reported)) if ans.passages else ()
 
 
 def place_of(ans: Answer) -> tuple[str, int] | None:
@@ -172,8 +183,10 @@ def next_context(understood: Understood, ans: Answer) -> Context:
     keeps the people and the place of the one before ("d'autre" asked twice stays on them)."""
     before = understood.previous
     people = people_of(ans) or (before.people if before else ())
+    # whom the follow-up was about stays whom its pronoun means: "d'autre" asked again stays on her
+    reported = understood.about or (reported_of(ans) if ans.passages else (before.reported if before else ()))
     at = place_of(ans) or (before.at if before else None)
-    return understood.next_context(people, at, shown_of(ans), ans.language)
+    return understood.next_context(people, at, shown_of(ans), ans.language, reported)
 
 
 def turn_dict(understood: Understood, ans: Answer) -> dict:
@@ -247,7 +260,7 @@ def resolve(question: str, context: Context | None) -> Understood:
     # the people the conversation's topic names, when it names some
     other = bool(_ELSE.search(q))
     skip = frozenset(context.shown) if other else frozenset()
-    about = named_in(context.topic, context.people) if other else ()
+    about = (named_in(context.topic, context.people) or pointed_at(q, context.reported)) if other else ()
     return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=about,
                       previous=context)
 
@@ -264,6 +277,28 @@ def named_in(text: str, people: tuple[str, ...]) -> tuple[str, ...]:
         if words and (set(words) <= said or (len(words[-1]) >= 3 and words[-1] in said)):
             out.append(name)
     return tuple(out)
+
+
+# Pronouns that point at one person, and at several ("Qu'ont-ils dit d'autre ?", "tous deux").
+_ONE = re.compile(r"(?:^|[\s'’-])(?:il|elle|lui|he|she|him|her|his)(?=$|[\s?!.,;:'’-])", re.IGNORECASE)
+_SEVERAL = re.compile(r"(?:^|[\s'’-])(?:ils|elles|eux|they|them|their|tous\s+deux|toutes\s+deux|both)(?=$|[\s?!.,;:'’-])",
+                      re.IGNORECASE)
+
+
+def pointed_at(question: str, reported: tuple[str, ...]) -> tuple[str, ...]:
+    """The people a follow-up's pronoun points at among those the last answer's best passage
+    reports: "Qu'a-t-elle dit d'autre ?" after a passage reporting one person only (« la
+    chargée de plaidoyer d'Amnesty » is Katia Roux), "Qu'ont-ils dit d'autre ?" after one
+    reporting several. Nobody when the question names someone, when the pronoun is
+    impersonal ("il y a"), or when the number does not fit: "il" may then be the speaker."""
+    q = _IMPERSONAL.sub(" ", question)
+    if not reported or names_someone(question):
+        return ()
+    if _ONE.search(q) and len(reported) == 1:
+        return reported
+    if _SEVERAL.search(q) and len(reported) >= 2:
+        return reported
+    return ()
 
 
 def restricted(where: Filter | None, about: tuple[str, ...]) -> Filter | None:

@@ -198,7 +198,7 @@ def build_app(answerer: Answerer, settings: Settings):
         at = tuple(state["at"]) if state.get("at") else None
         shown = tuple((s, n) for s, n in state.get("shown", ()))
         context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at, shown,
-                                                                        state.get("lang"))
+                                                                        state.get("lang"), tuple(state.get("reported", ())))
         raw = question if isinstance(question, str) else ""
         understood = resolve(raw, context)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
@@ -221,7 +221,7 @@ def build_app(answerer: Answerer, settings: Settings):
         # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
         nxt = next_context(understood, ans)
-        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), at=list(nxt.at) if nxt.at else None,
+        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), reported=list(nxt.reported), at=list(nxt.at) if nxt.at else None,
                      shown=[list(x) for x in nxt.shown], lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
                            "sources": list(sources or []), "people": list(people or []), "turn": n,

@@ -99,7 +99,8 @@ def test_reading_on_quotes_the_next_paragraph_of_the_same_document(real_index, r
 
 
 def test_a_conversation_goes_to_json_and_back_unchanged():
-    for ctx in (READ, Context("Qui est Katia Roux ?"), Context("q", ("A", "B"), ("Titre « x »", 0))):
+    for ctx in (READ, Context("Qui est Katia Roux ?"), Context("q", ("A", "B"), ("Titre « x »", 0)),
+                Context("q", ("A", "B"), None, (), "fr", ("B",))):
         data = json.loads(json.dumps(ctx.to_dict()))
         assert Context.from_dict(data) == ctx
     assert READ.to_dict()["at"] == {"title": "Contre-sommet : réinventer l’IA", "paragraph": 6}
@@ -113,6 +114,8 @@ def test_a_conversation_goes_to_json_and_back_unchanged():
     ({"topic": "x" * 5000}, "topic"),
     ({"topic": "q", "people": ["ok", 2]}, "people"),
     ({"topic": "q", "people": ["n"] * 21}, "people"),
+    ({"topic": "q", "reported": "Katia Roux"}, "reported"),
+    ({"topic": "q", "reported": [None]}, "reported"),
     ({"topic": "q", "at": ["t", 6]}, "at must be"),
     ({"topic": "q", "at": {"title": "t", "paragraph": True}}, "at must be"),
     ({"topic": "q", "at": {"title": None, "paragraph": 3}}, "at must be"),
@@ -161,6 +164,7 @@ def test_a_follow_up_answer_says_how_it_was_searched_and_carries_the_next_conver
     assert "understood_as" not in d1 and d1["question"] == first.asked
     top = a1.passages[0]
     assert d1["conversation"] == {"topic": first.asked, "people": list(next_context(first, a1).people),
+                                  "reported": [r.name for r in top.chunk.reported],
                                   "at": {"title": top.source["title"], "paragraph": top.chunk.paragraph},
                                   "shown": [{"source": p.chunk.source_id, "paragraph": p.chunk.paragraph} for p in a1.passages],
                                   "language": "fr"}
@@ -288,6 +292,53 @@ def test_a_follow_up_that_quotes_nothing_keeps_the_people_and_place_it_leaned_on
     after = next_context(u, nothing)
     assert after.people == ctx.people and after.at == ctx.at and after.shown == (("itw", 23),)
     assert resolve("Qu'a-t-elle dit d'autre ?", after).about == ("Katia Roux",)  # asked again, still about her
+
+
+def test_what_else_did_she_say_means_the_one_person_the_last_passage_reports():
+    from chat.answer import Answer
+
+    # « Que dit la chargée de plaidoyer d'Amnesty ? » names nobody; its best passage reports Katia Roux alone
+    ctx = Context("Que dit la chargée de plaidoyer d'Amnesty ?", ("Olivier Griffith", "Katia Roux"), ("Titre", 23),
+                  (("itw", 23),), "fr", ("Katia Roux",))
+    assert resolve("Qu'a-t-elle dit d'autre ?", ctx).about == ("Katia Roux",)
+    assert resolve("What else did she say?", ctx).about == ("Katia Roux",)
+    assert resolve("Quoi d'autre ?", ctx).about == ()  # no one pointed at: the topic, not a person
+    assert resolve("Qu'ont-ils dit d'autre ?", ctx).about == ()  # several pointed at, one reported
+    assert resolve("Y a-t-il autre chose ?", ctx).about == ()  # impersonal
+    assert resolve("Et sur les enfants, qu'a-t-elle dit ?", ctx).about == ()  # not asking for something else
+    assert resolve("Qu'a dit Benoît Piédallu d'autre ?", ctx).about == ()  # names someone else
+    both = Context("Qui a parlé des textes protecteurs ?", ("Olivier Griffith", "Katia Roux", "Benoît Piédallu"),
+                   ("Titre", 26), (("itw", 26),), "fr", ("Katia Roux", "Benoît Piédallu"))
+    assert resolve("Qu'ont-ils dit d'autre ?", both).about == ("Katia Roux", "Benoît Piédallu")
+    assert resolve("Qu'a-t-il dit d'autre ?", both).about == ()  # which of the two: nobody is guessed
+    assert resolve("Qu'a-t-il dit d'autre ?", Context("q", ("Olivier Griffith",))).about == ()  # no one reported
+    # asked again after an answer that reports her and someone else, it stays on her
+    u = resolve("Qu'a-t-elle dit d'autre ?", ctx)
+    nothing = Answer(u.searched, False, (), "fr", level="none")
+    assert next_context(u, nothing).reported == ("Katia Roux",)
+    assert resolve("Qu'a-t-elle dit d'autre ?", next_context(u, nothing)).about == ("Katia Roux",)
+
+
+@pytest.mark.slow
+def test_what_else_did_she_say_after_a_question_naming_her_role_stays_on_her_on_the_real_corpus(real_index, real_embedder,
+                                                                                                  real_settings):
+    from chat.answer import answer
+    from chat.conversation import restricted
+
+    q = "Que dit la chargée de plaidoyer d'Amnesty ?"
+    first = answer(q, real_index, real_embedder, real_settings)
+    assert [r.name for r in first.passages[0].chunk.reported] == ["Katia Roux"]
+    ctx = next_context(resolve(q, None), first)
+    assert ctx.reported == ("Katia Roux",) and Context.from_dict(json.loads(json.dumps(ctx.to_dict()))) == ctx
+    for _ in range(3):  # asked again and again: her passages only, then "nothing more"
+        u = resolve("Qu'a-t-elle dit d'autre ?", ctx)
+        assert u.about == ("Katia Roux",)
+        other = answer(u.searched, real_index, real_embedder, real_settings, restricted(None, u.about), u.skip)
+        for p in other.passages:
+            assert "Katia Roux" in {r.name for r in p.chunk.reported}
+            assert (p.chunk.source_id, p.chunk.paragraph) not in u.skip
+        ctx = next_context(u, other)
+    assert other.level == "none" and not other.passages
 
 
 @pytest.mark.slow
