@@ -139,17 +139,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from chat.evaluate import MODES, evaluate, format_report, read_questions
+    from chat.evaluate import MODES, evaluate, evidence_path, format_report, read_evidence, read_questions
 
     settings = _settings(args)
     path = Path(args.file) if args.file else Path(args.corpus) / "dev_questions.jsonl"
     if not path.is_file():
         raise UserError(f"no question file at {path}; pass one: verbatim eval FILE")
     rows = read_questions(path)
+    ev_path = Path(args.evidence) if args.evidence else evidence_path(path)
+    if args.evidence and not ev_path.is_file():
+        raise UserError(f"no evidence file at {ev_path}; pass JSON lines {{\"q\", \"evidence\": [excerpt, …]}} or leave --evidence out")
+    evidence = read_evidence(ev_path) if ev_path.is_file() else None
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
     modes = MODES if not args.fused_only else ("fused",)
-    report = evaluate(rows, index, embedder, settings, modes=modes)
+    report = evaluate(rows, index, embedder, settings, modes=modes, evidence=evidence)
     report["file"] = str(path)
+    if evidence is not None:
+        report["evidence_file"] = str(ev_path)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 
@@ -604,6 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default=None, help="JSON lines {q, gold, kind} (default: CORPUS/dev_questions.jsonl)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--fused-only", action="store_true", help="skip the baselines (dense, lexical, RRF)")
+    p.add_argument("--evidence", default=None, metavar="FILE",
+                   help="the excerpts that answer each question, to score the quotes (default: FILE's stem + .evidence.jsonl, when there)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("calibrate", help="fit the answer decision on labelled questions, by cross-validation")

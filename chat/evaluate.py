@@ -8,6 +8,11 @@ or (source, page) is in ``gold``. Figures come with 95 % bootstrap intervals.
 
 Kinds ``unanswerable-ontopic`` and ``unanswerable-offtopic`` (``unanswerable`` counts as
 off-topic) have an empty gold; every other kind is answerable.
+
+An evidence file beside it (``X.evidence.jsonl`` for ``X.jsonl``) scores the quote as well:
+one ``{"q", "evidence": [excerpt, …]}`` per question, each excerpt copied exactly from a gold
+paragraph. The first quote *shows the answer* when its passage is right and it holds at least
+half of one excerpt.
 """
 from __future__ import annotations
 
@@ -80,6 +85,30 @@ def read_questions(path: Path) -> list[dict]:
     return rows
 
 
+def evidence_path(path: Path) -> Path:
+    """Where the evidence of a question file stands: ``X.evidence.jsonl`` beside ``X.jsonl``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.evidence.jsonl")
+
+
+def read_evidence(path: Path) -> dict[str, tuple[str, ...]]:
+    """Each question's excerpts that answer it, by question text; a malformed line is an
+    error naming the line."""
+    out: dict[str, tuple[str, ...]] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            ev = row.get("evidence")
+            if not isinstance(row.get("q"), str) or not isinstance(ev, list) or not ev or not all(isinstance(e, str) and e for e in ev):
+                raise ValueError("needs a string 'q' and a non-empty list of excerpts 'evidence'")
+        except (ValueError, AttributeError) as exc:
+            raise QuestionFileError(f"line {n} of {path} is not evidence ({exc}); expected {{\"q\": …, \"evidence\": [\"…\"]}}") from exc
+        out[row["q"]] = tuple(ev)
+    return out
+
+
 def default_source(index: Index) -> str:
     """The source bare paragraph numbers refer to: the corpus's interview (else its first source)."""
     return next((s.id for s in index.sources.values() if s.kind == "interview"), next(iter(index.sources), ""))
@@ -96,6 +125,65 @@ def gold_of(row: dict, index: Index) -> Gold:
         else:
             pages.add((g["source"], int(g["page"])))
     return Gold(frozenset(paragraphs), frozenset(pages))
+
+
+def paragraph_spans(index: Index, source_id: str) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """Where each paragraph (``"paragraph"``) and page (``"page"``) of a document stands in its text."""
+    out: dict[tuple[str, str, int], tuple[int, int]] = {}
+    for _, c in index.document(source_id):
+        keys = [(c.source_id, "paragraph", c.paragraph)] + ([(c.source_id, "page", c.page)] if c.page is not None else [])
+        for k in keys:
+            s, e = out.get(k, (c.start, c.end))
+            out[k] = (min(s, c.start), max(e, c.end))
+    return out
+
+
+Span = tuple[str, int, int]  # (source id, start, end) of an excerpt in its source's text
+
+
+def evidence_spans(row: dict, excerpts: tuple[str, ...], gold: Gold, index: Index,
+                   spans: dict[str, dict[tuple[str, str, int], tuple[int, int]]]) -> tuple[Span, ...]:
+    """Where each excerpt stands in the question's gold paragraphs or pages; an excerpt found
+    in none of them is an error (the evidence no longer matches the corpus)."""
+    where = [(sid, "paragraph", n) for sid, n in gold.paragraphs] + [(sid, "page", n) for sid, n in gold.pages]
+    found: list[Span] = []
+    for ex in excerpts:
+        hits = []
+        for key in where:
+            if key[0] not in spans:
+                spans[key[0]] = paragraph_spans(index, key[0]) if key[0] in index.texts else {}
+            if key not in spans[key[0]]:
+                continue
+            lo, hi = spans[key[0]][key]
+            text = index.texts[key[0]]
+            i = text.find(ex, lo, hi)
+            while i >= 0:
+                hits.append((key[0], i, i + len(ex)))
+                i = text.find(ex, i + 1, hi)
+        if not hits:
+            raise QuestionFileError(f"the evidence {ex[:60]!r} of {row['q']!r} is in none of its gold paragraphs; "
+                                    "copy it again from the text, character for character")
+        found += hits
+    return tuple(dict.fromkeys(found))
+
+
+def shows(passage, spans: tuple[Span, ...], share: float = 0.5) -> bool:
+    """Whether a quote holds at least ``share`` of one excerpt."""
+    return any(sid == passage.chunk.source_id and min(passage.end, e) - max(passage.start, s) >= share * (e - s)
+               for sid, s, e in spans)
+
+
+def quote_f1(passage, spans: tuple[Span, ...]) -> float:
+    """The best harmonic mean, over the excerpts, of the share of the quote that is excerpt and
+    the share of the excerpt that is quoted (in characters): a long quote that holds the answer
+    scores less than the answer alone."""
+    best = 0.0
+    for sid, s, e in spans:
+        overlap = min(passage.end, e) - max(passage.start, s)
+        if sid == passage.chunk.source_id and overlap > 0:
+            p, r = overlap / (passage.end - passage.start), overlap / (e - s)
+            best = max(best, 2 * p * r / (p + r))
+    return best
 
 
 def is_offtopic(kind: str) -> bool:
@@ -122,15 +210,30 @@ def _rate(flags: list[bool], rng: np.random.Generator) -> dict | None:
     return {"value": round(float(v.mean()), 4), "ci95": _interval(v, rng), "n": len(flags)}
 
 
-def metrics(rows: list[dict], golds: list[Gold], answers: list[Answer], seed: int = 0) -> dict:
-    """Ranking and decision figures, each with its 95 % bootstrap interval and count."""
+def metrics(rows: list[dict], golds: list[Gold], answers: list[Answer], seed: int = 0,
+            evidence: list[tuple[Span, ...]] | None = None) -> dict:
+    """Ranking and decision figures, each with its 95 % bootstrap interval and count; with
+    ``evidence`` (each question's excerpt spans, empty when it has none), the quote's too."""
     rng = np.random.default_rng(seed)
     ranks = [first_right(a, g) for g, a in zip(golds, answers) if g]
     answerable = [a for g, a in zip(golds, answers) if g]
     ontopic = [a for r, g, a in zip(rows, golds, answers) if not g and not is_offtopic(r["kind"])]
     offtopic = [a for r, g, a in zip(rows, golds, answers) if not g and is_offtopic(r["kind"])]
     mrr = np.array([1.0 / (r + 1) if r is not None else 0.0 for r in ranks])
-    return {
+    quoted = {}
+    if evidence is not None:
+        # the first passage, when it is right: its quote is what the reader sees first
+        firsts = [(a.passages[0] if a.passages and first_right(a, g) == 0 else None, ev)
+                  for g, a, ev in zip(golds, answers, evidence) if g and ev]
+        f1 = np.array([quote_f1(p, ev) if p is not None else 0.0 for p, ev in firsts])
+        quoted = {
+            "quote_shows_answer": _rate([p is not None and shows(p, ev) for p, ev in firsts], rng),
+            "quote_shows_answer_when_right": _rate([shows(p, ev) for p, ev in firsts if p is not None], rng),
+            "quote_f1": {"value": round(float(f1.mean()), 4), "ci95": _interval(f1, rng), "n": len(f1)} if len(f1) else None,
+            "quote_chars": round(float(np.mean([p.end - p.start for p, _ in firsts if p is not None])), 1)
+            if any(p is not None for p, _ in firsts) else None,
+        }
+    return quoted | {
         "answerable": len(answerable),
         "unanswerable_ontopic": len(ontopic),
         "unanswerable_offtopic": len(offtopic),
@@ -189,18 +292,24 @@ def evaluate(
     modes=MODES,
     progress: Callable[[], None] | None = None,
     asked: list[Asked] | None = None,
+    evidence: dict[str, tuple[str, ...]] | None = None,
 ) -> dict:
     """Figures for Verbatim ("fused") and each baseline, per kind, with the questions it got wrong.
 
     Every mode shares the same calibrated decision; the baselines differ only in how the
     candidates are ordered, so their rows make the ranking's ablation. ``asked`` gives the
     questions already embedded (:func:`ask_all`); by default they are embedded here, once.
+    ``evidence`` (:func:`read_evidence`) adds how often the first quote shows the answer.
     """
     if asked is None:
         asked = ask_all(rows, embedder, settings)
     if len(asked) != len(rows):
         raise ValueError(f"asked must hold one embedded question per row (got {len(asked)} for {len(rows)})")
     golds = [gold_of(r, index) for r in rows]
+    spans = None
+    if evidence is not None:
+        where: dict = {}  # each gold document's paragraph spans, read once
+        spans = [evidence_spans(r, evidence[r["q"]], g, index, where) if g and r["q"] in evidence else () for r, g in zip(rows, golds)]
     base = replace(settings, top_k=max(settings.top_k, 3))
     runs = {mode: base if mode == "fused" else replace(base, **BASELINES[mode]) for mode in modes}
     report: dict = {"questions": len(rows), "settings": base.search_params(), "modes": {}}
@@ -216,8 +325,10 @@ def evaluate(
         for i, r in enumerate(rows):
             by_kind[r["kind"]].append(i)
         report["modes"][mode] = {
-            "all": metrics(rows, golds, answers),
-            "by_kind": {k: metrics([rows[i] for i in ix], [golds[i] for i in ix], [answers[i] for i in ix]) for k, ix in sorted(by_kind.items())},
+            "all": metrics(rows, golds, answers, evidence=spans),
+            "by_kind": {k: metrics([rows[i] for i in ix], [golds[i] for i in ix], [answers[i] for i in ix],
+                                   evidence=[spans[i] for i in ix] if spans is not None else None)
+                        for k, ix in sorted(by_kind.items())},
         }
     fused = answers_of.get("fused")
     if fused:
@@ -270,12 +381,20 @@ def format_report(report: dict) -> str:
             f"  off-topic not answered                      {_fmt(a['offtopic_not_answered'], True)}",
             f"  off-topic refused (none)                    {_fmt(a['offtopic_none'], True)}",
             f"  levels: {report['levels']}  thresholds: {report['thresholds']}",
-            "",
-            "fused, by kind:",
         ]
+        if a.get("quote_shows_answer"):
+            lines += [
+                "",
+                "quotes (fused), scored on the evidence:",
+                f"  first quote shows the answer                {_fmt(a['quote_shows_answer'], True)}",
+                f"  … when its passage is right                 {_fmt(a['quote_shows_answer_when_right'], True)}",
+                f"  quote F1 against the evidence               {_fmt(a['quote_f1'])}   mean quote {a['quote_chars']} characters",
+            ]
+        lines += ["", "fused, by kind:"]
         for kind, k in fused["by_kind"].items():
             if k["answerable"]:
-                lines.append(f"  {kind:24} n={k['answerable']:3}  R@1 {_fmt(k['recall@1'])}  R@3 {_fmt(k['recall@3'])}  false-abst {_fmt(k['false_abstention'], True)}")
+                shown = f"  quote shows {_fmt(k['quote_shows_answer'], True)}" if k.get("quote_shows_answer") else ""
+                lines.append(f"  {kind:24} n={k['answerable']:3}  R@1 {_fmt(k['recall@1'])}  R@3 {_fmt(k['recall@3'])}  false-abst {_fmt(k['false_abstention'], True)}{shown}")
             else:
                 lines.append(f"  {kind:24} n={k['unanswerable_ontopic'] + k['unanswerable_offtopic']:3}  not answered {_fmt(k['ontopic_not_answered'] or k['offtopic_not_answered'], True)}")
         lines += ["", "reliability (fused): confidence bin → mean confidence / observed share whose passages hold the answer"]
