@@ -431,7 +431,8 @@ def test_the_http_api_returns_the_ask_json_object_by_get_and_post(api):
     conversation = body.pop("conversation")
     assert r.status_code == 200 and body == expected
     top = expected["passages"][0]
-    assert conversation == {"topic": q, "people": conversation["people"], "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]},
+    assert conversation == {"topic": q, "people": conversation["people"], "reported": [r["name"] for r in top["reported_people"]],
+                            "at": {"title": top["source"]["title"], "paragraph": top["paragraph"]},
                             "shown": [{"source": p["source"]["id"], "paragraph": p["paragraph"]} for p in expected["passages"]],
                             "language": "fr"}
     r = client.post("/api/ask", json={"q": q, "top_k": 2})
