@@ -116,6 +116,10 @@ FRESH4_MINIMUMS = {
     "unanswerable-ontopic": 12,
     "unanswerable-offtopic": 6,
 }
+# Calibration questions naming whom they ask about (calibration_speakers.jsonl): the
+# interviewee or a document's author saying the answer, and controls where someone else does.
+SPEAKERS = HERE / "calibration_speakers.jsonl"
+SPEAKERS_MINIMUMS = {"fact": 15, "english": 10, "people": 8}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -250,6 +254,7 @@ LATER = {
     "calibration_ordinal_next.jsonl": Later(ORDINAL_NEXT, ORDINAL_NEXT_MINIMUMS, 30, 5, "an earlier file", every_format=False),
     "calibration_ordinal_paragraphs.jsonl": Later(ORDINAL_PARAGRAPHS, ORDINAL_PARAGRAPHS_MINIMUMS, 30, 5, "an earlier file"),
     "fresh4.jsonl": Later(FRESH4, FRESH4_MINIMUMS, 120, MIN_ADDED, "another file"),
+    "calibration_speakers.jsonl": Later(SPEAKERS, SPEAKERS_MINIMUMS, 40, 8, "an earlier file"),
 }
 
 
