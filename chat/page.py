@@ -30,6 +30,7 @@ from chat.render import (
     mark_segments,
     merged_context,
     narrowed,
+    no_answer,
     section_label,
 )
 
@@ -217,7 +218,7 @@ def render_html(
     if filter_note:
         out.append(f'<p class="vb-note vb-filter-note">{esc(L["filtered"])}{_c(lang)} {esc(filter_note)}</p>')
     if level == "none":
-        out.append(f'<p class="vb-none">{esc(L["no_answer"])}</p>')
+        out.append(f'<p class="vb-none">{esc(no_answer(understood, lang))}</p>')
         if ans.passages:
             out.append(f"<details><summary>{esc(L['closest'])}</summary>")
             out.append(_passages_html(ans, texts, level, first, ref))

@@ -18,6 +18,7 @@ from chat.conversation import Understood
 LABELS = {
     "fr": {
         "no_answer": "Le corpus ne contient pas de réponse à cette question.",
+        "nothing_more": "Le corpus ne cite rien d'autre de {people}.",
         "closest": "Passages les plus proches (ils ne répondent pas) :",
         "uncertain": "Réponse incertaine : ces passages sont les plus proches, mais peut-être pas une réponse.",
         "uncertain_short": "Réponse incertaine",
@@ -55,6 +56,7 @@ LABELS = {
     },
     "en": {
         "no_answer": "The corpus does not answer this question.",
+        "nothing_more": "The corpus quotes nothing else of {people}.",
         "closest": "Closest passages (they do not answer):",
         "uncertain": "Uncertain answer: these are the closest passages, but they may not answer.",
         "uncertain_short": "Uncertain answer",
@@ -150,6 +152,15 @@ def narrowed(understood: Understood, lang: str) -> str:
     return out + (f", {L['among']} {', '.join(understood.about)}" if understood.about else "")
 
 
+def no_answer(understood: Understood | None, lang: str) -> str:
+    """What an answer with no quote says: that the corpus does not answer, or, after « Qu'a-t-elle
+    dit d'autre ? » searched among one person's passages, that it quotes nothing else of her."""
+    L = LABELS[lang]
+    if understood is not None and understood.about and understood.skip:
+        return L["nothing_more"].format(people=", ".join(understood.about))
+    return L["no_answer"]
+
+
 def render_text(ans: Answer, understood: Understood | None = None) -> str:
     """The answer as a terminal reader wants it: quote first, then who, where, which
     question. A follow-up (``understood``) first says how it was searched."""
@@ -161,7 +172,7 @@ def render_text(ans: Answer, understood: Understood | None = None) -> str:
     if ans.notice:
         lines.append(f"({ans.notice})")
     if level == "none":
-        lines.append(L["no_answer"])
+        lines.append(no_answer(understood, ans.language))
         if ans.passages:
             lines.append(L["closest"])
     elif level == "uncertain":

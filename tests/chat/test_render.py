@@ -29,6 +29,23 @@ def test_no_answer_is_said_in_the_question_language():
     assert "The corpus does not answer this question." in en
 
 
+def test_what_else_of_someone_that_finds_nothing_says_the_corpus_quotes_nothing_else_of_them():
+    from chat.conversation import Understood
+    from chat.render import render_text
+
+    asked = Understood("Qu'a-t-elle dit d'autre ?", "Que dit Katia Roux ? — Qu'a-t-elle dit d'autre ?", True, "Que dit Katia Roux ?",
+                       skip=frozenset({("itw", 23)}), about=("Katia Roux",))
+    nothing = Answer(asked.searched, False, (), "fr", level="none")
+    import html
+
+    for shown in (render_text(nothing, asked), html.unescape(render_html(nothing, None, None, asked))):
+        assert "Le corpus ne cite rien d'autre de Katia Roux." in shown and "ne contient pas de réponse" not in shown
+    assert "The corpus quotes nothing else of Katia Roux." in render_text(replace(nothing, language="en"), asked)
+    # not restricted to someone, or nothing left out: the corpus does not answer
+    for plain in (replace(asked, about=()), replace(asked, skip=frozenset()), None):
+        assert "Le corpus ne contient pas de réponse à cette question." in render_text(nothing, plain)
+
+
 def test_a_passage_is_shown_under_its_question_or_under_its_heading():
     """An interview's answer stands under the interviewer's question; a report's paragraph
     under its section's heading, which is no question."""
