@@ -120,6 +120,11 @@ FRESH4_MINIMUMS = {
 # interviewee or a document's author saying the answer, and controls where someone else does.
 SPEAKERS = HERE / "calibration_speakers.jsonl"
 SPEAKERS_MINIMUMS = {"fact": 15, "english": 10, "people": 8}
+# Calibration questions asking in English for a part of a document by its English name (the
+# interviewer's question, the commenter, the closing line, the caption…), and controls using those
+# words for content (calibration_parts_en.jsonl).
+PARTS_EN = HERE / "calibration_parts_en.jsonl"
+PARTS_EN_MINIMUMS = {"structure": 20, "english": 8}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -255,6 +260,7 @@ LATER = {
     "calibration_ordinal_paragraphs.jsonl": Later(ORDINAL_PARAGRAPHS, ORDINAL_PARAGRAPHS_MINIMUMS, 30, 5, "an earlier file"),
     "fresh4.jsonl": Later(FRESH4, FRESH4_MINIMUMS, 120, MIN_ADDED, "another file"),
     "calibration_speakers.jsonl": Later(SPEAKERS, SPEAKERS_MINIMUMS, 40, 8, "an earlier file"),
+    "calibration_parts_en.jsonl": Later(PARTS_EN, PARTS_EN_MINIMUMS, 30, 8, "an earlier file", every_format=False),
 }
 
 
