@@ -10,7 +10,7 @@ from ingest.people import folded_words
 from index.latent import LatentEncoder, Sparse
 from index.lexical import analyze
 from index.settings import Settings
-from index.structure import asked_place, place_rows
+from index.structure import asked_place, kind_terms, place_rows
 from index.texts import lexical_text
 
 # Parts of a document that frame its content (the interviewer's questions, the closing
@@ -26,13 +26,13 @@ FRAME_PARTS = frozenset({"question", "closing", "caption", "comment-header", "ti
 PART_CUES: dict[str, frozenset[str]] = {
     part: frozenset(cues.split())
     for part, cues in {
-        "introduction": "introduction chapeau",
-        "question": "question questions intervieweur journaliste",
-        "closing": "termine terminee terminer conclusion conclut ending",
-        "caption": "photo photographie image illustration legende credit photograph caption",
-        "comment-header": "commentaire commentaires comments",
-        "comment": "commentaire commentaires lecteur lecteurs comments",
-        "title": "titre intitule title",
+        "introduction": "introduction chapeau intro standfirst lede",
+        "question": "question questions intervieweur journaliste interviewer interviewers journalist blogger",
+        "closing": "termine terminee terminer conclusion conclut ending closing",
+        "caption": "photo photographie image illustration legende credit photograph caption picture",
+        "comment-header": "commentaire commentaires comments replies",
+        "comment": "commentaire commentaires lecteur lecteurs comments commenter commenters commentator reader readers replies",
+        "title": "titre intitule title headline",
         "heading": "intertitre intertitres rubrique rubriques partie parties section sections heading headings",
     }.items()
 }
@@ -236,7 +236,8 @@ def asked_rows(
             continue
         if chunk.source_id not in by_document:
             source = sources.get(chunk.source_id)
-            by_document[chunk.source_id] = set(analyze(f"{source.title}\n{source.kind}")) if source else set()
+            # the kind as a reader names it: "l'entretien", "the minutes", "the blog"
+            by_document[chunk.source_id] = set(analyze(source.title)) | kind_terms(source.kind) if source else set()
         if said & by_document[chunk.source_id] or said & set(analyze(chunk.text)):
             out.add(r)
     return out

@@ -85,9 +85,9 @@ ANSWERS = frozenset("repond repondu reponse reponses reagit reagi answer answers
 WHICH = frozenset("quel quelle quels quelles which what".split())
 # The kind of each document, as a reader names it ("le compte rendu", "l'entretien").
 KIND_WORDS = {
-    "interview": "interview entretien entrevue",
+    "interview": "interview entretien entrevue blog",
     "report": "rapport report",
-    "article": "article",
+    "article": "article story",
     "minutes": "compte rendu minutes proces verbal",
     "note": "note",
     "opinion": "avis opinion",
@@ -234,7 +234,7 @@ def named_documents(question: str, sources: Mapping[str, Source]) -> set[str]:
     said = set(analyze(question))
     shared: dict[str, int] = {}
     for sid, s in sources.items():
-        kind = said & _kind_terms(s.kind)
+        kind = said & kind_terms(s.kind)
         title = said & set(analyze(s.title))
         if kind or len(title) >= 2 or title & _title_names(s.title):
             shared[sid] = len(kind | title)
@@ -243,7 +243,8 @@ def named_documents(question: str, sources: Mapping[str, Source]) -> set[str]:
 
 
 @lru_cache(maxsize=64)
-def _kind_terms(kind: str) -> frozenset[str]:
+def kind_terms(kind: str) -> frozenset[str]:
+    """The analysed words by which a reader names a document of this kind (``KIND_WORDS``)."""
     # "compte" alone is a verb ("l'association compte 142 adhérents"), not "compte rendu"
     return frozenset(analyze(" ".join(w for w in KIND_WORDS.get(kind, kind).split() if w not in ("compte", "verbal"))))
 

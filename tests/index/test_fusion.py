@@ -122,6 +122,15 @@ def test_frame_rows_picks_the_framing_parts():
         ("Quelles rubriques compte la note ?", {"heading"}),
         ("Quelles sont les parties du rapport ?", {"heading"}),
         ("Que disent les commentaires ?", {"comment", "comment-header"}),
+        # the English names of parts
+        ("What does the interviewer ask about the environment?", {"question"}),
+        ("What did the commenter share?", {"comment"}),
+        ("How many replies does the comment thread show?", {"comment", "comment-header"}),
+        ("What is the closing line of the interview?", {"closing"}),
+        ("What does the caption under the picture say?", {"caption"}),
+        ("What does the standfirst of the article sum up?", {"introduction"}),
+        ("What headline did the story run under?", {"title"}),
+        ("How can the fund comment on its score?", set()),  # "comment" is French for "how": not a cue
         # content questions that share a form with the cues, not the word
         ("Comment aider les pères et mères sans les accuser ?", set()),
         ("Quelle part des dossiers transitait par internet ?", set()),
@@ -134,6 +143,20 @@ def test_asked_parts_reads_the_words_that_name_a_part(question, parts):
     from index.fusion import asked_parts
 
     assert asked_parts(question) == parts
+
+
+def test_a_document_is_named_by_its_kind_as_readers_say_it():
+    from types import SimpleNamespace
+
+    from index.structure import kind_terms, named_documents
+
+    sources = {"itw": SimpleNamespace(kind="interview", title="Contre-sommet : réinventer l’IA"),
+               "art": SimpleNamespace(kind="article", title="À Port-Sillac, l'algorithme passé au crible")}
+    assert named_documents("What does the caption under the blog post say?", sources) == {"itw"}
+    assert named_documents("What does the intro of the newspaper story sum up?", sources) == {"art"}
+    assert named_documents("Que dit l'entretien ?", sources) == {"itw"}
+    assert named_documents("Who does the blogger interview?", sources) == {"itw"}
+    assert not kind_terms("minutes") & kind_terms("interview")  # "compte" alone names no minutes
 
 
 def _chunk(source_id: str, part: str, text: str):

@@ -13,6 +13,10 @@ pytestmark = pytest.mark.slow
         ("Quelles rubriques compte la note sur le secret professionnel ?", "note-secret-professionnel-chatbots", "heading"),
         ("Quel est le titre de l'article sur Port-Sillac ?", "courrier-port-sillac-algorithme-caf", "title"),
         ("D'où vient la photo de l'interview ?", "contre-sommet-ia-interview", "caption"),
+        ("What headline did Mathilde Kervern's story on the family allowance fund run under?", "courrier-port-sillac-algorithme-caf",
+         "title"),
+        ("What does the interviewer want to know about AI as a danger to our democracies?", "contre-sommet-ia-interview",
+         "question"),
     ],
 )
 def test_a_part_asked_for_by_name_comes_first(eval_index, real_embedder, real_settings, question, source, part):
