@@ -125,6 +125,10 @@ SPEAKERS_MINIMUMS = {"fact": 15, "english": 10, "people": 8}
 # words for content (calibration_parts_en.jsonl).
 PARTS_EN = HERE / "calibration_parts_en.jsonl"
 PARTS_EN_MINIMUMS = {"structure": 20, "english": 8}
+# Calibration questions describing a section in other words without naming its document, and
+# controls using "partie", "section", "part" for content (calibration_sections_unnamed.jsonl).
+SECTIONS_UNNAMED = HERE / "calibration_sections_unnamed.jsonl"
+SECTIONS_UNNAMED_MINIMUMS = {"structure": 16}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -261,6 +265,8 @@ LATER = {
     "fresh4.jsonl": Later(FRESH4, FRESH4_MINIMUMS, 120, MIN_ADDED, "another file"),
     "calibration_speakers.jsonl": Later(SPEAKERS, SPEAKERS_MINIMUMS, 40, 8, "an earlier file"),
     "calibration_parts_en.jsonl": Later(PARTS_EN, PARTS_EN_MINIMUMS, 30, 8, "an earlier file", every_format=False),
+    "calibration_sections_unnamed.jsonl": Later(SECTIONS_UNNAMED, SECTIONS_UNNAMED_MINIMUMS, 24, 16, "an earlier file",
+                                                every_format=False),
 }
 
 
