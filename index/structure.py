@@ -330,10 +330,11 @@ def place_rows(
             return set(found)
         # "Que dit le § 5 ?" of several documents that have one: each document's, best first
         out.update(found)
-    if not out and place.what == "section" and named and _describes_a_section(question):
+    if not out and place.what == "section" and _describes_a_section(question):
         # A heading described in other words ("the legal background section" for « Ce que dit
-        # le droit »): the named document's heading that the search ranks first.
-        heads = [r for r in ranked if chunk_of(r).part == "heading" and chunk_of(r).source_id in named]
+        # le droit »): the heading the search ranks first, in the named document, or in any
+        # when none is named ("la section consacrée aux règles légales").
+        heads = [r for r in ranked if chunk_of(r).part == "heading" and (not named or chunk_of(r).source_id in named)]
         if heads:
             head = chunk_of(heads[0])
             return set(_under(document(head.source_id), head.paragraph, "heading", _content))

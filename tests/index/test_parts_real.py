@@ -41,6 +41,9 @@ def test_the_same_words_about_content_do_not_pull_a_heading(eval_index, real_emb
         ("Comment se termine le rapport sur la dématérialisation ?", "rapport-dematerialisation-haute-verniere", {12}),
         ("Quelle question suit le passage sur l'accord avec le Rwanda ?", "contre-sommet-ia-interview", {11}),
         ("Que dit le § 22 ?", "contre-sommet-ia-interview", {22}),
+        # a section described in other words, its document not named
+        ("Que contient la partie sur le cadre juridique ?", "note-secret-professionnel-chatbots", {4, 5}),
+        ("What does the part on the legal framework say?", "note-secret-professionnel-chatbots", {4, 5}),
         ("What is on page 2 of the report?", "rapport-dematerialisation-haute-verniere", {5, 6, 7, 8, 9}),
     ],
 )

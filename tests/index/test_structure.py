@@ -222,6 +222,17 @@ def test_a_section_described_in_other_words_gives_the_heading_the_search_ranks_f
     assert _at("What does the methods section of the report say?", {**scores, law: 1.0}) == set()
 
 
+def test_a_section_described_without_naming_its_document_gives_the_heading_the_search_ranks_first():
+    recommendations = next(r for r, c in enumerate(CHUNKS) if c.text == "Recommandations")
+    law = next(r for r, c in enumerate(CHUNKS) if c.text == "Ce que dit le droit")
+    scores = {r: 0.0 for r in range(len(CHUNKS))}
+    assert _at("Que dit la section consacrée aux règles légales ?", {**scores, law: 1.0, recommendations: 0.5}) == {("note", 4), ("note", 5)}
+    assert _at("What does the advice part say?", {**scores, recommendations: 1.0, law: 0.5}) == {("note", 7)}
+    # a heading that is no candidate of the search is not a place; nor is a name no heading has
+    assert _at("Que dit la section consacrée aux règles légales ?", {r: 0.0 for r in scores if r not in (law, recommendations)}) == set()
+    assert _at("Que contient la partie Bibliographie ?", {**scores, law: 1.0}) == set()
+
+
 def test_what_stands_next_to_an_ordinal_place():
     # the interview: questions at 2, 4, 7; answers 3, 5-6, 8; the note's headings at 3 and 6
     assert _at("Quelle question suit la première réponse de l'interview ?") == {("itw", 4)}
