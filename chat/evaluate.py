@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chat.answer import Answer, answer_embedded, clean_question
+from chat.answer import Answer, Passage, answer_embedded, clean_question
 from chat.decision import load_decision
 from ingest.errors import VerbatimError
 from index.embed import Embedder
@@ -167,13 +167,13 @@ def evidence_spans(row: dict, excerpts: tuple[str, ...], gold: Gold, index: Inde
     return tuple(dict.fromkeys(found))
 
 
-def shows(passage, spans: tuple[Span, ...], share: float = 0.5) -> bool:
+def shows(passage: Passage, spans: tuple[Span, ...], share: float = 0.5) -> bool:
     """Whether a quote holds at least ``share`` of one excerpt."""
     return any(sid == passage.chunk.source_id and min(passage.end, e) - max(passage.start, s) >= share * (e - s)
                for sid, s, e in spans)
 
 
-def quote_f1(passage, spans: tuple[Span, ...]) -> float:
+def quote_f1(passage: Passage, spans: tuple[Span, ...]) -> float:
     """The best harmonic mean, over the excerpts, of the share of the quote that is excerpt and
     the share of the excerpt that is quoted (in characters): a long quote that holds the answer
     scores less than the answer alone."""
