@@ -5,9 +5,11 @@ Kept apart so that ``build`` and ``incremental`` import it and not each other.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,3 +70,20 @@ def progress_bar(quiet: bool):
     bar = Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
     task = bar.add_task("embed", total=None)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@contextlib.contextmanager
+def steps(label: str, total: int, quiet: bool) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr that moves one step per call of what it yields (``verbatim
+    eval``, ``verbatim calibrate``: a question asked); None when quiet or stderr is not a
+    terminal, so that piped output and ``--json`` stay clean."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+                  console=Console(file=sys.stderr)) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
