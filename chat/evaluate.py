@@ -16,9 +16,10 @@ half of one excerpt.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from chat.answer import Answer, Passage, answer_embedded, clean_question
 from chat.decision import load_decision
 from ingest.errors import VerbatimError
 from index.embed import Embedder
+from index.report import IngestReport, NotInSourceError, SourceRecord, SourceSpan, page_span, paragraph_span
 from index.settings import Settings
 from index.store import Index
 
@@ -127,39 +129,32 @@ def gold_of(row: dict, index: Index) -> Gold:
     return Gold(frozenset(paragraphs), frozenset(pages))
 
 
-def paragraph_spans(index: Index, source_id: str) -> dict[tuple[str, str, int], tuple[int, int]]:
-    """Where each paragraph (``"paragraph"``) and page (``"page"``) of a document stands in its text."""
-    out: dict[tuple[str, str, int], tuple[int, int]] = {}
-    for _, c in index.document(source_id):
-        keys = [(c.source_id, "paragraph", c.paragraph)] + ([(c.source_id, "page", c.page)] if c.page is not None else [])
-        for k in keys:
-            s, e = out.get(k, (c.start, c.end))
-            out[k] = (min(s, c.start), max(e, c.end))
-    return out
-
-
 Span = tuple[str, int, int]  # (source id, start, end) of an excerpt in its source's text
 
 
 def evidence_spans(row: dict, excerpts: tuple[str, ...], gold: Gold, index: Index,
-                   spans: dict[str, dict[tuple[str, str, int], tuple[int, int]]]) -> tuple[Span, ...]:
-    """Where each excerpt stands in the question's gold paragraphs or pages; an excerpt found
-    in none of them is an error (the evidence no longer matches the corpus)."""
-    where = [(sid, "paragraph", n) for sid, n in gold.paragraphs] + [(sid, "page", n) for sid, n in gold.pages]
+                   records: Mapping[str, SourceRecord]) -> tuple[Span, ...]:
+    """Where each excerpt stands in the question's gold paragraphs or pages (``records``: the
+    index's ingest records, which place them in their text); an excerpt found in none of them
+    is an error (the evidence no longer matches the corpus)."""
+    where: list[SourceSpan] = []
+    for sid, n in sorted(gold.paragraphs):
+        if sid in index.texts:
+            with contextlib.suppress(NotInSourceError):
+                where.append(paragraph_span(sid, index.texts[sid], records.get(sid), n))
+    for sid, n in sorted(gold.pages):
+        if sid in index.texts:
+            with contextlib.suppress(NotInSourceError):
+                where.append(page_span(sid, index.texts[sid], records.get(sid), index.sources[sid].kind, n))
     found: list[Span] = []
     for ex in excerpts:
         hits = []
-        for key in where:
-            if key[0] not in spans:
-                spans[key[0]] = paragraph_spans(index, key[0]) if key[0] in index.texts else {}
-            if key not in spans[key[0]]:
-                continue
-            lo, hi = spans[key[0]][key]
-            text = index.texts[key[0]]
-            i = text.find(ex, lo, hi)
+        for w in where:
+            text = index.texts[w.source_id]
+            i = text.find(ex, w.start, w.end)
             while i >= 0:
-                hits.append((key[0], i, i + len(ex)))
-                i = text.find(ex, i + 1, hi)
+                hits.append((w.source_id, i, i + len(ex)))
+                i = text.find(ex, i + 1, w.end)
         if not hits:
             raise QuestionFileError(f"the evidence {ex[:60]!r} of {row['q']!r} is in none of its gold paragraphs; "
                                     "copy it again from the text, character for character")
@@ -308,8 +303,8 @@ def evaluate(
     golds = [gold_of(r, index) for r in rows]
     spans = None
     if evidence is not None:
-        where: dict = {}  # each gold document's paragraph spans, read once
-        spans = [evidence_spans(r, evidence[r["q"]], g, index, where) if g and r["q"] in evidence else () for r, g in zip(rows, golds)]
+        records = IngestReport.of(index.meta).sources
+        spans = [evidence_spans(r, evidence[r["q"]], g, index, records) if g and r["q"] in evidence else () for r, g in zip(rows, golds)]
     base = replace(settings, top_k=max(settings.top_k, 3))
     runs = {mode: base if mode == "fused" else replace(base, **BASELINES[mode]) for mode in modes}
     report: dict = {"questions": len(rows), "settings": base.search_params(), "modes": {}}

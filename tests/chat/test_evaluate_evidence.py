@@ -7,6 +7,7 @@ import pytest
 from chat.answer import answer
 from chat.evaluate import (QuestionFileError, evaluate, evidence_path, evidence_spans, format_report, gold_of, quote_f1,
                            read_evidence, read_questions, shows)
+from index.report import IngestReport
 from tests.conftest import CORPUS, ROOT, small_interview_index, use_decision
 
 Q = "Qui a ouvert la série de rencontres ?"
@@ -47,13 +48,14 @@ def test_an_excerpt_is_found_in_the_gold_paragraph_only():
     index, _, _ = small_interview_index()
     row = {"q": Q, "gold": [6], "kind": "fact"}
     gold = gold_of(row, index)
-    spans = evidence_spans(row, ("ouverte par Thierry Breton",), gold, index, {})
+    records = IngestReport.of(index.meta).sources
+    spans = evidence_spans(row, ("ouverte par Thierry Breton",), gold, index, records)
     ((sid, s, e),) = spans
     assert index.texts[sid][s:e] == "ouverte par Thierry Breton"
     # the words of § 7, or words typed differently, are not evidence of § 6
     for wrong in ("450 millions d’habitants", "ouverte par Thierry  Breton"):
         with pytest.raises(QuestionFileError, match="none of its gold paragraphs"):
-            evidence_spans(row, (wrong,), gold, index, {})
+            evidence_spans(row, (wrong,), gold, index, records)
 
 
 def test_evaluate_scores_the_first_quote_against_the_evidence(monkeypatch):
@@ -98,8 +100,8 @@ def test_every_answerable_content_question_has_evidence_and_only_those(path):
 def test_every_excerpt_stands_in_a_gold_paragraph_of_its_corpus(path, real_index, eval_index):
     index = real_index if path.parent != ROOT / "tests" / "data" / "heldout" else eval_index
     questions = {r["q"]: r for r in read_questions(path.with_name(path.name.replace(".evidence", "")))}
-    where: dict = {}
+    records = IngestReport.of(index.meta).sources
     for q, excerpts in read_evidence(path).items():
-        spans = evidence_spans(questions[q], excerpts, gold_of(questions[q], index), index, where)
+        spans = evidence_spans(questions[q], excerpts, gold_of(questions[q], index), index, records)
         assert len(spans) >= len(excerpts)
         assert all(index.texts[sid][s:e] in excerpts for sid, s, e in spans)
