@@ -25,6 +25,7 @@ calibration question that also stands in one is left out, and their sha256 are r
 """
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -37,7 +38,7 @@ from chat.decision import SIGNALS, Decision, answer_threshold, fit_logistic, fol
 from chat.evaluate import gold_of, is_offtopic, read_questions
 from index.embed import Embedder
 from index.settings import Settings
-from index.store import Index
+from index.store import Index, ProgressFn
 from ingest.errors import VerbatimError
 from ingest.files import file_sha256
 
@@ -92,7 +93,7 @@ def collect(rows: list[dict], index: Index, embedder: Embedder, settings: Settin
 
 
 def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Settings, test_files: Sequence[Path] = (),
-              progress: Callable[[], None] | None = None) -> Decision:
+              progress: ProgressFn | None = None) -> Decision:
     """Fit the decision on question files, each asked of the index of the corpus it was
     written for (``sets``: (file, index) pairs), never on ``test_files``; return it with its report.
 
@@ -103,12 +104,16 @@ def calibrate(sets: list[tuple[Path, Index]], embedder: Embedder, settings: Sett
     hashes = {f: file_sha256(f) for f, _ in sets}
     tests = {Path(t): file_sha256(t) for t in test_files if Path(t).is_file()}
     held = test_questions(hashes, tests)
-    rows, xs, ys, left_out = [], [], [], 0
+    asked, left_out = [], 0
     for f, index in sets:
         mine = read_questions(f)
         left_out += sum(normalised(r["q"]) in held for r in mine)
-        mine = [r for r in mine if normalised(r["q"]) not in held]
-        x, y = collect(mine, index, embedder, settings, progress)
+        asked.append(([r for r in mine if normalised(r["q"]) not in held], index))
+    total, done = sum(len(mine) for mine, _ in asked), itertools.count(1)
+    tick = (lambda: progress(next(done), total)) if progress else None
+    rows, xs, ys = [], [], []
+    for mine, index in asked:
+        x, y = collect(mine, index, embedder, settings, tick)
         rows += mine
         xs.append(x)
         ys.append(y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -140,7 +141,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from chat.evaluate import MODES, evaluate, evidence_path, format_report, read_evidence, read_questions
-    from index.prepare import steps
+    from index.prepare import progress_bar
 
     settings = _settings(args)
     path = Path(args.file) if args.file else Path(args.corpus) / "dev_questions.jsonl"
@@ -153,8 +154,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     evidence = read_evidence(ev_path) if ev_path.is_file() else None
     index, embedder = _open(args, settings, quiet=args.quiet or args.json)
     modes = MODES if not args.fused_only else ("fused",)
-    with steps(f"Asking {len(rows)} questions", len(rows) * len(modes), args.quiet) as tick:
-        report = evaluate(rows, index, embedder, settings, modes=modes, progress=tick, evidence=evidence)
+    bar, progress = progress_bar(args.quiet, f"Asking {len(rows)} questions")
+    with bar or contextlib.nullcontext():
+        report = evaluate(rows, index, embedder, settings, modes=modes, progress=progress, evidence=evidence)
     report["file"] = str(path)
     if evidence is not None:
         report["evidence_file"] = str(ev_path)
@@ -164,9 +166,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from chat.calibrate import calibrate
-    from chat.evaluate import read_questions
     from index.build import make_embedder, open_index
-    from index.prepare import steps
+    from index.prepare import progress_bar
 
     settings = _settings(args)
     embedder = make_embedder(settings, quiet=args.quiet)
@@ -183,10 +184,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             indexes[corpus] = (open_index(Path(corpus), Path(corpus) / ".index", settings, embedder, quiet=args.quiet) if corpus
                                else open_index(Path(args.corpus), _index_dir(args), settings, embedder, quiet=args.quiet))
         sets.append((Path(file), indexes[corpus]))
-    total = sum(len(read_questions(f)) for f, _ in sets)
-    with steps("Asking the calibration questions", total, args.quiet) as tick:
+    bar, progress = progress_bar(args.quiet, "Asking the calibration questions")
+    with bar or contextlib.nullcontext():
         decision = calibrate(sets, embedder, settings, test_files=[Path(t) for t in args.test or DEFAULT_TEST_SPLITS],
-                             progress=tick)
+                             progress=progress)
     decision.save(Path(args.out))
     print(json.dumps({"written": args.out, "answer_at": decision.answer_at, "uncertain_at": decision.uncertain_at}
                      | json.loads(decision.report), ensure_ascii=False, indent=2))

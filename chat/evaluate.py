@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from ingest.errors import VerbatimError
 from index.embed import Embedder
 from index.report import IngestReport, NotInSourceError, SourceRecord, SourceSpan, page_span, paragraph_span
 from index.settings import Settings
-from index.store import Index
+from index.store import Index, ProgressFn
 
 # Each mode is a way of ordering candidates; "fused" is Verbatim as configured.
 BASELINES = {
@@ -285,7 +285,7 @@ def evaluate(
     embedder: Embedder,
     settings: Settings,
     modes=MODES,
-    progress: Callable[[], None] | None = None,
+    progress: ProgressFn | None = None,
     asked: list[Asked] | None = None,
     evidence: dict[str, tuple[str, ...]] | None = None,
 ) -> dict:
@@ -314,7 +314,7 @@ def evaluate(
         for q in asked:
             answers.append(answer_embedded(q.text, q.notice, q.vector, index, s))
             if progress:
-                progress()
+                progress(len(answers_of) * len(asked) + len(answers), len(runs) * len(asked))
         answers_of[mode] = answers
         by_kind: dict[str, list[int]] = defaultdict(list)
         for i, r in enumerate(rows):

@@ -5,11 +5,9 @@ Kept apart so that ``build`` and ``incremental`` import it and not each other.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,29 +59,17 @@ def attributed_document(corpus_dir: Path, source: Source) -> Document:
     return replace(doc, paragraphs=tuple(attribute(list(doc.paragraphs), exclude=exclude)))
 
 
-def progress_bar(quiet: bool):
-    """A rich progress bar on a terminal; nothing when piped or quiet."""
+def progress_bar(quiet: bool, label: str = "Embedding"):
+    """A rich progress bar on stderr when it is a terminal, and its ``update(done, total)``
+    (an ``index.store.ProgressFn``): the build's embedding, the questions ``verbatim eval``
+    and ``verbatim calibrate`` ask. ``(None, None)`` when quiet or stderr is not a terminal,
+    so that piped output and ``--json`` stay clean."""
     if quiet or not sys.stderr.isatty():
         return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-    task = bar.add_task("embed", total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
-
-
-@contextlib.contextmanager
-def steps(label: str, total: int, quiet: bool) -> Iterator[Callable[[], None] | None]:
-    """A progress bar on stderr that moves one step per call of what it yields (``verbatim
-    eval``, ``verbatim calibrate``: a question asked); None when quiet or stderr is not a
-    terminal, so that piped output and ``--json`` stay clean."""
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
-                  console=Console(file=sys.stderr)) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+                   console=Console(file=sys.stderr))
+    task = bar.add_task(label, total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)

@@ -2,7 +2,7 @@
 import io
 import sys
 
-from index.prepare import steps
+from index.prepare import progress_bar
 
 
 class _Terminal(io.StringIO):
@@ -10,21 +10,21 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_steps_draws_a_bar_on_a_terminal_and_moves_one_step_per_call(monkeypatch):
+def test_the_bar_is_drawn_on_a_terminal_and_follows_its_updates(monkeypatch, capsys):
     err = _Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    with steps("Asking 3 questions", 3, quiet=False) as tick:
-        assert tick is not None
-        for _ in range(3):
-            tick()
+    bar, update = progress_bar(False, "Asking 3 questions")
+    assert bar is not None
+    with bar:
+        for done in range(1, 4):
+            update(done, 3)
     shown = err.getvalue()
     assert "Asking 3 questions" in shown and "3/3" in shown
+    assert capsys.readouterr().out == ""  # stdout stays clean for --json
 
 
-def test_steps_is_silent_when_piped_or_quiet(monkeypatch, capsys):
-    with steps("Asking", 3, quiet=True) as tick:
-        assert tick is None
+def test_the_bar_is_silent_when_piped_or_quiet(monkeypatch, capsys):
+    assert progress_bar(True, "Asking") == (None, None)
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
-    with steps("Asking", 3, quiet=False) as tick:
-        assert tick is None
+    assert progress_bar(False, "Asking") == (None, None)
     assert sys.stderr.getvalue() == "" and capsys.readouterr().out == ""
