@@ -40,11 +40,20 @@ _MORE = re.compile(r"\b(?:d['’]autres?|autre chose|encore|de plus|aussi|else|o
 # Words that ask for something other than what was quoted ("Qu'a-t-elle dit d'autre ?"),
 # not the same question about something else ("Et les enfants, aussi ?").
 _ELSE = re.compile(r"\b(?:d['’]autres?|autre chose|encore|else|other|more)\b", re.IGNORECASE)
-# Third-person pronouns, alone or after a verb ("a-t-elle", "ont-ils", "dit-il").
-_PRONOUNS = re.compile(
-    r"(?:^|[\s'’-])(?:il|elle|ils|elles|lui|eux|leur|leurs|celui-ci|celle-ci|ceux-ci|he|she|they|him|her|them|his|their|theirs)(?=$|[\s?!.,;:'’-])",
-    re.IGNORECASE,
-)
+
+
+def _pronoun(words: str) -> re.Pattern[str]:
+    """Any of ``words`` (regex alternatives) as a word alone or after a verb ("a-t-elle", "ont-ils", "dit-il")."""
+    return re.compile(rf"(?:^|[\s'’-])(?:{words})(?=$|[\s?!.,;:'’-])", re.IGNORECASE)
+
+
+# Pronouns that point at one person, and at several ("Qu'ont-ils dit d'autre ?", "tous deux").
+_ONE_WORDS = "il|elle|lui|he|she|him|her|his"
+_SEVERAL_WORDS = "ils|elles|eux|they|them|their"
+_ONE = _pronoun(_ONE_WORDS)
+_SEVERAL = _pronoun(rf"{_SEVERAL_WORDS}|tous\s+deux|toutes\s+deux|both")
+# Third-person pronouns: a question that points back at someone.
+_PRONOUNS = _pronoun(rf"{_ONE_WORDS}|{_SEVERAL_WORDS}|leur|leurs|celui-ci|celle-ci|ceux-ci|theirs")
 # A whole question that asks to read on from the last quote, or back.
 _NEXT = re.compile(
     r"^(?:et |and )?(?:(?:lis |read )?la suite|après|apres|ensuite|(?:le )?paragraphe suivant|(?:le )?passage suivant|"
@@ -277,12 +286,6 @@ def named_in(text: str, people: tuple[str, ...]) -> tuple[str, ...]:
         if words and (set(words) <= said or (len(words[-1]) >= 3 and words[-1] in said)):
             out.append(name)
     return tuple(out)
-
-
-# Pronouns that point at one person, and at several ("Qu'ont-ils dit d'autre ?", "tous deux").
-_ONE = re.compile(r"(?:^|[\s'’-])(?:il|elle|lui|he|she|him|her|his)(?=$|[\s?!.,;:'’-])", re.IGNORECASE)
-_SEVERAL = re.compile(r"(?:^|[\s'’-])(?:ils|elles|eux|they|them|their|tous\s+deux|toutes\s+deux|both)(?=$|[\s?!.,;:'’-])",
-                      re.IGNORECASE)
 
 
 def pointed_at(question: str, reported: tuple[str, ...]) -> tuple[str, ...]:
