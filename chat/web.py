@@ -195,10 +195,7 @@ def build_app(answerer: Answerer, settings: Settings):
     def turn(question: str, sources, people, chat, state, alone: bool = False):
         chat = list(chat or [])
         state = dict(state or {})
-        at = tuple(state["at"]) if state.get("at") else None
-        shown = tuple((s, n) for s, n in state.get("shown", ()))
-        context = None if alone or not state.get("topic") else Context(state["topic"], tuple(state.get("people", ())), at, shown,
-                                                                        state.get("lang"), tuple(state.get("reported", ())))
+        context = None if alone else context_of(state)
         raw = question if isinstance(question, str) else ""
         understood = resolve(raw, context)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
@@ -221,8 +218,9 @@ def build_app(answerer: Answerer, settings: Settings):
         # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
         nxt = next_context(understood, ans)
-        state.update(turns=n, topic=nxt.topic, people=list(nxt.people), reported=list(nxt.reported), at=list(nxt.at) if nxt.at else None,
-                     shown=[list(x) for x in nxt.shown], lang=ans.language, version=live.version,
+        for key in _OLD_CONTEXT_KEYS:
+            state.pop(key, None)
+        state.update(turns=n, conversation=nxt.to_dict(), lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
                            "sources": list(sources or []), "people": list(people or []), "turn": n,
                            "skip": [list(x) for x in sorted(understood.skip)], "about": list(understood.about)})
@@ -255,9 +253,12 @@ def build_app(answerer: Answerer, settings: Settings):
         card = render_html(extra, index.texts, None, None, first=last["shown"] + 1, turn=n, more=True)
         chat.append({"role": "assistant", "content": card})
         last = dict(last, shown=len(full.passages), turn=n)
-        # the passages shown since count as quoted: "d'autre" next goes past them too
-        shown = [list(x) for x in merge_shown((tuple(x) for x in state.get("shown", ())), shown_of(extra))]
-        state.update(turns=n, last=last, shown=shown)
+        state.update(turns=n, last=last)
+        context = context_of(state)
+        if context is not None:  # the passages shown since count as quoted: "d'autre" next goes past them too
+            for key in _OLD_CONTEXT_KEYS:
+                state.pop(key, None)
+            state["conversation"] = replace(context, shown=merge_shown(context.shown, shown_of(extra))).to_dict()
         md, csl = exports.write(full)
         return [chat, state, kept(chat, state), render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
 
@@ -382,6 +383,34 @@ def _text_of(content) -> str | None:
     if isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text" for p in content):
         return "".join(str(p.get("text", "")) for p in content)
     return None
+
+
+# The keys a page's state held the conversation in before it held ``Context.to_dict()``.
+_OLD_CONTEXT_KEYS = ("topic", "people", "reported", "at", "shown")
+
+
+def context_of(state: dict) -> Context | None:
+    """The conversation a page's state holds (``Context.to_dict()`` under ``conversation``),
+    or None when it holds none or something that is not one (a new conversation starts).
+
+    Conversations kept in a browser before that key existed spread it over separate keys
+    (topic, people, reported, at, shown, lang); they are still read.
+    """
+    data = state.get("conversation")
+    if data is None and state.get("topic"):
+        at, shown = state.get("at"), state.get("shown") or ()
+        try:
+            data = {"topic": state["topic"], "people": state.get("people", []), "reported": state.get("reported", []),
+                    "at": {"title": at[0], "paragraph": at[1]} if at else None,
+                    "shown": [{"source": s, "paragraph": n} for s, n in shown], "language": state.get("lang")}
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None
+    if data is None:
+        return None
+    try:
+        return Context.from_dict(data)
+    except ValueError:
+        return None
 
 
 def kept(chat: list, state: dict) -> dict:

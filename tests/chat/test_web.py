@@ -5,6 +5,7 @@ The page itself, in a real browser, is tested in ``test_browser.py``.
 import html
 import inspect
 import json
+from dataclasses import replace
 from urllib.parse import unquote
 
 import pytest
@@ -567,3 +568,22 @@ def test_a_port_in_use_is_one_line_with_the_fix_and_exit_code_2(capsys):
         assert main(["serve", "--port", str(port), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"port {port} on 127.0.0.1 is already in use" in err and f"make run PORT={port + 1}" in err
+
+
+def test_the_page_keeps_its_conversation_as_the_api_sends_it_and_still_reads_the_old_keys():
+    from chat.conversation import Context
+    from chat.web import context_of
+
+    context = Context("Que dit Katia Roux ?", ("Olivier Griffith", "Katia Roux"), ("Contre-sommet", 23),
+                      (("itw", 23), ("itw", 24)), "fr", ("Katia Roux",))
+    assert context_of({"conversation": context.to_dict(), "lang": "fr"}) == context
+    # a conversation a browser kept before the page held it under one key
+    old = {"topic": context.topic, "people": list(context.people), "reported": ["Katia Roux"], "at": ["Contre-sommet", 23],
+           "shown": [["itw", 23], ["itw", 24]], "lang": "fr"}
+    assert context_of(old) == context
+    assert context_of({key: value for key, value in old.items() if key != "reported"}) == replace(context, reported=())
+    # nothing, or something that is not a conversation: a new one starts
+    assert context_of({}) is None and context_of({"lang": "en"}) is None
+    for bad in ({"conversation": {"people": []}}, {"conversation": "q"}, {"topic": "q", "at": 7},
+                {"topic": "q", "shown": [["itw"]]}, {"topic": "q", "people": "Katia Roux"}):
+        assert context_of(bad) is None, bad
