@@ -168,6 +168,7 @@ def test_the_fifth_test_split_is_well_formed_and_shares_no_question_with_any_ear
     ("calibration_speakers.jsonl", "v"),  # what the interviewee or an author says, named
     ("calibration_parts_en.jsonl", "e"),  # parts of documents asked for by their English names
     ("calibration_sections_unnamed.jsonl", "u"),  # a section described in other words, its document unnamed
+    ("calibration_parts_alone.jsonl", "a"),  # a part asked for alone: no document, no topic
 ])
 def test_calibration_files_written_after_the_fourth_split_are_well_formed_and_new(questions, docs, name, prefix):
     names = list(check.LATER)

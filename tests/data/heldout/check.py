@@ -129,6 +129,11 @@ PARTS_EN_MINIMUMS = {"structure": 20, "english": 8}
 # controls using "partie", "section", "part" for content (calibration_sections_unnamed.jsonl).
 SECTIONS_UNNAMED = HERE / "calibration_sections_unnamed.jsonl"
 SECTIONS_UNNAMED_MINIMUMS = {"structure": 16}
+# Calibration questions asking for a part of a document and nothing else, naming neither a
+# document nor a topic (« Que disent les commentaires ? », "Who took the picture?"), and controls
+# using those words for content (calibration_parts_alone.jsonl).
+PARTS_ALONE = HERE / "calibration_parts_alone.jsonl"
+PARTS_ALONE_MINIMUMS = {"structure": 20, "english": 5}
 UNANSWERABLE = {"unanswerable-ontopic", "unanswerable-offtopic"}
 
 
@@ -267,6 +272,7 @@ LATER = {
     "calibration_parts_en.jsonl": Later(PARTS_EN, PARTS_EN_MINIMUMS, 30, 8, "an earlier file", every_format=False),
     "calibration_sections_unnamed.jsonl": Later(SECTIONS_UNNAMED, SECTIONS_UNNAMED_MINIMUMS, 24, 16, "an earlier file",
                                                 every_format=False),
+    "calibration_parts_alone.jsonl": Later(PARTS_ALONE, PARTS_ALONE_MINIMUMS, 30, 10, "an earlier file", every_format=False),
 }
 
 
