@@ -28,7 +28,7 @@ PART_CUES: dict[str, frozenset[str]] = {
     for part, cues in {
         "introduction": "introduction chapeau intro standfirst lede",
         "question": "question questions intervieweur journaliste interviewer interviewers journalist blogger",
-        "closing": "termine terminee terminer conclusion conclut ending closing",
+        "closing": "termine terminee terminer conclusion conclut clot clore cloture conge ending closing",
         "caption": "photo photographie image illustration legende credit photograph caption picture",
         "comment-header": "commentaire commentaires comments replies",
         "comment": "commentaire commentaires lecteur lecteurs comments commenter commenters commentator reader readers replies",
@@ -36,6 +36,29 @@ PART_CUES: dict[str, frozenset[str]] = {
         "heading": "intertitre intertitres rubrique rubriques partie parties section sections heading headings",
     }.items()
 }
+
+
+# The interviewer is named to ask for their questions ("Quelles questions pose le journaliste ?"),
+# or as the one who says another part ("les mots par lesquels l'intervieweur clôt l'échange").
+_INTERVIEWER = PART_CUES["question"] - {"question", "questions"}
+_SAID_BY_INTERVIEWER = frozenset({"closing", "introduction"})
+
+# Beside its cues, all that a question asking for a part and nothing else says: what one does
+# with a text (say, write, read, ask, post, credit), where a part stands on the page, the
+# document or page itself, and the guest of an interview. A question made of these words and
+# cues names no passage ("Que disent les commentaires ?", "Who took the picture?", « Que dit le
+# chapeau ? »): it means the part wherever it is, not only where it shares a word with it.
+PART_ONLY_WORDS = frozenset(analyze(
+    "dire dit disent dites écrit écrire écrivent écrite lit lire lu lisent trouve trouver voit voir "
+    "pose posé posées poser demande demandé demandent contient contenir contiennent figure figurent "
+    "apparaît indique indiquent mentionne mentionnent renvoie renvoient pris prise prendre prend signé "
+    "mots mot texte document page haut bas début fin vers échange invité invitée interviewé personne laisse laissé "
+    "say says said tell tells told write wrote written read reads post posted posts leave left ask asks asked "
+    "put pose posed contain contains there any top bottom end beginning page document text word words "
+    "appear appears mention mentions show shows see credited credit take took taken signed "
+    "guest interviewee"
+))
+_PART_ALONE = PART_ONLY_WORDS | frozenset(analyze(" ".join(w for cues in PART_CUES.values() for w in cues)))
 
 
 class Searched(Protocol):
@@ -107,7 +130,8 @@ def rank(question: str, found: Evidence, settings: Settings, same_language: bool
                          word_vectors_apply(same_language, index.language))
     q_latent = latent_query(question, settings, index.latent_encoder)
     latent = index.latent_scores(q_latent, candidates) if q_latent is not None else None
-    asked = asked_rows(question, candidates, index.chunk, index.sources)
+    # A part asked for alone is meant wherever it is; one asked with a topic, where it is named.
+    asked = asked_rows(question, candidates, index.chunk, index.sources) or part_rows(question, index, admits)
     place = asked_place(question)
     if place is not None and settings.fusion == "weighted" and settings.part_weight:
         # A place asked for (the third question, the section « Débat », the end of the report)
@@ -214,7 +238,28 @@ def word_match(question: str, texts: dict[int, str], settings: Settings, french:
 def asked_parts(question: str) -> frozenset[str]:
     """The parts of a document that ``question`` asks for by name (``PART_CUES``)."""
     said = set(folded_words(question))
-    return frozenset(part for part, cues in PART_CUES.items() if said & cues)
+    parts = {part for part, cues in PART_CUES.items() if said & cues}
+    if parts & _SAID_BY_INTERVIEWER and not said & PART_CUES["question"] - _INTERVIEWER:
+        parts.discard("question")  # "the interviewer's closing words" are not a question
+    return frozenset(parts)
+
+
+def asks_part_alone(question: str) -> bool:
+    """True when ``question`` asks for a part of a document (:func:`asked_parts`) and says
+    nothing else (``PART_ONLY_WORDS``): no document, no topic, no passage named."""
+    return bool(asked_parts(question)) and not set(analyze(question)) - _PART_ALONE
+
+
+def part_rows(question: str, index: Searched, admits: Callable[[Chunk], bool] | None = None) -> set[int]:
+    """The rows of every document whose part ``question`` asks for alone
+    (:func:`asks_part_alone`), that ``admits`` lets through; none for any other question."""
+    if not asks_part_alone(question):
+        return set()
+    parts = asked_parts(question)
+    if "comment" in parts:
+        parts -= {"comment-header"}  # the comments say what they say, and how many they are; "Une réponse" does not
+    return {r for source_id in index.sources for r, c in index.document(source_id)
+            if c.part in parts and (admits is None or admits(c))}
 
 
 def asked_rows(

@@ -131,6 +131,10 @@ def test_frame_rows_picks_the_framing_parts():
         ("What does the standfirst of the article sum up?", {"introduction"}),
         ("What headline did the story run under?", {"title"}),
         ("How can the fund comment on its score?", set()),  # "comment" is French for "how": not a cue
+        # the interviewer named as the one who says another part: not their questions
+        ("What are the interviewer's closing words?", {"closing"}),
+        ("Comment le journaliste prend-il congé de son invité ?", {"closing"}),
+        ("Quelle question l'intervieweur pose-t-il en conclusion ?", {"question", "closing"}),
         # content questions that share a form with the cues, not the word
         ("Comment aider les pères et mères sans les accuser ?", set()),
         ("Quelle part des dossiers transitait par internet ?", set()),
@@ -212,3 +216,25 @@ def test_asked_rows_win_over_the_content_and_are_not_framed():
     assert none[3] == pytest.approx(0.0) and none[1] == plain[1]  # not framed, no bonus
     rrf = replace(s, fusion="rrf")
     assert fuse(dense, {}, [], 0.0, rrf, frames={3}, asked={3}) == fuse(dense, {}, [], 0.0, rrf, frames={3})
+
+
+@pytest.mark.parametrize("question, alone", [
+    ("Que disent les commentaires ?", True),
+    ("Qui a pris la photo ?", True),
+    ("Who is the picture credited to?", True),
+    ("What does the standfirst say?", True),
+    ("Quelles questions le journaliste pose-t-il à son invité ?", True),
+    ("Quel est le titre du document ?", True),
+    # a document or a topic named besides the part
+    ("Que disent les commentaires sur l'avis du HCTS ?", False),
+    ("Quel est le titre de la deuxième table ronde ?", False),
+    ("Quel commentaire Thierry Breton fait-il sur l'Europe ?", False),
+    ("What picture does the mission paint of internet access?", False),
+    # no part named
+    ("Que dit-il ?", False),
+    ("", False),
+])
+def test_a_part_asked_for_alone_names_nothing_else(question, alone):
+    from index.fusion import asks_part_alone
+
+    assert asks_part_alone(question) is alone

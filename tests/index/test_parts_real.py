@@ -17,6 +17,10 @@ pytestmark = pytest.mark.slow
          "title"),
         ("What does the interviewer want to know about AI as a danger to our democracies?", "contre-sommet-ia-interview",
          "question"),
+        # a part asked for alone, no document or topic named
+        ("Que disent les commentaires ?", "contre-sommet-ia-interview", "comment"),
+        ("What did the commenter say?", "contre-sommet-ia-interview", "comment"),
+        ("Quelles questions pose le journaliste ?", "contre-sommet-ia-interview", "question"),
     ],
 )
 def test_a_part_asked_for_by_name_comes_first(eval_index, real_embedder, real_settings, question, source, part):

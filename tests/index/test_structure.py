@@ -374,3 +374,25 @@ def test_a_place_outside_the_candidates_is_ranked_unless_the_filter_refuses_it()
     assert (CHUNKS[top].source_id, CHUNKS[top].paragraph) == ("itw", 8) and got.asked == {top}
     only_note = rank("Que dit le § 8 de l'interview ?", found, s, True, _Fake(), lambda c: c.source_id == "note")
     assert not only_note.asked and set(only_note.scores) == set(rows)
+
+
+def test_a_part_asked_for_alone_is_ranked_wherever_it_is():
+    """« Que disent les commentaires ? » names no passage: every comment is asked for, found by
+    the searches or not, as far as the filter lets it through. A question that also names a
+    topic gets the part only where it shares a word with it (index.fusion.asked_rows)."""
+    rows = [r for r, c in enumerate(CHUNKS) if c.part not in ("comment", "comment-header", "question")]
+    found = Evidence({r: 0.5 for r in rows}, {r: 0.0 for r in rows}, [], 0.0)
+    s = Settings(model_dir=Path("m"), word_match_weight=0.0, latent_weight=0.0)
+
+    def asked(question: str, admits=None) -> set[tuple[str, int]]:
+        return {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rank(question, found, s, True, _Fake(), admits).asked}
+
+    assert asked("Que disent les commentaires ?") == {("itw", 11)}  # not their header, « Une réponse »
+    assert asked("What did the commenter write?") == {("itw", 11)}
+    assert asked("Quelles questions le journaliste pose-t-il ?") == {("itw", 2), ("itw", 4), ("itw", 7)}
+    assert asked("What are the interviewer's closing words?") == {("itw", 9)}  # said by the interviewer, not a question
+    assert asked("Quel est le titre du document ?") == {("note", 1)}
+    assert asked("Que disent les commentaires ?", lambda c: c.source_id == "note") == set()
+    # a topic named besides the part: not the part alone
+    assert asked("Quel commentaire fait-on sur les minerais ?") == set()
+    assert asked("Quelle question pose le travail social ?") == set()  # not a candidate, not alone
