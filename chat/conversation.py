@@ -18,6 +18,7 @@ file of the user's state folder (``saved_path``), as ``llm -c`` continues its la
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 import os
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from index.store import Filter
 
 if TYPE_CHECKING:
     from chat.answer import Answer
+    from index.store import Index
 
 # Openings of a question that continues the one before.
 _OPENINGS = re.compile(
@@ -244,14 +246,17 @@ def reading_step(question: str) -> int:
     return 1 if _NEXT.match(q) else -1 if _PREVIOUS.match(q) else 0
 
 
-def resolve(question: str, context: Context | None) -> Understood:
+def resolve(question: str, context: Context | None, known: Sequence[str] = ()) -> Understood:
     """How to search ``question`` in a conversation whose last turn left ``context``.
 
     A standalone question (or the first one) is searched as typed. A follow-up is searched
     with the topic and the people of the last answer, so that "Qu'a-t-elle dit d'autre ?"
     after a question about Katia Roux searches her words. "Et la suite ?" asks for the
     paragraph after the last answer's first quote, by its number and its document's title.
-    Raises QuestionError (``not_text``) for anything but text.
+    A follow-up naming someone of ``known`` (the people the corpus quotes or reports) whom
+    the topic does not name asks the topic's question of them, in their passages: "Et David
+    Cormand ?" after "Que dit Thierry Breton sur l'Europe ?" is "Que dit David Cormand sur
+    l'Europe ?". Raises QuestionError (``not_text``) for anything but text.
     """
     q = plain_text(question)  # what is asked, kept and shown: printable, whatever was typed
     step = reading_step(q)
@@ -263,15 +268,47 @@ def resolve(question: str, context: Context | None) -> Understood:
                           language=language, previous=context)
     if context is None or not context.topic or not is_followup(q):
         return Understood(asked=q, searched=q, followup=False, topic=q)
+    other = bool(_ELSE.search(q))
+    skip = frozenset(context.shown) if other else frozenset()
+    named = named_in(context.topic, tuple(dict.fromkeys([*known, *context.people])))
+    new = tuple(n for n in named_in(q, tuple(known)) if n not in named)
+    if new:
+        # the topic's question, asked of someone else: in place of whom it named, else beside it
+        lead = _put_in_place(context.topic, named, new)
+        return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=new,
+                          previous=context)
     people = [p for p in context.people if p and p.lower() not in q.lower()]
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
     # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else", and "else" is the words of
     # the people the conversation's topic names, when it names some
-    other = bool(_ELSE.search(q))
-    skip = frozenset(context.shown) if other else frozenset()
-    about = (named_in(context.topic, context.people) or pointed_at(q, context.reported)) if other else ()
+    about = (named or pointed_at(q, context.reported)) if other else ()
     return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=about,
                       previous=context)
+
+
+def known_people(index: Index) -> tuple[str, ...]:
+    """The people an index quotes or reports, by name, for :func:`resolve`: speakers named by
+    a role alone ("Un lecteur (commentaire)") are not names a follow-up gives."""
+    facets = index.facets()
+    return tuple(n for n in [*facets["speakers"], *facets["reported"]] if not n.rstrip().endswith(")"))
+
+
+def _put_in_place(topic: str, named: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """``topic`` with the first of ``named`` it names (whole name, else last name) replaced
+    by ``new``; with ``new`` in brackets after it when it names none of them."""
+    from ingest.people import folded_words
+
+    words = [(m.start(), m.end(), folded_words(m.group())) for m in re.finditer(r"[\w’'-]+", topic)]
+    flat = [(s, e, w) for s, e, ws in words for w in ws[:1]]  # one folded word per written word
+    for name in named:
+        target = folded_words(name)
+        for size in (len(target), 1):
+            look = target if size == len(target) else target[-1:]
+            for i in range(len(flat) - size + 1):
+                if [w for _, _, w in flat[i:i + size]] == look:
+                    start, end = flat[i][0], flat[i + size - 1][1]
+                    return topic[:start] + " et ".join(new) + topic[end:]
+    return f"{topic} ({', '.join(new)})"
 
 
 def named_in(text: str, people: tuple[str, ...]) -> tuple[str, ...]:

@@ -360,3 +360,40 @@ def test_what_else_did_he_say_quotes_only_his_other_passages_on_the_real_corpus(
     # without the restriction, the search would have quoted passages that are not his
     loose = answer(u.searched, real_index, real_embedder, real_settings, None, u.skip)
     assert any("Benoît Piédallu" not in {p.chunk.speaker, *(r.name for r in p.chunk.reported)} for p in loose.passages)
+
+
+KNOWN = ("Olivier Griffith", "Thierry Breton", "David Cormand", "Katia Roux", "Laure Boutron-Marmion")
+
+
+def test_a_follow_up_naming_someone_else_asks_the_topic_s_question_of_them_in_their_passages():
+    europe = Context("Que dit Thierry Breton sur l'Europe ?", ("Olivier Griffith", "Thierry Breton"), ("Titre", 7), (("itw", 7),))
+    u = resolve("Et David Cormand ?", europe, KNOWN)
+    assert u.followup and u.searched == "Que dit David Cormand sur l'Europe ? — Et David Cormand ?"
+    assert u.about == ("David Cormand",) and u.skip == frozenset()
+    assert resolve("And what about Boutron-Marmion?", europe, KNOWN).searched.startswith("Que dit Laure Boutron-Marmion sur l'Europe ?")
+    assert resolve("Et Roux, d'autre ?", europe, KNOWN).skip == {("itw", 7)}  # "else" still leaves out what was quoted
+    # a topic naming nobody: the person beside it
+    mental = Context("Qui a parlé de santé mentale ?", ("Katia Roux",))
+    assert resolve("Et Laure Boutron-Marmion ?", mental, KNOWN).searched == (
+        "Qui a parlé de santé mentale ? (Laure Boutron-Marmion) — Et Laure Boutron-Marmion ?")
+    # not someone else: a name the topic already gives, a place, or nobody the corpus knows
+    for q in ("Et Breton ?", "Et la RDC ?", "Et Emmanuel Macron ?"):
+        again = resolve(q, europe, KNOWN)
+        assert again.about == () and again.searched.startswith("Que dit Thierry Breton sur l'Europe ? (Olivier Griffith, Thierry Breton)"), q
+    assert resolve("Et David Cormand ?", europe).about == ()  # without the corpus's people, nobody is known
+
+
+@pytest.mark.slow
+def test_and_what_about_someone_else_quotes_them_on_the_same_topic(real_index, real_embedder, real_settings):
+    from chat.answer import answer
+    from chat.conversation import known_people, restricted
+
+    first = resolve("Que dit Thierry Breton sur l'Europe ?", None)
+    a1 = answer(first.searched, real_index, real_embedder, real_settings)
+    assert "Thierry Breton" in [r.name for r in a1.passages[0].chunk.reported]
+    assert {"David Cormand", "Thierry Breton", "Katia Roux"} <= set(known_people(real_index))
+    u = resolve("Et David Cormand ?", next_context(first, a1), known_people(real_index))
+    a2 = answer(u.searched, real_index, real_embedder, real_settings, restricted(None, u.about))
+    assert a2.passages and all("David Cormand" in [r.name for r in p.chunk.reported] + [p.chunk.speaker] for p in a2.passages)
+    for p in a2.passages:
+        assert real_index.texts[p.source["id"]][p.start:p.end] == p.quote
