@@ -271,8 +271,31 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     probability = float(decision.probability(x)[0])
     topic = float(decision.topic_probability(x)[0])
     level = decision.level(probability, settings.min_confidence, topic)
-    return Answer(r.text, level == "answer", r.passages, said_in, r.notice, probability, level=level, signals=r.signals,
+    signed = signed_only(text, index, said_in)
+    if signed and level == "answer":
+        level = "uncertain"  # no passage introduces them: a quote cannot be a plain answer to who they are
+    notice = "; ".join(m for m in (r.notice, signed) if m) or None
+    return Answer(r.text, level == "answer", r.passages, said_in, notice, probability, level=level, signals=r.signals,
                   on_topic=topic)
+
+
+def signed_only(text: str, index: Index, language: str) -> str | None:
+    """For a question about a person ("Qui est Mathilde Kervern ?") whom no passage
+    introduces (the register does not know them) but who signs a source: that they sign it,
+    from the source's record, since no quote can say it. None otherwise."""
+    from chat.quotetext import same_person
+
+    asked = person_question(text)
+    if not asked or index.find_person(asked[1]):
+        return None
+    signed = [s for s in index.sources.values() if s.author and same_person(asked[1], s.author)]
+    if not signed:
+        return None
+    author = signed[0].author
+    titles = ", ".join(f"« {s.title} »" if language == "fr" else f"“{s.title}”" for s in signed)
+    if language == "fr":
+        return f"{titles} {'sont signés' if len(signed) > 1 else 'est signé'} {author} ; aucun passage du corpus ne présente cette personne"
+    return f"{titles} {'are' if len(signed) > 1 else 'is'} by {author}; no passage of the corpus introduces this person"
 
 
 def missing_place(place: Place | None, text: str, index: Index, language: str, filtered: bool = False) -> str | None:

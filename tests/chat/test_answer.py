@@ -142,3 +142,24 @@ def test_filters_restrict_to_sources_and_people(fake_setup):
     assert commenter.passages and all(p.chunk.role == "commenter" for p in commenter.passages)
     none = answer(q, index, emb, settings, Filter(sources=frozenset({"no-such-source"})))
     assert none.passages == () and not none.answered
+
+
+def test_someone_who_only_signs_a_source_is_said_to_sign_it_and_never_answered_plainly():
+    """« Qui est Didier Dubasque ? »: no passage introduces him; the source's record says he
+    signs it, in a notice (not a quote), and whatever the passages, the answer is not plain."""
+    from dataclasses import replace as swap
+
+    from chat.answer import signed_only
+    from tests.conftest import small_interview_index
+
+    index, emb, settings = small_interview_index()
+    index.sources["itw"] = swap(index.sources["itw"], author="Didier Dubasque")
+    assert signed_only("Qui est Didier Dubasque ?", index, "fr") == (
+        "« Contre-sommet » est signé Didier Dubasque ; aucun passage du corpus ne présente cette personne")
+    assert signed_only("Who is Dubasque?", index, "en") == "“Contre-sommet” is by Didier Dubasque; no passage of the corpus introduces this person"
+    assert signed_only("Qui est Katia Roux ?", index, "fr") is None  # not an author
+    assert signed_only("Que dit Didier Dubasque sur l'Europe ?", index, "fr") is None  # not asking who he is
+    got = answer("Qui est Didier Dubasque ?", index, emb, swap(settings, min_confidence=0.0))
+    assert "est signé Didier Dubasque" in got.notice and got.level != "answer" and not got.answered
+    for p in got.passages:
+        assert index.texts[p.source["id"]][p.start:p.end] == p.quote
