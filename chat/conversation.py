@@ -18,9 +18,9 @@ file of the user's state folder (``saved_path``), as ``llm -c`` continues its la
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -298,16 +298,14 @@ def _put_in_place(topic: str, named: tuple[str, ...], new: tuple[str, ...]) -> s
     by ``new``; with ``new`` in brackets after it when it names none of them."""
     from ingest.people import folded_words
 
-    words = [(m.start(), m.end(), folded_words(m.group())) for m in re.finditer(r"[\w’'-]+", topic)]
-    flat = [(s, e, w) for s, e, ws in words for w in ws[:1]]  # one folded word per written word
+    # the words as folded_words splits them ("Boutron-Marmion" is two), with their offsets
+    words = [(m.start(), m.end(), f[0]) for m in re.finditer(r"[^\W_]+", topic) if (f := folded_words(m.group()))]
     for name in named:
         target = folded_words(name)
-        for size in (len(target), 1):
-            look = target if size == len(target) else target[-1:]
-            for i in range(len(flat) - size + 1):
-                if [w for _, _, w in flat[i:i + size]] == look:
-                    start, end = flat[i][0], flat[i + size - 1][1]
-                    return topic[:start] + " et ".join(new) + topic[end:]
+        for look in (target, target[-1:]):
+            for i in range(len(words) - len(look) + 1):
+                if look and [w for _, _, w in words[i:i + len(look)]] == look:
+                    return topic[:words[i][0]] + " et ".join(new) + topic[words[i + len(look) - 1][1]:]
     return f"{topic} ({', '.join(new)})"
 
 

@@ -40,7 +40,7 @@ PART_CUES: dict[str, frozenset[str]] = {
 
 # The interviewer is named to ask for their questions ("Quelles questions pose le journaliste ?"),
 # or as the one who says another part ("les mots par lesquels l'intervieweur clôt l'échange").
-_INTERVIEWER = PART_CUES["question"] - {"question", "questions"}
+_QUESTION_WORDS = frozenset({"question", "questions"})
 _SAID_BY_INTERVIEWER = frozenset({"closing", "introduction"})
 
 # Beside its cues, all that a question asking for a part and nothing else says: what one does
@@ -239,7 +239,7 @@ def asked_parts(question: str) -> frozenset[str]:
     """The parts of a document that ``question`` asks for by name (``PART_CUES``)."""
     said = set(folded_words(question))
     parts = {part for part, cues in PART_CUES.items() if said & cues}
-    if parts & _SAID_BY_INTERVIEWER and not said & PART_CUES["question"] - _INTERVIEWER:
+    if parts & _SAID_BY_INTERVIEWER and not said & _QUESTION_WORDS:
         parts.discard("question")  # "the interviewer's closing words" are not a question
     return frozenset(parts)
 
