@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +53,8 @@ def _pronoun(words: str) -> re.Pattern[str]:
 _ONE_WORDS = "il|elle|lui|he|she|him|her|his"
 _SEVERAL_WORDS = "ils|elles|eux|they|them|their"
 _ONE = _pronoun(_ONE_WORDS)
+_FEMININE = _pronoun("elle|she|her")
+_MASCULINE = _pronoun("il|he|him|his")
 _SEVERAL = _pronoun(rf"{_SEVERAL_WORDS}|tous\s+deux|toutes\s+deux|both")
 # Third-person pronouns: a question that points back at someone.
 _PRONOUNS = _pronoun(rf"{_ONE_WORDS}|{_SEVERAL_WORDS}|leur|leurs|celui-ci|celle-ci|ceux-ci|theirs")
@@ -246,17 +248,18 @@ def reading_step(question: str) -> int:
     return 1 if _NEXT.match(q) else -1 if _PREVIOUS.match(q) else 0
 
 
-def resolve(question: str, context: Context | None, known: Sequence[str] = ()) -> Understood:
+def resolve(question: str, context: Context | None, known: Mapping[str, str] | None = None) -> Understood:
     """How to search ``question`` in a conversation whose last turn left ``context``.
 
     A standalone question (or the first one) is searched as typed. A follow-up is searched
     with the topic and the people of the last answer, so that "Qu'a-t-elle dit d'autre ?"
     after a question about Katia Roux searches her words. "Et la suite ?" asks for the
     paragraph after the last answer's first quote, by its number and its document's title.
-    A follow-up naming someone of ``known`` (the people the corpus quotes or reports) whom
-    the topic does not name asks the topic's question of them, in their passages: "Et David
-    Cormand ?" after "Que dit Thierry Breton sur l'Europe ?" is "Que dit David Cormand sur
-    l'Europe ?". Raises QuestionError (``not_text``) for anything but text.
+    A follow-up naming someone of ``known`` (the people the corpus quotes or reports, each
+    with the grammatical gender the text gives them: :func:`known_people`) whom the topic
+    does not name asks the topic's question of them, in their passages: "Et David Cormand ?"
+    after "Que dit Thierry Breton sur l'Europe ?" is "Que dit David Cormand sur l'Europe ?".
+    Raises QuestionError (``not_text``) for anything but text.
     """
     q = plain_text(question)  # what is asked, kept and shown: printable, whatever was typed
     step = reading_step(q)
@@ -270,6 +273,7 @@ def resolve(question: str, context: Context | None, known: Sequence[str] = ()) -
         return Understood(asked=q, searched=q, followup=False, topic=q)
     other = bool(_ELSE.search(q))
     skip = frozenset(context.shown) if other else frozenset()
+    known = known or {}
     named = named_in(context.topic, tuple(dict.fromkeys([*known, *context.people])))
     new = tuple(n for n in named_in(q, tuple(known)) if n not in named)
     if new:
@@ -281,16 +285,29 @@ def resolve(question: str, context: Context | None, known: Sequence[str] = ()) -
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
     # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else", and "else" is the words of
     # the people the conversation's topic names, when it names some
-    about = (named or pointed_at(q, context.reported)) if other else ()
+    about = (named or pointed_at(q, context.reported, known)) if other else ()
     return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=about,
                       previous=context)
 
 
-def known_people(index: Index) -> tuple[str, ...]:
-    """The people an index quotes or reports, by name, for :func:`resolve`: speakers named by
-    a role alone ("Un lecteur (commentaire)") are not names a follow-up gives."""
+def known_people(index: Index) -> dict[str, str]:
+    """The people an index quotes or reports, by name, for :func:`resolve`, each with the
+    grammatical gender its register's entries give them ("f", "m", or "" when none gives
+    one or two disagree: ``ingest.people.grammatical_gender``). Speakers named by a role alone
+    ("Un lecteur (commentaire)") are not names a follow-up gives."""
+    from ingest.people import grammatical_gender
+
     facets = index.facets()
-    return tuple(n for n in [*facets["speakers"], *facets["reported"]] if not n.rstrip().endswith(")"))
+    genders: dict[str, set[str]] = {}
+    texts: dict[str, str] = {}  # each source read once (a Milvus index fetches it)
+    for e in index.people:
+        if e.source_id not in texts:
+            texts[e.source_id] = index.texts[e.source_id]
+        text = texts[e.source_id]
+        genders.setdefault(e.name, set()).add(grammatical_gender(e.description, text[e.introduction[0]:e.name_span[0]]))
+    names = [n for n in [*facets["speakers"], *facets["reported"]] if not n.rstrip().endswith(")")]
+    given = {n: g - {""} for n, g in genders.items()}  # an entry that says nothing does not disagree
+    return {n: (next(iter(given[n])) if len(given.get(n, ())) == 1 else "") for n in names}
 
 
 def _put_in_place(topic: str, named: tuple[str, ...], new: tuple[str, ...]) -> str:
@@ -323,17 +340,25 @@ def named_in(text: str, people: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def pointed_at(question: str, reported: tuple[str, ...]) -> tuple[str, ...]:
+def pointed_at(question: str, reported: tuple[str, ...], genders: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The people a follow-up's pronoun points at among those the last answer's best passage
     reports: "Qu'a-t-elle dit d'autre ?" after a passage reporting one person only (« la
-    chargée de plaidoyer d'Amnesty » is Katia Roux), "Qu'ont-ils dit d'autre ?" after one
-    reporting several. Nobody when the question names someone, when the pronoun is
-    impersonal ("il y a"), or when the number does not fit: "il" may then be the speaker."""
+    chargée de plaidoyer d'Amnesty » is Katia Roux), or only one the text presents in the
+    feminine (``genders``: name → "f", "m" or "", :func:`known_people`), or, none being, only
+    one it gives no gender; "Qu'ont-ils dit d'autre ?" after one reporting several. Nobody when the question names someone, when the pronoun is
+    impersonal ("il y a"), or when the number or the gender does not fit: "il" may then be
+    the speaker."""
     q = _IMPERSONAL.sub(" ", question)
     if not reported or names_someone(question):
         return ()
-    if _ONE.search(q) and len(reported) == 1:
-        return reported
+    if _ONE.search(q):
+        said = "f" if _FEMININE.search(q) else "m" if _MASCULINE.search(q) else ""
+        gender = {p: (genders or {}).get(p, "") for p in reported}
+        # the one person of the pronoun's gender, else the one the text gives no gender
+        for fits in ([p for p in reported if said and gender[p] == said], [p for p in reported if not said or gender[p] in ("", said)]):
+            if fits:
+                return tuple(fits) if len(fits) == 1 else ()
+        return ()
     if _SEVERAL.search(q) and len(reported) >= 2:
         return reported
     return ()

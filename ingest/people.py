@@ -600,3 +600,53 @@ def person_question(question: str) -> tuple[str, str] | None:
             return None
         return intent, name
     return None
+
+
+# -- the grammatical gender the text gives someone ------------------------------------------
+
+_TITLES = {"mme": "f", "madame": "f", "mlle": "f", "mademoiselle": "f", "mrs": "f", "ms": "f",
+           "m": "m", "monsieur": "m", "mr": "m"}
+_ARTICLES = {"la": "f", "une": "f", "le": "m", "un": "m"}
+# Endings of French role nouns and adjectives by gender, longest first ("-ienne" before "-ien").
+_FEMININE = ("ienne", "enne", "esse", "rice", "euse", "ère", "ée", "ante", "ente", "ate", "ive")
+_MASCULINE = ("ien", "éen", "eur", "ier", "ant", "ent", "if", "é")
+_LINKS = frozenset("de du des d à au aux chez en pour et sur".split())
+
+
+def _word_gender(word: str) -> str:
+    word = word.casefold().split("-")[-1]  # "vice-présidente", "moniteur-éducateur"
+    if len(word) < 3:
+        return ""
+    for ending in _FEMININE:
+        if word.endswith(ending):
+            return "f"
+    for ending in _MASCULINE:
+        if word.endswith(ending):
+            return "m"
+    return ""  # "commissaire", "journaliste", "chef": either
+
+
+def grammatical_gender(description: str | None, before: str = "") -> str:
+    """"f" or "m" when the words that present someone agree in one gender, else "".
+
+    Read, in this order: the role as written (its noun, else the adjective after it:
+    « chargée de plaidoyer » f, « ex-commissaire européen » m, « Directrice de recherches »
+    f), then the words just before the name in its sentence: a title (« Mme », « M. ») or
+    an article and a role (« la statisticienne Inès Marchetti », « le député européen, David
+    Cormand »). An affiliation alone (« GreenIT », « ONG d'Oxfam ») says nothing. This is
+    what makes « elle » in « Qu'a-t-elle dit d'autre ? » mean the woman of two people.
+    """
+    for i, w in enumerate(re.findall(r"[^\W\d_][\w-]*", description or "")[:2]):
+        if w.casefold() in _LINKS or (i and w[:1].isupper()):  # "chargée de…", or a name after it
+            break
+        if (g := _word_gender(w)):
+            return g
+    near = re.findall(r"[^\W\d_][\w-]*\.?", before)[-4:]
+    if near and (g := _TITLES.get(near[-1].rstrip(".").casefold())):
+        return g
+    for i, w in enumerate(near):
+        article = _ARTICLES.get(w.casefold())
+        # "la statisticienne Inès…", not "le directeur de la caisse, Bertrand…" (the article of a complement)
+        if article and i + 1 < len(near) and not any(x.casefold() in _LINKS for x in near[max(i - 1, 0):i] + near[i + 1:]):
+            return article
+    return ""

@@ -362,7 +362,8 @@ def test_what_else_did_he_say_quotes_only_his_other_passages_on_the_real_corpus(
     assert any("Benoît Piédallu" not in {p.chunk.speaker, *(r.name for r in p.chunk.reported)} for p in loose.passages)
 
 
-KNOWN = ("Olivier Griffith", "Thierry Breton", "David Cormand", "Katia Roux", "Laure Boutron-Marmion")
+KNOWN = {"Olivier Griffith": "m", "Thierry Breton": "m", "David Cormand": "m", "Katia Roux": "f", "Laure Boutron-Marmion": "f",
+         "Benoît Piédallu": "", "Cécile Duflot": ""}
 
 
 def test_a_follow_up_naming_someone_else_asks_the_topic_s_question_of_them_in_their_passages():
@@ -401,3 +402,34 @@ def test_and_what_about_someone_else_quotes_them_on_the_same_topic(real_index, r
     assert a2.passages and all("David Cormand" in [r.name for r in p.chunk.reported] + [p.chunk.speaker] for p in a2.passages)
     for p in a2.passages:
         assert real_index.texts[p.source["id"]][p.start:p.end] == p.quote
+
+
+def test_the_pronoun_s_gender_picks_among_the_people_the_last_passage_reports():
+    """« elle » after a passage reporting Katia Roux (« chargée de plaidoyer ») and Benoît
+    Piédallu (of whom the text gives no gender): her; « il »: him, since she is not « il »;
+    two people the text gives no gender, or two women: nobody is guessed."""
+    both = Context("Qui a parlé des textes protecteurs ?", ("Olivier Griffith", "Katia Roux", "Benoît Piédallu"),
+                   ("Titre", 26), (("itw", 26),), "fr", ("Katia Roux", "Benoît Piédallu"))
+    assert resolve("Qu'a-t-elle dit d'autre ?", both, KNOWN).about == ("Katia Roux",)
+    assert resolve("What else did she say?", both, KNOWN).about == ("Katia Roux",)
+    assert resolve("Qu'a-t-il dit d'autre ?", both, KNOWN).about == ("Benoît Piédallu",)
+    assert resolve("Qu'ont-ils dit d'autre ?", both, KNOWN).about == ("Katia Roux", "Benoît Piédallu")
+    unknown = Context("Qui a parlé de souveraineté ?", (), ("Titre", 35), (("itw", 35),), "fr", ("Cécile Duflot", "Benoît Piédallu"))
+    assert resolve("Qu'a-t-elle dit d'autre ?", unknown, KNOWN).about == ()
+    women = Context("Qui a parlé des enfants ?", (), ("Titre", 28), (("itw", 28),), "fr", ("Katia Roux", "Laure Boutron-Marmion"))
+    assert resolve("Qu'a-t-elle dit d'autre ?", women, KNOWN).about == ()
+    # one person reported, of the other gender: « il » may be the speaker
+    her = Context("Que dit la chargée de plaidoyer ?", ("Olivier Griffith", "Katia Roux"), ("Titre", 23), (("itw", 23),), "fr",
+                  ("Katia Roux",))
+    assert resolve("Qu'a-t-il dit d'autre ?", her, KNOWN).about == ()
+    assert resolve("Qu'a-t-elle dit d'autre ?", her, KNOWN).about == ("Katia Roux",)
+    assert resolve("Que lui a-t-on demandé d'autre ?", her, KNOWN).about == ("Katia Roux",)  # « lui »: either
+
+
+@pytest.mark.slow
+def test_the_register_gives_the_grammatical_gender_the_text_gives_people(real_index):
+    from chat.conversation import known_people
+
+    known = known_people(real_index)
+    assert known["Katia Roux"] == "f" and known["Thierry Breton"] == "m" and known["Laure Boutron-Marmion"] == "f"
+    assert known["Benoît Piédallu"] == "" and known["Cécile Duflot"] == ""  # an affiliation alone says nothing

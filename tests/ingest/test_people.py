@@ -382,3 +382,24 @@ def test_tag_reads_only_sentences_that_may_name_someone_each_once(monkeypatch):
         assert all(text[s:e] == name for s, e, _, name in found)  # offsets in the paragraph
     assert ents[2] == []
     assert people.find_people(texts[0], ents=ents[0])[0].label() == "Katia Roux, Amnesty France"
+
+
+@pytest.mark.parametrize("description, before, gender", [
+    ("chargée de plaidoyer chez Amnesty France", "", "f"),
+    ("ex-commissaire européen", "ouverte par ", "m"),  # the noun says nothing, its adjective does
+    ("Avocate au barreau de Paris", "", "f"),
+    ("Créateur de Backseat", "", "m"),
+    ("vice-présidente chargée des solidarités", "", "f"),
+    ("moniteur-éducateur", "emmenée par ", "m"),  # the role, not the participle of the sentence
+    ("chef du service insertion", "M. ", "m"),  # "chef" says nothing; the title does
+    (None, "menée par la statisticienne ", "f"),
+    (None, "organisée par le député européen, ", "m"),
+    (None, "le directeur de la caisse, ", ""),  # "la" is the article of "caisse"
+    ("GreenIT", "développé par ", ""),  # an affiliation alone
+    ("ONG d’Oxfam", "entre David Cormand et ", ""),
+    ("Backseat", "", ""),
+])
+def test_the_grammatical_gender_is_what_the_words_presenting_someone_agree_in(description, before, gender):
+    from ingest.people import grammatical_gender
+
+    assert grammatical_gender(description, before) == gender
