@@ -31,7 +31,8 @@ PART_CUES: dict[str, frozenset[str]] = {
         "closing": "termine terminee terminer conclusion conclut clot clore cloture conge ending closing",
         "caption": "photo photographie image illustration legende credit photograph caption picture",
         "comment-header": "commentaire commentaires comments replies",
-        "comment": "commentaire commentaires lecteur lecteurs comments commenter commenters commentator reader readers replies",
+        "comment": "commentaire commentaires lecteur lecteurs lectrice lectrices internaute internautes commentateur commentateurs "
+                   "commentatrice comments commenter commenters commentator reader readers replies",
         "title": "titre intitule title headline",
         "heading": "intertitre intertitres rubrique rubriques partie parties section sections heading headings",
     }.items()

@@ -122,6 +122,8 @@ def test_frame_rows_picks_the_framing_parts():
         ("Quelles rubriques compte la note ?", {"heading"}),
         ("Quelles sont les parties du rapport ?", {"heading"}),
         ("Que disent les commentaires ?", {"comment", "comment-header"}),
+        ("Qu'a écrit l'internaute ?", {"comment"}),  # the readers of a web page, as French names them
+        ("Que dit la commentatrice ?", {"comment"}),
         # the English names of parts
         ("What does the interviewer ask about the environment?", {"question"}),
         ("What did the commenter share?", {"comment"}),
@@ -220,6 +222,7 @@ def test_asked_rows_win_over_the_content_and_are_not_framed():
 
 @pytest.mark.parametrize("question, alone", [
     ("Que disent les commentaires ?", True),
+    ("Qu'a écrit l'internaute ?", True),
     ("Qui a pris la photo ?", True),
     ("Who is the picture credited to?", True),
     ("What does the standfirst say?", True),
