@@ -281,6 +281,11 @@ def resolve(question: str, context: Context | None, known: Mapping[str, str] | N
         lead = _put_in_place(context.topic, named, new)
         return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=new,
                           previous=context)
+    if not other:
+        # "Qui est-elle ?", "What does he do?": the question about a person, asked of them
+        about_one = person_asked(q, pointed_at(q, context.reported, known))
+        if about_one:
+            return Understood(asked=q, searched=about_one, followup=True, topic=context.topic, previous=context)
     people = [p for p in context.people if p and p.lower() not in q.lower()]
     lead = context.topic + (f" ({', '.join(people)})" if people else "")
     # "Qu'a-t-elle dit d'autre ?": what was quoted is not "else", and "else" is the words of
@@ -288,6 +293,29 @@ def resolve(question: str, context: Context | None, known: Mapping[str, str] | N
     about = (named or pointed_at(q, context.reported, known)) if other else ()
     return Understood(asked=q, searched=f"{lead} — {q}", followup=True, topic=context.topic, skip=skip, about=about,
                       previous=context)
+
+
+# A pronoun after a verb (« est-elle », « travaille-t-il ») or alone ("she", "he").
+_INVERTED = re.compile(r"-(?:t-)?(?:il|elle)\b", re.IGNORECASE)
+_SUBJECT = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
+_ROLE = re.compile(r"\b(?:his|her)\s+(role|job|position)\b", re.IGNORECASE)  # "What is her role?"
+
+
+def person_asked(question: str, pointed: tuple[str, ...]) -> str | None:
+    """``question`` about a person with its pronoun replaced by the one person ``pointed``
+    at, when that makes it a question the register answers (``ingest.people.person_question``:
+    "Qui est-elle ?" → "Qui est Katia Roux ?", "What does he do?" → "What does Thierry
+    Breton do?"); None otherwise."""
+    from ingest.people import person_question
+
+    if len(pointed) != 1:
+        return None
+    name = pointed[0]
+    for pattern, put in ((_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}")):
+        asked = pattern.sub(put, question, count=1)
+        if asked != question and person_question(asked):
+            return asked
+    return None
 
 
 def known_people(index: Index) -> dict[str, str]:

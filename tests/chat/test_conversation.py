@@ -433,3 +433,33 @@ def test_the_register_gives_the_grammatical_gender_the_text_gives_people(real_in
     known = known_people(real_index)
     assert known["Katia Roux"] == "f" and known["Thierry Breton"] == "m" and known["Laure Boutron-Marmion"] == "f"
     assert known["Benoît Piédallu"] == "" and known["Cécile Duflot"] == ""  # an affiliation alone says nothing
+
+
+def test_who_is_she_asks_the_register_about_the_one_person_the_pronoun_points_at():
+    from chat.conversation import person_asked
+
+    her = Context("Que dit la chargée de plaidoyer d'Amnesty ?", ("Olivier Griffith", "Katia Roux"), ("Titre", 23),
+                  (("itw", 23),), "fr", ("Katia Roux",))
+    for q, searched in [("Qui est-elle ?", "Qui est Katia Roux ?"), ("Que fait-elle ?", "Que fait Katia Roux ?"),
+                        ("Who is she?", "Who is Katia Roux?"), ("What is her role?", "What is the role of Katia Roux?"),
+                        ("Which organisation does she work for?", "Which organisation does Katia Roux work for?")]:
+        u = resolve(q, her, KNOWN)
+        assert u.followup and u.searched == searched and u.topic == her.topic, q
+    # not a question about who someone is, or nobody pointed at: searched with the topic
+    assert resolve("Qu'a-t-elle dit sur la reconnaissance faciale ?", her, KNOWN).searched.startswith(her.topic)
+    assert resolve("Qui est-il ?", her, KNOWN).searched.startswith(her.topic)  # « il » is not Katia Roux
+    assert person_asked("Qui est-elle ?", ("Katia Roux", "Laure Boutron-Marmion")) is None
+
+
+@pytest.mark.slow
+def test_who_is_she_after_a_passage_reporting_her_quotes_her_introduction(real_index, real_embedder, real_settings):
+    from chat.answer import answer
+    from chat.conversation import known_people
+
+    first = resolve("Que dit la chargée de plaidoyer d'Amnesty ?", None)
+    a1 = answer(first.searched, real_index, real_embedder, real_settings)
+    u = resolve("Qui est-elle ?", next_context(first, a1), known_people(real_index))
+    assert u.searched == "Qui est Katia Roux ?"
+    top = answer(u.searched, real_index, real_embedder, real_settings).passages[0]
+    assert top.quote.startswith("Katia Roux, chargée de plaidoyer chez Amnesty France")
+    assert real_index.texts[top.source["id"]][top.start:top.end] == top.quote
