@@ -7,6 +7,7 @@ import html
 
 from chat.check import CheckReport, Place, QuoteCheck
 from chat.render import location_label, mark_segments, section_label
+from ingest.people import grammatical_gender
 
 CHECK_LABELS = {
     "fr": {
@@ -83,6 +84,9 @@ def attribution_sentence(q: QuoteCheck, lang: str) -> str | None:
     speakers = " ; ".join(a.speakers) or "?"
     reported = f" ({L['reporting']} {' ; '.join(r.label() for r in a.reported)})" if a.reported else ""
     said = L["attribution"][a.status].format(named=a.named, speakers=speakers, reported=reported)
+    # « nommée », « rapporté » when the role the corpus gives them agrees in one gender
+    gender = grammatical_gender(a.person.description) if a.person else ""
+    said = said.replace("(e)", {"f": "e", "m": ""}.get(gender, "(e)"))
     if a.person and a.person.description and a.status in ("other", "mentioned"):
         # How the corpus introduces them: who they are, to see why the words are not theirs.
         where = location_label(a.person.page, a.person.paragraph, lang)

@@ -93,3 +93,18 @@ def test_paraphrase_threshold_error_rates_on_held_out_pairs(real_index, real_emb
     assert r["held_out"]["missed"] <= 0.2 and r["held_out"]["false_paraphrase"] <= 0.15
     assert r["held_out"]["false_paraphrase_by_group"]["other subjects"] == 0.0
     assert abs(r["threshold"] - real_settings.check_paraphrase_min) <= 0.02
+
+
+def test_the_attribution_sentence_agrees_with_the_gender_the_corpus_gives_the_person(real_index, real_embedder, real_settings,
+                                                                                     matcher):
+    """« Katia Roux est nommée », « Thierry Breton est rapporté »: the role the register gives
+    them agrees in one gender; someone whose role says none keeps « (e) »."""
+    from chat.check_render import attribution_sentence
+
+    draft = ("Selon Katia Roux, « les citoyens s’auto-censurent afin de ne pas laisser de traces ».\n"
+             "Thierry Breton a dit : « nous sommes à la croisée des chemins ».\n"
+             "Selon Benoît Piédallu, « il est revenu longuement sur l’algorithme de la Caf ».\n")
+    said = [attribution_sentence(q, "fr") for q in check(draft, real_index, real_embedder, real_settings, matcher)]
+    assert said[0].startswith("Katia Roux est nommée dans ce paragraphe")
+    assert said[1].startswith("Thierry Breton est rapporté par Olivier Griffith")
+    assert said[2].startswith("Benoît Piédallu est rapporté(e)")  # « de la Quadrature du Net »: no gender
