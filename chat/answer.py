@@ -274,7 +274,7 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     signed = signed_only(text, index, said_in)
     if signed and level == "answer":
         level = "uncertain"  # no passage introduces them: a quote cannot be a plain answer to who they are
-    notice = "; ".join(m for m in (r.notice, signed) if m) or None
+    notice = "; ".join(m for m in (r.notice, signed or written_by(text, index, said_in)) if m) or None
     return Answer(r.text, level == "answer", r.passages, said_in, notice, probability, level=level, signals=r.signals,
                   on_topic=topic)
 
@@ -296,6 +296,30 @@ def signed_only(text: str, index: Index, language: str) -> str | None:
     if language == "fr":
         return f"{titles} {'sont signés' if len(signed) > 1 else 'est signé'} {author} ; aucun passage du corpus ne présente cette personne"
     return f"{titles} {'are' if len(signed) > 1 else 'is'} by {author}; no passage of the corpus introduces this person"
+
+
+# "Qui a écrit la note ?", "Qui est l'autrice du compte rendu ?", "Who wrote the minutes?"
+_WHO_WROTE = re.compile(
+    r"\bqui\s+(?:a|avait)\s+(?:écrit|ecrit|rédigé|redige|signé|signe|réalisé|realise|mené|mene|publié|publie)\b|"
+    r"\baut(?:eur|rice)s?\s+(?:de|du|des|d['’])|\bsigné[e]?\s+par\s+qui\b|"
+    r"\bwho\s+(?:wrote|authored|signed|published|conducted|wrote\s+up)\b|\bauthor\s+of\b|\bwritten\s+by\s+whom\b",
+    re.IGNORECASE)
+
+
+def written_by(text: str, index: Index, language: str) -> str | None:
+    """For a question asking who wrote a document ("Qui a rédigé le compte rendu ?", "Who
+    wrote the minutes?"): who its record names as author, for the document the question
+    names (the only one, in a corpus of one); a quote may say it too, the record always does.
+    None otherwise."""
+    if not _WHO_WROTE.search(text):
+        return None
+    named = named_documents(text, index.sources) or (set(index.sources) if len(index.sources) == 1 else set())
+    signed = [index.sources[sid] for sid in sorted(named) if index.sources[sid].author]
+    if not signed or len(signed) > 3:
+        return None
+    if language == "fr":
+        return " ; ".join(f"« {s.title} » est signé {s.author}" for s in signed)
+    return "; ".join(f"“{s.title}” is by {s.author}" for s in signed)
 
 
 def missing_place(place: Place | None, text: str, index: Index, language: str, filtered: bool = False) -> str | None:

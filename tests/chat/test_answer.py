@@ -163,3 +163,31 @@ def test_someone_who_only_signs_a_source_is_said_to_sign_it_and_never_answered_p
     assert "est signé Didier Dubasque" in got.notice and got.level != "answer" and not got.answered
     for p in got.passages:
         assert index.texts[p.source["id"]][p.start:p.end] == p.quote
+
+
+def test_who_wrote_a_document_is_said_from_its_record():
+    """« Qui a écrit cet article ? »: the record's author, in a notice, for the document
+    the question names (the only one here); not for a question that asks nothing of the kind."""
+    from dataclasses import replace as swap
+
+    from chat.answer import written_by
+    from tests.conftest import small_interview_index
+
+    index, emb, settings = small_interview_index()
+    index.sources["itw"] = swap(index.sources["itw"], author="Didier Dubasque")
+    said = "« Contre-sommet » est signé Didier Dubasque"
+    for q in ("Qui a écrit cet article ?", "Qui est l'auteur de l'interview ?", "Qui a réalisé cet entretien ?"):
+        assert written_by(q, index, "fr") == said, q
+    assert written_by("Who wrote the interview?", index, "en") == "“Contre-sommet” is by Didier Dubasque"
+    assert written_by("Qui a ouvert la série de rencontres ?", index, "fr") is None
+    got = answer("Qui a écrit cet article ?", index, emb, settings)
+    assert got.notice == said and got.passages
+    for p in got.passages:
+        assert index.texts[p.source["id"]][p.start:p.end] == p.quote
+
+
+@pytest.mark.slow
+def test_who_wrote_names_the_author_of_the_document_named_among_several(eval_index, real_embedder, real_settings):
+    got = answer("Who wrote the minutes?", eval_index, real_embedder, real_settings)
+    assert got.notice == "“Compte rendu de l'assemblée du 23 janvier 2025” is by Claire Fontanel"
+    assert answer("Qui a écrit ?", eval_index, real_embedder, real_settings).notice is None  # which document: none named
