@@ -291,11 +291,16 @@ def signed_only(text: str, index: Index, language: str) -> str | None:
     signed = [s for s in index.sources.values() if s.author and same_person(asked[1], s.author)]
     if not signed:
         return None
-    author = signed[0].author
-    titles = ", ".join(f"« {s.title} »" if language == "fr" else f"“{s.title}”" for s in signed)
+    said = _signs([s.title for s in signed], signed[0].author, language)
+    return said + (" ; aucun passage du corpus ne présente cette personne" if language == "fr"
+                   else "; no passage of the corpus introduces this person")
+
+
+def _signs(titles: list[str], author: str, language: str) -> str:
+    """« « Titre » est signé Auteur », "“Title” is by Author", for one title or several."""
     if language == "fr":
-        return f"{titles} {'sont signés' if len(signed) > 1 else 'est signé'} {author} ; aucun passage du corpus ne présente cette personne"
-    return f"{titles} {'are' if len(signed) > 1 else 'is'} by {author}; no passage of the corpus introduces this person"
+        return f"{', '.join(f'« {t} »' for t in titles)} {'sont signés' if len(titles) > 1 else 'est signé'} {author}"
+    return f"{', '.join(f'“{t}”' for t in titles)} {'are' if len(titles) > 1 else 'is'} by {author}"
 
 
 # "Qui a écrit la note ?", "Qui est l'autrice du compte rendu ?", "Who wrote the minutes?"
@@ -317,9 +322,7 @@ def written_by(text: str, index: Index, language: str) -> str | None:
     signed = [index.sources[sid] for sid in sorted(named) if index.sources[sid].author]
     if not signed or len(signed) > 3:
         return None
-    if language == "fr":
-        return " ; ".join(f"« {s.title} » est signé {s.author}" for s in signed)
-    return "; ".join(f"“{s.title}” is by {s.author}" for s in signed)
+    return (" ; " if language == "fr" else "; ").join(_signs([s.title], s.author, language) for s in signed)
 
 
 def missing_place(place: Place | None, text: str, index: Index, language: str, filtered: bool = False) -> str | None:

@@ -87,7 +87,7 @@ class Answerer:
         the object the last answer returned: the question is read as its follow-up."""
         try:
             context = conversation_context(conversation)
-            understood = resolve(question, context, known_people(self.live.current()) if context else ())
+            understood = resolve(question, context, known_people(self.live.current()) if context else None)
             ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip, understood.language, understood.about)
             return 200, turn_dict(understood, ans)
         except QuestionError as exc:

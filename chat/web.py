@@ -197,7 +197,7 @@ def build_app(answerer: Answerer, settings: Settings):
         state = dict(state or {})
         context = None if alone else context_of(state)
         raw = question if isinstance(question, str) else ""
-        understood = resolve(raw, context, known_people(live.current()) if context else ())
+        understood = resolve(raw, context, known_people(live.current()) if context else None)
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
         hide = gr.update(visible=False)
         try:
