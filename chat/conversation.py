@@ -350,7 +350,8 @@ def _put_in_place(topic: str, named: tuple[str, ...], new: tuple[str, ...]) -> s
         for look in (target, target[-1:]):
             for i in range(len(words) - len(look) + 1):
                 if look and [w for _, _, w in words[i:i + len(look)]] == look:
-                    return topic[:words[i][0]] + " et ".join(new) + topic[words[i + len(look) - 1][1]:]
+                    joined = (" and " if detect_language(topic) == "en" else " et ").join(new)
+                    return topic[:words[i][0]] + joined + topic[words[i + len(look) - 1][1]:]
     return f"{topic} ({', '.join(new)})"
 
 

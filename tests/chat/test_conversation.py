@@ -373,6 +373,9 @@ def test_a_follow_up_naming_someone_else_asks_the_topic_s_question_of_them_in_th
     assert u.about == ("David Cormand",) and u.skip == frozenset()
     assert resolve("And what about Boutron-Marmion?", europe, KNOWN).searched.startswith("Que dit Laure Boutron-Marmion sur l'Europe ?")
     assert resolve("Et Roux, d'autre ?", europe, KNOWN).skip == {("itw", 7)}  # "else" still leaves out what was quoted
+    english = Context("What does Thierry Breton say about Europe?", ("Olivier Griffith", "Thierry Breton"))
+    assert resolve("And Katia Roux and David Cormand?", english, KNOWN).searched.startswith(
+        "What does David Cormand and Katia Roux say about Europe?")
     tiktok = Context("Que dit Laure Boutron-Marmion sur TikTok ?", ("Olivier Griffith", "Laure Boutron-Marmion"))
     assert resolve("Et Katia Roux ?", tiktok, KNOWN).searched.startswith("Que dit Katia Roux sur TikTok ?")
     assert resolve("Et Katia Roux ?", Context("Que pense Marmion de TikTok ?"), KNOWN).searched.startswith(
