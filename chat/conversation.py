@@ -236,8 +236,8 @@ def is_followup(question: str) -> bool:
         return False
     if _OPENINGS.match(q) or _MORE.search(q):
         return True
-    if not names_someone(q) and _PRONOUNS.search(_IMPERSONAL.sub(" ", q)):
-        return True
+    if not names_someone(q) and (_PRONOUNS.search(_IMPERSONAL.sub(" ", q)) or _POSSESSIVE.search(q)):
+        return True  # « son rôle »: whose, the question before says
     return len(_content_words(q)) <= 1
 
 
@@ -283,7 +283,10 @@ def resolve(question: str, context: Context | None, known: Mapping[str, str] | N
                           previous=context)
     if not other:
         # "Qui est-elle ?", "What does he do?": the question about a person, asked of them
-        about_one = person_asked(q, pointed_at(q, context.reported, known))
+        # a possessive says nothing of the person's gender: the one person reported
+        pointed = pointed_at(q, context.reported, known) or (
+            context.reported if _POSSESSIVE.search(q) and len(context.reported) == 1 else ())
+        about_one = person_asked(q, pointed)
         if about_one:
             return Understood(asked=q, searched=about_one, followup=True, topic=context.topic, previous=context)
     people = [p for p in context.people if p and p.lower() not in q.lower()]
@@ -299,6 +302,8 @@ def resolve(question: str, context: Context | None, known: Mapping[str, str] | N
 _INVERTED = re.compile(r"-(?:t-)?(?:il|elle)\b", re.IGNORECASE)
 _SUBJECT = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _ROLE = re.compile(r"\b(?:his|her)\s+(role|job|position)\b", re.IGNORECASE)  # "What is her role?"
+# « Quel est son rôle ? », « Quelle est sa fonction ? »: the possessive agrees with the noun, not the person
+_POSSESSIVE = re.compile(r"\b(son|sa)\s+(rôle|role|métier|metier|fonction|poste|travail|profession)\b", re.IGNORECASE)
 
 
 def person_asked(question: str, pointed: tuple[str, ...]) -> str | None:
@@ -311,7 +316,8 @@ def person_asked(question: str, pointed: tuple[str, ...]) -> str | None:
     if len(pointed) != 1:
         return None
     name = pointed[0]
-    for pattern, put in ((_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}")):
+    article = lambda m: f"{'le' if m.group(1).lower() == 'son' else 'la'} {m.group(2)} de {name}"  # noqa: E731
+    for pattern, put in ((_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}"), (_POSSESSIVE, article)):
         asked = pattern.sub(put, question, count=1)
         if asked != question and person_question(asked):
             return asked

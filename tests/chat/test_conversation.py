@@ -445,7 +445,9 @@ def test_who_is_she_asks_the_register_about_the_one_person_the_pronoun_points_at
                   (("itw", 23),), "fr", ("Katia Roux",))
     for q, searched in [("Qui est-elle ?", "Qui est Katia Roux ?"), ("Que fait-elle ?", "Que fait Katia Roux ?"),
                         ("Who is she?", "Who is Katia Roux?"), ("What is her role?", "What is the role of Katia Roux?"),
-                        ("Which organisation does she work for?", "Which organisation does Katia Roux work for?")]:
+                        ("Which organisation does she work for?", "Which organisation does Katia Roux work for?"),
+                        ("Quel est son rôle ?", "Quel est le rôle de Katia Roux ?"),
+                        ("Quelle est sa fonction ?", "Quelle est la fonction de Katia Roux ?")]:
         u = resolve(q, her, KNOWN)
         assert u.followup and u.searched == searched and u.topic == her.topic, q
     # not a question about who someone is, or nobody pointed at: searched with the topic
