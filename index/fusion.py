@@ -28,7 +28,8 @@ PART_CUES: dict[str, frozenset[str]] = {
     for part, cues in {
         "introduction": "introduction chapeau intro standfirst lede",
         "question": "question questions intervieweur journaliste interviewer interviewers journalist blogger",
-        "closing": "termine terminee terminer conclusion conclut clot clore cloture conge ending closing",
+        "closing": "termine terminee terminer conclusion conclut clot clore cloture conge remerciement remerciements "
+                   "ending closing thank thanks farewell goodbye",
         "caption": "photo photographie image illustration legende credit photograph caption picture",
         "comment-header": "commentaire commentaires comments replies",
         "comment": "commentaire commentaires lecteur lecteurs lectrice lectrices internaute internautes commentateur commentateurs "
