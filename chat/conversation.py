@@ -300,6 +300,7 @@ def resolve(question: str, context: Context | None, known: Mapping[str, str] | N
 
 # A pronoun after a verb (« est-elle », « travaille-t-il ») or alone ("she", "he").
 _INVERTED = re.compile(r"-(?:t-)?(?:il|elle)\b", re.IGNORECASE)
+_PART_OF = re.compile(r"\bfait-(?:il|elle)\s+partie\b", re.IGNORECASE)  # « De quelle organisation fait-elle partie ? »
 _SUBJECT = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _ROLE = re.compile(r"\b(?:his|her)\s+(role|job|position)\b", re.IGNORECASE)  # "What is her role?"
 # « Quel est son rôle ? », « Quelle est sa fonction ? »: the possessive agrees with the noun, not the person
@@ -317,7 +318,7 @@ def person_asked(question: str, pointed: tuple[str, ...]) -> str | None:
         return None
     name = pointed[0]
     article = lambda m: f"{'le' if m.group(1).lower() == 'son' else 'la'} {m.group(2)} de {name}"  # noqa: E731
-    for pattern, put in ((_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}"), (_POSSESSIVE, article)):
+    for pattern, put in ((_PART_OF, f"fait partie {name}"), (_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}"), (_POSSESSIVE, article)):
         asked = pattern.sub(put, question, count=1)
         if asked != question and person_question(asked):
             return asked

@@ -447,6 +447,7 @@ def test_who_is_she_asks_the_register_about_the_one_person_the_pronoun_points_at
                         ("Who is she?", "Who is Katia Roux?"), ("What is her role?", "What is the role of Katia Roux?"),
                         ("Which organisation does she work for?", "Which organisation does Katia Roux work for?"),
                         ("Quel est son rôle ?", "Quel est le rôle de Katia Roux ?"),
+                        ("De quelle organisation fait-elle partie ?", "De quelle organisation fait partie Katia Roux ?"),
                         ("Quelle est sa fonction ?", "Quelle est la fonction de Katia Roux ?")]:
         u = resolve(q, her, KNOWN)
         assert u.followup and u.searched == searched and u.topic == her.topic, q
