@@ -44,6 +44,7 @@ PART_CUES: dict[str, frozenset[str]] = {
 # or as the one who says another part ("les mots par lesquels l'intervieweur clôt l'échange").
 _QUESTION_WORDS = frozenset({"question", "questions"})
 _SAID_BY_INTERVIEWER = frozenset({"closing", "introduction"})
+_HOW_MANY = frozenset({"combien", "nombre", "many", "number"})
 
 # Beside its cues, all that a question asking for a part and nothing else says: what one does
 # with a text (say, write, read, ask, post, credit), where a part stands on the page, the
@@ -58,7 +59,7 @@ PART_ONLY_WORDS = frozenset(analyze(
     "say says said tell tells told write wrote written read reads post posted posts leave left ask asks asked "
     "put pose posed contain contains there any top bottom end beginning page document text word words "
     "appear appears mention mentions show shows see credited credit take took taken signed "
-    "guest interviewee"
+    "guest interviewee many number nombre"
 ))
 _PART_ALONE = PART_ONLY_WORDS | frozenset(analyze(" ".join(w for cues in PART_CUES.values() for w in cues)))
 
@@ -258,8 +259,8 @@ def part_rows(question: str, index: Searched, admits: Callable[[Chunk], bool] | 
     if not asks_part_alone(question):
         return set()
     parts = asked_parts(question)
-    if "comment" in parts:
-        parts -= {"comment-header"}  # the comments say what they say, and how many they are; "Une réponse" does not
+    if "comment" in parts and not set(folded_words(question)) & _HOW_MANY:
+        parts -= {"comment-header"}  # what the comments say: they do, « Une réponse » does not (it says how many)
     return {r for source_id in index.sources for r, c in index.document(source_id)
             if c.part in parts and (admits is None or admits(c))}
 

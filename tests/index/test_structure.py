@@ -388,6 +388,7 @@ def test_a_part_asked_for_alone_is_ranked_wherever_it_is():
         return {(CHUNKS[r].source_id, CHUNKS[r].paragraph) for r in rank(question, found, s, True, _Fake(), admits).asked}
 
     assert asked("Que disent les commentaires ?") == {("itw", 11)}  # not their header, « Une réponse »
+    assert asked("How many comments are there?") == {("itw", 10), ("itw", 11)}  # the header says how many
     assert asked("What did the commenter write?") == {("itw", 11)}
     assert asked("Quelles questions le journaliste pose-t-il ?") == {("itw", 2), ("itw", 4), ("itw", 7)}
     assert asked("What are the interviewer's closing words?") == {("itw", 9)}  # said by the interviewer, not a question
