@@ -317,8 +317,13 @@ def person_asked(question: str, pointed: tuple[str, ...]) -> str | None:
     if len(pointed) != 1:
         return None
     name = pointed[0]
-    article = lambda m: f"{'le' if m.group(1).lower() == 'son' else 'la'} {m.group(2)} de {name}"  # noqa: E731
-    for pattern, put in ((_PART_OF, f"fait partie {name}"), (_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}"), (_POSSESSIVE, article)):
+
+    def article(m: re.Match[str]) -> str:  # « son rôle » → « le rôle de X », « sa fonction » → « la fonction de X »
+        return f"{'le' if m.group(1).lower() == 'son' else 'la'} {m.group(2)} de {name}"
+
+    rewrites = ((_PART_OF, f"fait partie {name}"), (_INVERTED, f" {name}"), (_SUBJECT, name), (_ROLE, rf"the \1 of {name}"),
+                (_POSSESSIVE, article))
+    for pattern, put in rewrites:
         asked = pattern.sub(put, question, count=1)
         if asked != question and person_question(asked):
             return asked
