@@ -73,6 +73,8 @@ PLACE_NOUNS = _words({
     "comment": "commentaire commentaires",  # not "comment": "Comment se termine… ?"
     "page": "page pages",
 })
+# The words that name the interviewer's questions themselves, not the interviewer.
+_ASKED = frozenset("question questions relance relances".split())
 # How a document, or a run of its parts, begins and ends.
 OPENS = frozenset("ouvre ouvrent commence commencent debute debutent lance opens open opening begin begins start starts".split())
 ENDS = frozenset("termine terminent acheve conclut clot finit end ends ending close closes concludes".split())
@@ -181,6 +183,10 @@ def asked_place(question: str) -> Place | None:
         if said & OPENS:
             return Place("nth", part, 1)
         if said & ENDS:
+            if part == "question" and not said & _ASKED:
+                # "Par quels mots l'intervieweur clôt-il l'échange ?": the interviewer ends it
+                # with the closing, not with a question
+                return Place("nth", "end", -1)
             return Place("nth", part, -1)
     # "Que trouve-t-on juste après l'explication… ?", "What comes right before the claim… ?":
     # no place named, but "juste", "right" make "après", "before" a place in the text

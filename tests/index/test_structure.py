@@ -44,6 +44,9 @@ from ingest.model import Chunk, Source
         ("Que répond-il à la question sur les droits ?", Place("answer-to", "question")),
         ("Comment s'ouvre le rapport ?", Place("nth", "start", 1)),
         ("How does the report end?", Place("nth", "end", -1)),
+        # the interviewer ends the exchange with the closing; a question word asks for the last question
+        ("Par quels mots l'intervieweur clôt-il l'échange ?", Place("nth", "end", -1)),
+        ("Quelle question clôt l'entretien ?", Place("nth", "question", -1)),
         # places named by the number a quote shows beside it
         ("Que dit le § 22 ?", Place("number", "paragraph", 22)),
         ("Montre le §31 de l'entretien.", Place("number", "paragraph", 31)),
