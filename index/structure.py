@@ -73,6 +73,8 @@ PLACE_NOUNS = _words({
     "comment": "commentaire commentaires",  # not "comment": "Comment se termine… ?"
     "page": "page pages",
 })
+# Headings counted together: asked for as such, not for what stands under one of them.
+_HEADINGS = frozenset("sections parties rubriques intertitres headings".split())
 # The words that name the interviewer's questions themselves, not the interviewer.
 _ASKED = frozenset("question questions relance relances".split())
 # How a document, or a run of its parts, begins and ends.
@@ -153,6 +155,9 @@ def asked_place(question: str) -> Place | None:
         # "Que contient la partie Décisions ?" for what stands under it
         if any(i and words[i - 1] in WHICH for i, part in nouns if part == "heading"):
             return None
+        if said & WHICH and any(words[i] in _HEADINGS for i, part in nouns if part == "heading"):
+            return None  # "Quelles sont les parties du rapport ?", "What are the section headings?": the headings
+
         return Place("section", "heading")
     for i, n in ordinals:
         if i in bound:

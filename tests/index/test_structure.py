@@ -47,6 +47,9 @@ from ingest.model import Chunk, Source
         # the interviewer ends the exchange with the closing; a question word asks for the last question
         ("Par quels mots l'intervieweur clôt-il l'échange ?", Place("nth", "end", -1)),
         ("Quelle question clôt l'entretien ?", Place("nth", "question", -1)),
+        # headings counted together are asked for as such ("Quelles sont les parties… ?"), not what one holds
+        ("What are the section headings?", None),
+        ("Quelles sont les parties du rapport ?", None),
         # places named by the number a quote shows beside it
         ("Que dit le § 22 ?", Place("number", "paragraph", 22)),
         ("Montre le §31 de l'entretien.", Place("number", "paragraph", 31)),
