@@ -339,12 +339,9 @@ def known_people(index: Index) -> dict[str, str]:
 
     facets = index.facets()
     genders: dict[str, set[str]] = {}
-    texts: dict[str, str] = {}  # each source read once (a Milvus index fetches it)
-    for e in index.people:
-        if e.source_id not in texts:
-            texts[e.source_id] = index.texts[e.source_id]
-        text = texts[e.source_id]
-        genders.setdefault(e.name, set()).add(grammatical_gender(e.description, text[e.introduction[0]:e.name_span[0]]))
+    for e in index.people:  # index.texts keeps what it read (a Milvus index fetches a source once)
+        before = index.texts[e.source_id][e.introduction[0]:e.name_span[0]]
+        genders.setdefault(e.name, set()).add(grammatical_gender(e.description, before))
     names = [n for n in [*facets["speakers"], *facets["reported"]] if not n.rstrip().endswith(")")]
     given = {n: g - {""} for n, g in genders.items()}  # an entry that says nothing does not disagree
     return {n: (next(iter(given[n])) if len(given.get(n, ())) == 1 else "") for n in names}
