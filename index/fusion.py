@@ -250,15 +250,19 @@ def asked_parts(question: str) -> frozenset[str]:
 def asks_part_alone(question: str) -> bool:
     """True when ``question`` asks for a part of a document (:func:`asked_parts`) and says
     nothing else (``PART_ONLY_WORDS``): no document, no topic, no passage named."""
-    return bool(asked_parts(question)) and not set(analyze(question)) - _PART_ALONE
+    return bool(asked_parts(question)) and _says_nothing_else(question)
+
+
+def _says_nothing_else(question: str) -> bool:
+    return not set(analyze(question)) - _PART_ALONE
 
 
 def part_rows(question: str, index: Searched, admits: Callable[[Chunk], bool] | None = None) -> set[int]:
     """The rows of every document whose part ``question`` asks for alone
     (:func:`asks_part_alone`), that ``admits`` lets through; none for any other question."""
-    if not asks_part_alone(question):
-        return set()
     parts = asked_parts(question)
+    if not parts or not _says_nothing_else(question):
+        return set()
     if "comment" in parts and not set(folded_words(question)) & _HOW_MANY:
         parts -= {"comment-header"}  # what the comments say: they do, « Une réponse » does not (it says how many)
     return {r for source_id in index.sources for r, c in index.document(source_id)
