@@ -217,10 +217,8 @@ def build_app(answerer: Answerer, settings: Settings):
             card = card.replace('<p class="vb-asked">', f'<p class="vb-note vb-updated">{UI[ans.language]["updated"]}</p><p class="vb-asked">', 1)
         # The chat shows messages as HTML (the cards are built escaped): the question is escaped too.
         chat += [{"role": "user", "content": html.escape(understood.asked)}, {"role": "assistant", "content": card}]
-        nxt = next_context(understood, ans)
-        for key in _OLD_CONTEXT_KEYS:
-            state.pop(key, None)
-        state.update(turns=n, conversation=nxt.to_dict(), lang=ans.language, version=live.version,
+        hold(state, next_context(understood, ans))
+        state.update(turns=n, lang=ans.language, version=live.version,
                      last={"searched": understood.searched, "asked": understood.asked, "shown": len(ans.passages),
                            "sources": list(sources or []), "people": list(people or []), "turn": n,
                            "skip": [list(x) for x in sorted(understood.skip)], "about": list(understood.about)})
@@ -256,9 +254,7 @@ def build_app(answerer: Answerer, settings: Settings):
         state.update(turns=n, last=last)
         context = context_of(state)
         if context is not None:  # the passages shown since count as quoted: "d'autre" next goes past them too
-            for key in _OLD_CONTEXT_KEYS:
-                state.pop(key, None)
-            state["conversation"] = replace(context, shown=merge_shown(context.shown, shown_of(extra))).to_dict()
+            hold(state, replace(context, shown=merge_shown(context.shown, shown_of(extra))))
         md, csl = exports.write(full)
         return [chat, state, kept(chat, state), render_sources_html(full, index.texts, turn=n), gr.update(value=md, visible=True), gr.update(value=csl, visible=True)]
 
@@ -411,6 +407,14 @@ def context_of(state: dict) -> Context | None:
         return Context.from_dict(data)
     except ValueError:
         return None
+
+
+def hold(state: dict, context: Context) -> None:
+    """Keep ``context`` in a page's state as :func:`context_of` reads it, dropping the
+    separate keys an older page held it in."""
+    for key in _OLD_CONTEXT_KEYS:
+        state.pop(key, None)
+    state["conversation"] = context.to_dict()
 
 
 def kept(chat: list, state: dict) -> dict:

@@ -572,11 +572,14 @@ def test_a_port_in_use_is_one_line_with_the_fix_and_exit_code_2(capsys):
 
 def test_the_page_keeps_its_conversation_as_the_api_sends_it_and_still_reads_the_old_keys():
     from chat.conversation import Context
-    from chat.web import context_of
+    from chat.web import context_of, hold
 
     context = Context("Que dit Katia Roux ?", ("Olivier Griffith", "Katia Roux"), ("Contre-sommet", 23),
                       (("itw", 23), ("itw", 24)), "fr", ("Katia Roux",))
     assert context_of({"conversation": context.to_dict(), "lang": "fr"}) == context
+    state = {"topic": "old", "shown": [["itw", 3]], "lang": "fr"}
+    hold(state, context)  # an older page's keys give way to the one object
+    assert state == {"conversation": context.to_dict(), "lang": "fr"} and context_of(state) == context
     # a conversation a browser kept before the page held it under one key
     old = {"topic": context.topic, "people": list(context.people), "reported": ["Katia Roux"], "at": ["Contre-sommet", 23],
            "shown": [["itw", 23], ["itw", 24]], "lang": "fr"}
