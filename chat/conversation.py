@@ -383,9 +383,9 @@ def pointed_at(question: str, reported: tuple[str, ...], genders: Mapping[str, s
     reports: "Qu'a-t-elle dit d'autre ?" after a passage reporting one person only (« la
     chargée de plaidoyer d'Amnesty » is Katia Roux), or only one the text presents in the
     feminine (``genders``: name → "f", "m" or "", :func:`known_people`), or, none being, only
-    one it gives no gender; "Qu'ont-ils dit d'autre ?" after one reporting several. Nobody when the question names someone, when the pronoun is
-    impersonal ("il y a"), or when the number or the gender does not fit: "il" may then be
-    the speaker."""
+    one it gives no gender; "Qu'ont-ils dit d'autre ?" after one reporting several. Nobody
+    when the question names someone, when the pronoun is impersonal ("il y a"), or when the
+    number or the gender does not fit: "il" may then be the speaker."""
     q = _IMPERSONAL.sub(" ", question)
     if not reported or names_someone(question):
         return ()
@@ -393,7 +393,8 @@ def pointed_at(question: str, reported: tuple[str, ...], genders: Mapping[str, s
         said = "f" if _FEMININE.search(q) else "m" if _MASCULINE.search(q) else ""
         gender = {p: (genders or {}).get(p, "") for p in reported}
         # the one person of the pronoun's gender, else the one the text gives no gender
-        for fits in ([p for p in reported if said and gender[p] == said], [p for p in reported if not said or gender[p] in ("", said)]):
+        same = [p for p in reported if said and gender[p] == said]
+        for fits in (same, [p for p in reported if not said or gender[p] in ("", said)]):
             if fits:
                 return tuple(fits) if len(fits) == 1 else ()
         return ()

@@ -157,7 +157,6 @@ def asked_place(question: str) -> Place | None:
             return None
         if said & WHICH and any(words[i] in _HEADINGS for i, part in nouns if part == "heading"):
             return None  # "Quelles sont les parties du rapport ?", "What are the section headings?": the headings
-
         return Place("section", "heading")
     for i, n in ordinals:
         if i in bound:
