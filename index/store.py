@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.corpus import ingest_version
 from ingest.errors import CorpusError, VerbatimError
 from ingest.files import file_sha256
 from ingest.model import Chunk, Document, RegisterEntry, Source
@@ -354,6 +355,11 @@ class Index:
             return f"it was written in format {self.meta.get('format')} and this version reads format {FORMAT}"
         if corpus_hash is not None and self.meta.get("corpus_hash") != corpus_hash:
             return "the corpus has changed since it was built"
+        # The passages, people and links are what the code reading the documents made of them:
+        # after an upgrade of that code, the same bytes may give other passages. Only where the
+        # corpus is at hand (a replica serving Milvus has none to read again).
+        if corpus_hash is not None and (self.meta.get("ingest") or {}).get("version") != ingest_version():
+            return "its passages were made by another version of the code that reads documents"
         if self.meta.get("settings") != settings.index_params():
             return "it was built with other chunking settings"
         if model_info is not None:

@@ -496,6 +496,22 @@ def test_an_index_of_another_model_or_dimension_is_stale_and_rebuilt(fake, tmp_p
     assert Index.load(path).vectors.d == rebuilt.vectors.d == 64
 
 
+def test_an_index_made_by_another_version_of_the_document_reader_is_stale_and_remade(fake, tmp_path):
+    # The same bytes may give other passages after an upgrade: what `verbatim sources` calls
+    # stale, ask, serve and make run remake, instead of serving the old passages.
+    path = tmp_path / "idx"
+    build_index(fake["corpus"], path, fake["settings"], FakeEmbedder(), quiet=True)
+    assert open_index(fake["corpus"], path, fake["settings"], FakeEmbedder(), rebuild="never") is not None
+    meta = json.loads((path / "meta.json").read_text())
+    meta["ingest"]["version"] = "an older reader"
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(StaleIndexError, match=r"another version of the code that reads documents.*verbatim build"):
+        open_index(fake["corpus"], path, fake["settings"], FakeEmbedder(), rebuild="never")
+    remade = open_index(fake["corpus"], path, fake["settings"], FakeEmbedder())
+    assert Index.load(path).meta["ingest"]["version"] == remade.meta["ingest"]["version"] != "an older reader"
+    assert [c.text for c in remade.chunks] == [c.text for c in fake["index"].chunks]
+
+
 def test_ask_rebuilds_a_corrupt_index_by_itself(cli, fake, tmp_path, capsys):
     import chat.cli
 
