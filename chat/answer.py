@@ -16,7 +16,8 @@ from index.settings import Settings
 from index.store import Filter, Hit, Index
 from index.texts import lexical_text
 from index.fusion import word_vectors_apply
-from index.structure import Place, asked_place, named_documents
+from index.report import IngestReport
+from index.structure import Place, asked_place, named_documents, title_names
 from index.latent import cover
 from index.wordvectors import load_word_vectors
 from ingest.people import person_question
@@ -264,8 +265,9 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
         # "Que dit le § 48 de l'entretien ?" of a 40-paragraph interview: say so, rather than
         # quote passages that stand nowhere near.
         return Answer(r.text, False, (), said_in, "; ".join(m for m in (r.notice, missing) if m), 0.0, level="none")
+    absent = not_indexed(text, index, said_in)
     if not r.passages:
-        return Answer(r.text, False, (), said_in, r.notice, 0.0, level="none")
+        return Answer(r.text, False, (), said_in, "; ".join(m for m in (r.notice, absent) if m) or None, 0.0, level="none")
     decision = load_decision()
     x = np.array(r.signals)
     probability = float(decision.probability(x)[0])
@@ -274,7 +276,7 @@ def answer_embedded(text: str, notice: str | None, qvec: np.ndarray, index: Inde
     signed = signed_only(text, index, said_in)
     if signed and level == "answer":
         level = "uncertain"  # no passage introduces them: a quote cannot be a plain answer to who they are
-    notice = "; ".join(m for m in (r.notice, signed or written_by(text, index, said_in)) if m) or None
+    notice = "; ".join(m for m in (r.notice, signed or written_by(text, index, said_in), absent) if m) or None
     return Answer(r.text, level == "answer", r.passages, said_in, notice, probability, level=level, signals=r.signals,
                   on_topic=topic)
 
@@ -301,6 +303,43 @@ def _signs(titles: list[str], author: str, language: str) -> str:
     if language == "fr":
         return f"{', '.join(f'« {t} »' for t in titles)} {'sont signés' if len(titles) > 1 else 'est signé'} {author}"
     return f"{', '.join(f'“{t}”' for t in titles)} {'are' if len(titles) > 1 else 'is'} by {author}"
+
+
+def not_indexed(text: str, index: Index, language: str) -> str | None:
+    """For a question naming a document the corpus links to but does not hold (a linked
+    source not fetched yet, or whose download failed: « Que recommande l'avis du HCTS ? »):
+    that it is not in the corpus yet and how to add it, since no quote can say what it
+    says. None otherwise.
+
+    The question names it by a name its title holds ("HCTS", "Commission"), or by two words
+    of its title that the sentence citing it uses too ("l'avis … éthique"): "intelligence
+    artificielle", in the title of an opinion on AI linked from a corpus about AI, names
+    nothing.
+    """
+    report = IngestReport.of(index.meta)
+    said = set(analyze(text))
+    if not said or not report.linked:
+        return None
+    absent = []
+    for sid, linked in report.linked.items():
+        title = report.titles.get(sid)
+        if sid in index.sources or not title:
+            continue
+        refs = [r for r in report.links if r.url == linked.url]
+        cited = {w for r in refs for w in analyze(r.citing_text)}
+        names = title_names(title)
+        shared = said & ((set(analyze(title)) & cited) | names)
+        if shared & names or len(shared) >= 2:
+            absent.append((title, refs[0].paragraph if refs else None))
+    said_of = []
+    for title, paragraph in absent[:3]:
+        if language == "fr":
+            said_of.append(f"« {title} »{f', lié au § {paragraph},' if paragraph else ''} n'est pas encore dans le corpus : "
+                           "verbatim fetch le télécharge et l'indexe")
+        else:
+            said_of.append(f"“{title}”{f', linked in § {paragraph},' if paragraph else ''} is not in the corpus yet: "
+                           "verbatim fetch downloads and indexes it")
+    return "; ".join(said_of) or None
 
 
 # "Qui a écrit la note ?", "Qui est l'autrice du compte rendu ?", "Who wrote the minutes?"

@@ -279,8 +279,11 @@ def update_index(
     plan = _Plan()
     for source in manifest:
         process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan, prev_report)
+    linked_titles: dict[str, str] = {}
     for source in linked_sources(plan.links, manifest, manifest_links(corpus_dir)):
         plan.linked[source.id] = LinkedSource(source.url or "", source.linked_from or "")
+        if source.title:
+            linked_titles[source.id] = source.title
         process_source(corpus_dir, source, settings, cache, prev, prev_chunks, plan, prev_report)
 
     if not plan.chunks:
@@ -310,7 +313,8 @@ def update_index(
         failed_fingerprints=plan.failed_fingerprints,
         waiting=plan.waiting,
         linked=plan.linked,
-        titles={d.source.id: d.source.title for d in plan.docs},
+        # A linked source not indexed keeps the manifest's title, by which a question may name it.
+        titles={**linked_titles, **{d.source.id: d.source.title for d in plan.docs}},
         links=tuple(plan.links),
         embedded=caching.computed,
         reused_vectors=caching.reused,

@@ -63,7 +63,7 @@ class IngestReport:
     failed_fingerprints: Mapping[str, str] = field(default_factory=dict)  # a failed source stays failed until it changes
     waiting: Mapping[str, str] = field(default_factory=dict)  # web sources not fetched yet -> why
     linked: Mapping[str, LinkedSource] = field(default_factory=dict)
-    titles: Mapping[str, str] = field(default_factory=dict)  # id -> title as indexed
+    titles: Mapping[str, str] = field(default_factory=dict)  # id -> title as indexed (a linked source not indexed: the manifest's)
     links: tuple[LinkedRef, ...] = ()  # every web link the manifest's sources cite
     embedded: int = 0  # texts embedded by this build
     reused_vectors: int = 0  # texts whose vectors came from the previous index

@@ -246,7 +246,7 @@ def named_documents(question: str, sources: Mapping[str, Source]) -> set[str]:
     for sid, s in sources.items():
         kind = said & kind_terms(s.kind)
         title = said & set(analyze(s.title))
-        if kind or len(title) >= 2 or title & _title_names(s.title):
+        if kind or len(title) >= 2 or title & title_names(s.title):
             shared[sid] = len(kind | title)
     top = max(shared.values(), default=0)
     return {sid for sid, n in shared.items() if n == top}
@@ -260,7 +260,7 @@ def kind_terms(kind: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
-def _title_names(title: str) -> frozenset[str]:
+def title_names(title: str) -> frozenset[str]:
     """The analysed words of the names a title holds: its capitalised words but the first."""
     words = re.findall(r"[\w-]+", title)[1:]
     return frozenset(t for w in words if w[:1].isupper() for t in analyze(w))

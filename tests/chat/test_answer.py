@@ -186,6 +186,32 @@ def test_who_wrote_a_document_is_said_from_its_record():
         assert index.texts[p.source["id"]][p.start:p.end] == p.quote
 
 
+def test_a_linked_document_is_said_absent_only_while_the_index_does_not_hold_it():
+    from dataclasses import replace as swap
+
+    from chat.answer import not_indexed
+    from index.report import IngestReport, LinkedSource
+    from ingest.corpus import LinkedRef
+    from tests.conftest import small_interview_index
+
+    index, emb, settings = small_interview_index()
+    url = "https://example.org/avis.pdf"
+    index.meta["ingest"] = IngestReport(
+        linked={"avis": LinkedSource(url, "itw")}, waiting={"avis": "not fetched yet"},
+        titles={"avis": "Avis de la Commission éthique du HCTS : travail social et intelligence artificielle"},
+        links=(LinkedRef(url, "itw", "Voici le lien vers l’avis de la Commission éthique du HCTS sur ce sujet.", 41),),
+    ).to_dict()
+    assert "n'est pas encore dans le corpus" in not_indexed("Qui préside la Commission éthique du HCTS ?", index, "fr")
+    assert not_indexed("Quel avis éthique le HCTS a-t-il rendu ?", index, "fr")
+    # one word of the citing sentence, or the corpus's own subject, names nothing
+    assert not_indexed("Quel est ton avis sur le numérique ?", index, "fr") is None
+    assert not_indexed("Le travail social face à l'intelligence artificielle ?", index, "fr") is None
+    got = answer("Que recommande le HCTS ?", index, emb, settings)
+    assert "verbatim fetch" in got.notice and got.passages
+    index.sources["avis"] = swap(index.sources["itw"], id="avis", title="Avis", url=url)  # fetched and indexed
+    assert not_indexed("Que recommande le HCTS ?", index, "fr") is None
+
+
 @pytest.mark.slow
 def test_who_wrote_names_the_author_of_the_document_named_among_several(eval_index, real_embedder, real_settings):
     got = answer("Who wrote the minutes?", eval_index, real_embedder, real_settings)

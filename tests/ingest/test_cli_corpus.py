@@ -110,6 +110,25 @@ def test_sources_lists_kind_title_passages_and_state(env, capsys):
     assert "stale" in text and "waiting to be fetched" in text and "↳ " in text
 
 
+def test_a_question_naming_a_linked_document_not_fetched_is_told_so(env, capsys):
+    """« Que recommande le HCTS ? »: the opinion is linked (§ 41), not fetched; no quote can say
+    what it recommends, so the answer's notice says it is not in the corpus yet and how to
+    add it. A question on the corpus's own subject, whose words the title shares, is not told so."""
+    corpus, docs, run = env
+    assert run("build", "--quiet") == 0
+    for q, lang in (("Que recommande le HCTS ?", "fr"), ("Que dit l'avis de la commission éthique ?", "fr"),
+                    ("What does the HCTS recommend?", "en")):
+        got = ask(run, capsys, q)
+        assert got["passages"], q  # the search still quotes what the corpus says (the comment that links it)
+        said = ("« Avis de la Commission éthique du HCTS : travail social et intelligence artificielle », lié au § 41, "
+                "n'est pas encore dans le corpus : verbatim fetch le télécharge et l'indexe") if lang == "fr" else (
+                "“Avis de la Commission éthique du HCTS : travail social et intelligence artificielle”, linked in § 41, "
+                "is not in the corpus yet: verbatim fetch downloads and indexes it")
+        assert said in (got.get("notice") or ""), q
+    for q in ("Que pense Olivier Griffith de l'intelligence artificielle ?", "Quel est l'avis d'Olivier Griffith sur le travail social ?"):
+        assert "pas encore dans le corpus" not in (ask(run, capsys, q).get("notice") or ""), q
+
+
 def test_remove(env, capsys):
     corpus, docs, run = env
     assert run("add", str(docs / "note-service.txt"), "--quiet") == 0
