@@ -33,7 +33,7 @@ from starlette.requests import Request
 from chat.answer import QuestionError, answer_embedded, clean_question, error_dict
 from chat.batcher import QuestionBatcher
 from chat.check import MODES, CheckError, CheckReport, check_text
-from chat.conversation import Context, known_people, resolve, restricted, turn_dict
+from chat.conversation import Context, resolve_in, restricted, turn_dict
 from chat.filters import make_filter  # the one filter helper: the page, this API and verbatim ask
 from chat.live import LiveIndex
 from index.embed import Embedder
@@ -87,7 +87,7 @@ class Answerer:
         the object the last answer returned: the question is read as its follow-up."""
         try:
             context = conversation_context(conversation)
-            understood = resolve(question, context, known_people(self.live.current()) if context else None)
+            understood = resolve_in(question, context, self.live.current())
             ans, _ = self.ask(understood.searched, top_k, sources, people, understood.skip, understood.language, understood.about)
             return 200, turn_dict(understood, ans)
         except QuestionError as exc:

@@ -78,7 +78,7 @@ _READ_ON_HINT = {
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from chat.answer import QuestionError, answer, detect_language, error_dict
-    from chat.conversation import known_people, load_saved, next_context, reading_step, resolve, restricted, save, turn_dict
+    from chat.conversation import load_saved, next_context, reading_step, resolve_in, restricted, save, turn_dict
     from chat.filters import make_filter
     from chat.render import render_text
 
@@ -112,7 +112,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # With -c, each line is a turn of one conversation.
         for line in sys.stdin:
             q = line.rstrip("\n")
-            understood = resolve(q, context, known_people(index) if context else None)
+            understood = resolve_in(q, context, index)
             try:
                 ans = turn(understood)
             except QuestionError as exc:
@@ -124,7 +124,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if context is not None:
             save(context)
         return 0
-    understood = resolve(args.question, context, known_people(index) if context else None)
+    understood = resolve_in(args.question, context, index)
     if reading_step(understood.asked) and context is None and not args.quiet:
         # « Et la suite ? » alone has nothing to read on from: say how, and still answer.
         print(_READ_ON_HINT[detect_language(understood.asked), args.continue_].format(q=understood.asked), file=sys.stderr)

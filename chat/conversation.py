@@ -347,6 +347,12 @@ def known_people(index: Index) -> dict[str, str]:
     return {n: (next(iter(given[n])) if len(given.get(n, ())) == 1 else "") for n in names}
 
 
+def resolve_in(question: str, context: Context | None, index: Index) -> Understood:
+    """:func:`resolve` with the people ``index`` quotes or reports (:func:`known_people`),
+    read only when there is a conversation to follow: a first question needs none."""
+    return resolve(question, context, known_people(index) if context else None)
+
+
 def _put_in_place(topic: str, named: tuple[str, ...], new: tuple[str, ...]) -> str:
     """``topic`` with the first of ``named`` it names (whole name, else last name) replaced
     by ``new``; with ``new`` in brackets after it when it names none of them."""

@@ -48,7 +48,7 @@ from chat.api import Answerer, api_app, error_dict, facets_dict, make_filter  # 
 from chat.api import check_json, check_report  # noqa: E402
 from chat.check import CheckError  # noqa: E402
 from chat.assets import CSS, FONTS, MONO_FONTS, PAGE_JS, SOURCE_JS, SecurityHeaders  # noqa: E402
-from chat.conversation import Context, known_people, merge_shown, next_context, resolve, shown_of  # noqa: E402
+from chat.conversation import Context, merge_shown, next_context, resolve_in, shown_of  # noqa: E402
 from chat.live import LiveIndex, corpus_rows  # noqa: E402
 from chat.page import (  # noqa: E402,F401
     CHECK_UI,
@@ -197,7 +197,7 @@ def build_app(answerer: Answerer, settings: Settings):
         state = dict(state or {})
         context = None if alone else context_of(state)
         raw = question if isinstance(question, str) else ""
-        understood = resolve(raw, context, known_people(live.current()) if context else None)
+        understood = resolve_in(raw, context, live.current())
         lang = detect_language(understood.asked) if understood.asked.strip() else state.get("lang", "fr")
         hide = gr.update(visible=False)
         try:

@@ -394,13 +394,13 @@ def test_a_follow_up_naming_someone_else_asks_the_topic_s_question_of_them_in_th
 @pytest.mark.slow
 def test_and_what_about_someone_else_quotes_them_on_the_same_topic(real_index, real_embedder, real_settings):
     from chat.answer import answer
-    from chat.conversation import known_people, restricted
+    from chat.conversation import known_people, resolve_in, restricted
 
-    first = resolve("Que dit Thierry Breton sur l'Europe ?", None)
+    first = resolve_in("Que dit Thierry Breton sur l'Europe ?", None, real_index)
     a1 = answer(first.searched, real_index, real_embedder, real_settings)
     assert "Thierry Breton" in [r.name for r in a1.passages[0].chunk.reported]
     assert {"David Cormand", "Thierry Breton", "Katia Roux"} <= set(known_people(real_index))
-    u = resolve("Et David Cormand ?", next_context(first, a1), known_people(real_index))
+    u = resolve_in("Et David Cormand ?", next_context(first, a1), real_index)
     a2 = answer(u.searched, real_index, real_embedder, real_settings, restricted(None, u.about))
     assert a2.passages and all("David Cormand" in [r.name for r in p.chunk.reported] + [p.chunk.speaker] for p in a2.passages)
     for p in a2.passages:
