@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from ingest.load import MANIFEST, corpus_hash
+from ingest.load import MANIFEST, corpus_hash, read_manifest
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.incremental import update_index
 from index.prepare import load_documents, model_info, progress_bar  # noqa: F401 - part of this module's API
@@ -82,6 +82,7 @@ def open_index(
         return index
     if rebuild == "never":
         raise StaleIndexError(f"the index at {index_dir} is stale: {reason}; rebuild it with: verbatim build --corpus {corpus_dir}")
+    read_manifest(corpus_dir, allow_empty=True)  # a missing corpus says so, not "Building the index of …" first
     if not quiet:
         print(f"Building the index of {corpus_dir} ({reason})…", file=sys.stderr)
     return build_index(corpus_dir, index_dir, settings, embedder, quiet=quiet)

@@ -136,6 +136,7 @@ def test_cli_user_mistakes_exit_2_without_traceback(cli_paths, question):
 def test_cli_missing_corpus_and_model_are_clear(cli_paths, tmp_path):
     out = _cli("ask", "test", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "--model", cli_paths[-1])
     assert out.returncode == 2 and "corpus folder not found" in out.stderr and "Traceback" not in out.stderr
+    assert "Building the index" not in out.stderr and len(out.stderr.strip().splitlines()) == 1  # the one line that matters
     out = _cli("ask", "test", "--corpus", str(CORPUS), "--index", str(tmp_path / "i"), "--model", str(tmp_path / "no-model"))
     assert out.returncode == 2 and "no sentence-transformers model" in out.stderr and "Traceback" not in out.stderr
 
