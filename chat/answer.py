@@ -325,10 +325,13 @@ def not_indexed(text: str, index: Index, language: str) -> str | None:
         title = report.titles.get(sid)
         if sid in index.sources or not title:
             continue
+        names = title_names(title)
+        in_title = said & set(analyze(title))
+        if not in_title & names and len(in_title) < 2:
+            continue  # most questions: no citing sentence to read
         refs = [r for r in report.links if r.url == linked.url]
         cited = {w for r in refs for w in analyze(r.citing_text)}
-        names = title_names(title)
-        shared = said & ((set(analyze(title)) & cited) | names)
+        shared = (in_title & cited) | (in_title & names)
         if shared & names or len(shared) >= 2:
             absent.append((title, refs[0].paragraph if refs else None))
     said_of = []
