@@ -316,9 +316,14 @@ def not_indexed(text: str, index: Index, language: str) -> str | None:
     artificielle", in the title of an opinion on AI linked from a corpus about AI, names
     nothing.
     """
-    report = IngestReport.of(index.meta)
+    ingest = index.meta.get("ingest") or {}
+    if all(sid in index.sources for sid in ingest.get("linked") or {}):
+        return None  # every linked document is indexed, or none is linked
+    # Only what is read here: the sources' records (their paragraph tables) are most of the
+    # report, and a large corpus would parse them for every question.
+    report = IngestReport.from_dict({k: ingest.get(k) for k in ("linked", "titles", "links")})
     said = set(analyze(text))
-    if not said or not report.linked:
+    if not said:
         return None
     absent = []
     for sid, linked in report.linked.items():
