@@ -247,24 +247,23 @@ def asked_parts(question: str) -> frozenset[str]:
     return frozenset(parts)
 
 
-def asks_part_alone(question: str) -> bool:
-    """True when ``question`` asks for a part of a document (:func:`asked_parts`) and says
-    nothing else (``PART_ONLY_WORDS``): no document, no topic, no passage named."""
-    return bool(asked_parts(question)) and _says_nothing_else(question)
-
-
-def _says_nothing_else(question: str) -> bool:
-    return not set(analyze(question)) - _PART_ALONE
+def parts_asked_alone(question: str) -> frozenset[str]:
+    """The parts of a document ``question`` asks for (:func:`asked_parts`) when it says nothing
+    else (``PART_ONLY_WORDS``): no document, no topic, no passage named. Empty otherwise."""
+    parts = asked_parts(question)
+    if not parts or set(analyze(question)) - _PART_ALONE:
+        return frozenset()
+    if "comment" in parts and not set(folded_words(question)) & _HOW_MANY:
+        parts -= {"comment-header"}  # what the comments say: they do, « Une réponse » does not (it says how many)
+    return parts
 
 
 def part_rows(question: str, index: Searched, admits: Callable[[Chunk], bool] | None = None) -> set[int]:
     """The rows of every document whose part ``question`` asks for alone
-    (:func:`asks_part_alone`), that ``admits`` lets through; none for any other question."""
-    parts = asked_parts(question)
-    if not parts or not _says_nothing_else(question):
+    (:func:`parts_asked_alone`), that ``admits`` lets through; none for any other question."""
+    parts = parts_asked_alone(question)
+    if not parts:
         return set()
-    if "comment" in parts and not set(folded_words(question)) & _HOW_MANY:
-        parts -= {"comment-header"}  # what the comments say: they do, « Une réponse » does not (it says how many)
     return {r for source_id in index.sources for r, c in index.document(source_id)
             if c.part in parts and (admits is None or admits(c))}
 

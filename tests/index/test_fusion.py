@@ -238,6 +238,6 @@ def test_asked_rows_win_over_the_content_and_are_not_framed():
     ("", False),
 ])
 def test_a_part_asked_for_alone_names_nothing_else(question, alone):
-    from index.fusion import asks_part_alone
+    from index.fusion import parts_asked_alone
 
-    assert asks_part_alone(question) is alone
+    assert bool(parts_asked_alone(question)) is alone
