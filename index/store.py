@@ -140,6 +140,7 @@ class Index:
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)])
         self._rows: dict[str, int] | None = None  # chunk id -> row, made on first use
+        self._people_facets: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # speakers, reported; on first use
         self.latent = latent if latent is not None else LatentTerms.none(len(chunks))
         # The encoder of questions' latent vectors: the one given (the building encoder's
         # ``questions``), else the one meta.json names; None leaves the latent match out.
@@ -244,12 +245,16 @@ class Index:
 
     def facets(self) -> dict[str, list]:
         """What a search can be restricted to: sources, and people who speak or are reported."""
-        speakers = sorted({c.speaker for c in self.chunks if c.speaker})
-        reported = sorted({p.name for c in self.chunks for p in c.reported} - set(speakers))
+        # Read once: a page turn and a follow-up ask for them, and a large corpus has a million passages to walk.
+        if self._people_facets is None:
+            speakers = sorted({c.speaker for c in self.chunks if c.speaker})
+            reported = sorted({p.name for c in self.chunks for p in c.reported} - set(speakers))
+            self._people_facets = (tuple(speakers), tuple(reported))
+        speakers, reported = self._people_facets
         return {
             "sources": [(s.id, s.title) for s in self.sources.values()],
-            "speakers": speakers,
-            "reported": reported,
+            "speakers": list(speakers),
+            "reported": list(reported),
         }
 
     def find_person(self, text: str) -> list[RegisterEntry]:
